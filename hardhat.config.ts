@@ -17,7 +17,7 @@ const config: HardhatUserConfig = {
     version: "0.8.28",
     path: require.resolve("solc/soljson.js"),
     settings: {
-      optimizer: { enabled: true, runs: 10_000 },
+      optimizer: { enabled: true, runs: 200 },
       viaIR: false,
       evmVersion: "cancun",
     },

@@ -61,32 +61,31 @@ interface IInferenceHub {
         uint256 maxFee; // the request reverts if model fee + protocol fee exceeds this (fee front-running)
     }
 
-    /// @notice The on-chain record of one request.
+    /// @notice The on-chain record of one request (3 storage slots; the input and its hash live in the
+    ///         `InferenceRequested` event, the output in `ResultSubmitted`).
     struct Request {
         // slot 0
         address requester;
         uint40 modelId;
         Status status;
         IModelRegistry.VerificationMode mode;
-        uint8 attempts;
-        bool isError;
+        uint8 attempts; // assignments so far
+        bool isError; // the posted result is an error result
         bool hasDispute;
         // slot 1
         address worker;
         uint64 deadline; // response deadline (Requested) or challenge/attestation deadline (Submitted)
         uint32 callbackGasLimit;
-        // slot 2
-        uint96 modelFee; // snapshot at request time
-        uint96 protocolFee; // snapshot at request time
-        uint64 submittedAt;
-        // slot 3
-        uint128 collateral; // locked from the worker's stake for this job
-        uint16 verifierShareBps; // snapshot at request time
+        // slot 2: terms snapshotted at request time, so later governance or owner changes do not apply
+        uint96 modelFee;
+        uint96 protocolFee;
+        uint16 stakeToFeeRatio; // collateral = (modelFee + protocolFee) * stakeToFeeRatio
+        uint16 verifierShareBps;
+        uint16 royaltyBps;
         uint8 attestations; // COMMITTEE agreements so far
-        uint8 committeeSize; // members actually drawn
-        // slot 4, 5
-        bytes32 inputHash;
-        bytes32 resultHash;
+        uint8 committeeSize; // attesters actually drawn
+        // slot 3
+        bytes32 resultHash; // keccak256 of the canonical output (or error result)
     }
 
     /// @notice A dispute over one request (at most one per request).
@@ -214,6 +213,8 @@ interface IInferenceHub {
     error HubCommitPhaseOpen(uint256 requestId, uint256 commitDeadline);
     error HubBatchTooLarge(uint256 length, uint256 maxLength);
     error HubInsufficientCallbackGas(uint256 gasLeft, uint256 needed);
+    /// @notice A juror submitted a zero commitment.
+    error HubEmptyCommitment();
     error ParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice The longest lifecycle would not be shorter than the staking unbonding delay.
     error HubLifecycleTooLong(uint256 maxLifecycle, uint256 unbondingDelay);
@@ -307,6 +308,9 @@ interface IInferenceHub {
     function attestationOf(uint256 requestId, address verifier) external view returns (Ballot memory);
 
     function ballotOf(uint256 requestId, address juror) external view returns (Ballot memory);
+
+    /// @notice Collateral locked from the assigned worker's stake for this request (0 when none).
+    function collateralOf(uint256 requestId) external view returns (uint256);
 
     /// @notice Free (withdrawable) balance of `account`.
     function balanceOf(address account) external view returns (uint256);

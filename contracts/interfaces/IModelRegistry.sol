@@ -111,6 +111,16 @@ interface IModelRegistry {
     /// @notice Returns the full model record; reverts for an unknown id.
     function getModel(uint256 modelId) external view returns (Model memory);
 
+    /// @notice The fields the hub needs at request time, read from two storage slots.
+    /// @dev Reverts for an unknown id.
+    function requestTerms(uint256 modelId)
+        external
+        view
+        returns (uint96 fee, VerificationMode mode, uint16 royaltyBps, bool active);
+
+    /// @notice Current royalty recipient (read at settlement). Reverts for an unknown id.
+    function royaltyRecipientOf(uint256 modelId) external view returns (address);
+
     /// @notice Number of registered models (the highest id).
     function modelCount() external view returns (uint256);
 }
