@@ -34,6 +34,10 @@ const config: HardhatUserConfig = {
       invariant: { runs: invariantRuns, depth: invariantDepth, failOnRevert: false },
     },
   },
+  coverage: {
+    // Test doubles are not protocol code.
+    skipFiles: ["contracts/mocks/"],
+  },
   typechain: {
     outDir: "typechain-types",
   },

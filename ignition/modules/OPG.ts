@@ -1,0 +1,21 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import GovernanceModule from "./Governance.js";
+import InferenceHubModule from "./InferenceHub.js";
+
+/**
+ * The whole protocol. Its last steps hand every parameter setter to the timelock (owned by the governor) and
+ * drop the deployer's temporary timelock admin role: after this module, only governance can change anything.
+ */
+export default buildModule("OPG", (m) => {
+  const { hub, staking, registry, token, randomness } = m.useModule(InferenceHubModule);
+  const { timelock, governor } = m.useModule(GovernanceModule);
+  const handStaking = m.call(staking, "transferOwnership", [timelock], { id: "stakingToTimelock" });
+  const handHub = m.call(hub, "transferOwnership", [timelock], { id: "hubToTimelock" });
+  const adminRole = m.staticCall(timelock, "DEFAULT_ADMIN_ROLE", [], 0, { id: "adminRole" });
+  m.call(timelock, "renounceRole", [adminRole, m.getAccount(0)], {
+    id: "renounceTimelockAdmin",
+    after: [handStaking, handHub],
+  });
+  return { hub, staking, registry, token, randomness, timelock, governor };
+});

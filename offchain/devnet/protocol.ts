@@ -1,0 +1,180 @@
+/**
+ * Deploys the OPG protocol with Ignition and prepares actors on a development chain. Shared by the demo, the
+ * integration tests and the benchmarks so they all exercise the deployment that production uses.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
+import { ethers as ethersLib } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import InferenceHubModule from "../../ignition/modules/InferenceHub.js";
+import OPGModule from "../../ignition/modules/OPG.js";
+import {
+  InferenceHub__factory,
+  ModelRegistry__factory,
+  OPGGovernor__factory,
+  OPGTimelock__factory,
+  OPGToken__factory,
+  PrevrandaoRandomness__factory,
+  Staking__factory,
+  type InferenceHub,
+  type ModelRegistry,
+  type OPGGovernor,
+  type OPGTimelock,
+  type OPGToken,
+  type PrevrandaoRandomness,
+  type Staking,
+} from "../../typechain-types/index.js";
+
+export const OPG = 10n ** 18n;
+export const ROLE_WORKER = 1;
+export const ROLE_VERIFIER = 2;
+
+/** Verification modes, in the order of `IModelRegistry.VerificationMode`. */
+export enum Mode {
+  NONE = 0,
+  OPTIMISTIC = 1,
+  COMMITTEE = 2,
+}
+
+/** Request statuses, in the order of `IInferenceHub.Status`. */
+export enum Status {
+  None = 0,
+  Requested = 1,
+  Submitted = 2,
+  Disputed = 3,
+  Finalized = 4,
+  Rejected = 5,
+  Expired = 6,
+}
+
+export interface Protocol {
+  token: OPGToken;
+  staking: Staking;
+  registry: ModelRegistry;
+  hub: InferenceHub;
+  randomness: PrevrandaoRandomness;
+  timelock: OPGTimelock;
+  governor: OPGGovernor;
+  deployer: HardhatEthersSigner;
+  /** True when ownership was handed to the timelock (full `OPG` module). */
+  governed: boolean;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Reads `ignition/parameters/<network>.json` with Ignition's `"123n"` bigint convention. */
+export async function loadIgnitionParameters(networkName: string): Promise<DeploymentParameters> {
+  const file = path.join(repoRoot, "ignition", "parameters", `${networkName}.json`);
+  const text = await readFile(file, "utf8");
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === "string" && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value,
+  ) as DeploymentParameters;
+}
+
+/**
+ * Deploys the protocol through Ignition.
+ * @param governed `true` runs the full `OPG` module (ownership handed to the timelock, as in production);
+ *                 `false` stops after the hub so the deployer still owns the setters (tests of parameters).
+ */
+export async function deployProtocol(
+  connection: NetworkConnection,
+  options: { governed?: boolean; parameters?: DeploymentParameters } = {},
+): Promise<Protocol> {
+  const governed = options.governed ?? true;
+  const parameters = options.parameters ?? (await loadIgnitionParameters("hardhat"));
+  const [deployer] = await connection.ethers.getSigners();
+  if (deployer === undefined) throw new Error("The network has no accounts: configure at least one signer.");
+  const deployed = governed
+    ? await connection.ignition.deploy(OPGModule, { parameters, displayUi: false })
+    : await connection.ignition.deploy(InferenceHubModule, { parameters, displayUi: false });
+  return {
+    token: OPGToken__factory.connect(await deployed.token.getAddress(), deployer),
+    staking: Staking__factory.connect(await deployed.staking.getAddress(), deployer),
+    registry: ModelRegistry__factory.connect(await deployed.registry.getAddress(), deployer),
+    hub: InferenceHub__factory.connect(await deployed.hub.getAddress(), deployer),
+    randomness: PrevrandaoRandomness__factory.connect(await deployed.randomness.getAddress(), deployer),
+    timelock: OPGTimelock__factory.connect(await deployed.timelock.getAddress(), deployer),
+    governor: OPGGovernor__factory.connect(await deployed.governor.getAddress(), deployer),
+    deployer,
+    governed,
+  };
+}
+
+/** Sends `amount` OPG from the deployer (holder of the initial supply) to each account. */
+export async function fund(protocol: Protocol, accounts: HardhatEthersSigner[], amount: bigint): Promise<void> {
+  for (const account of accounts) {
+    await (await protocol.token.connect(protocol.deployer).transfer(account.address, amount)).wait();
+  }
+}
+
+/** Approves and stakes `amount` for `roles` (bit flags ROLE_WORKER | ROLE_VERIFIER). */
+export async function stakeAs(
+  protocol: Protocol,
+  operator: HardhatEthersSigner,
+  amount: bigint,
+  roles: number,
+): Promise<void> {
+  await (await protocol.token.connect(operator).approve(await protocol.staking.getAddress(), amount)).wait();
+  await (await protocol.staking.connect(operator).stake(amount, roles)).wait();
+}
+
+/** Approves and deposits `amount` into the requester's free hub balance. */
+export async function depositAs(protocol: Protocol, requester: HardhatEthersSigner, amount: bigint): Promise<void> {
+  await (await protocol.token.connect(requester).approve(await protocol.hub.getAddress(), amount)).wait();
+  await (await protocol.hub.connect(requester).deposit(amount)).wait();
+}
+
+export interface ModelSpec {
+  contentHash: string;
+  uri: string;
+  fee: bigint;
+  mode: Mode;
+  outputDecimals: number;
+  tolerance: bigint;
+  royaltyBps: number;
+  schemaDigest: string;
+}
+
+/** Registers a model owned by `owner` and returns its id (read from the `ModelRegistered` event). */
+export async function registerModel(
+  protocol: Protocol,
+  owner: HardhatEthersSigner,
+  spec: ModelSpec,
+): Promise<bigint> {
+  const tx = await protocol.registry.connect(owner).registerModel({
+    contentHash: spec.contentHash,
+    uri: spec.uri,
+    fee: spec.fee,
+    mode: spec.mode,
+    outputDecimals: spec.outputDecimals,
+    tolerance: spec.tolerance,
+    royaltyRecipient: owner.address,
+    royaltyBps: spec.royaltyBps,
+    schemaDigest: spec.schemaDigest,
+  });
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = protocol.registry.interface.parseLog(log);
+    if (parsed?.name === "ModelRegistered") return parsed.args.modelId as bigint;
+  }
+  throw new Error("registerModel: no ModelRegistered event in the receipt");
+}
+
+/** A model record for tests and demos: the hash of `label` stands in for ONNX bytes until the node software. */
+export function demoModel(label: string, mode: Mode, fee: bigint = OPG): ModelSpec {
+  return {
+    contentHash: ethersLib.sha256(ethersLib.toUtf8Bytes(label)),
+    uri: `file:models/${label}.onnx`,
+    fee,
+    mode,
+    outputDecimals: 6,
+    tolerance: 10n,
+    royaltyBps: 1_000,
+    schemaDigest: ethersLib.keccak256(ethersLib.toUtf8Bytes(`${label}:schema`)),
+  };
+}

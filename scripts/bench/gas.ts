@@ -1,0 +1,162 @@
+/**
+ * Gas benchmark: gas used by every step of a request's life, and the total per verified inference in each mode,
+ * in steady state (accounts, credits and sortition slots already warm, as on a running network).
+ *
+ *   npm run bench:gas
+ */
+import { network } from "hardhat";
+
+import {
+  SignerBook,
+  attestAll,
+  mined,
+  pickChallenger,
+  requestInference,
+  submitAsWorker,
+  voteAll,
+  type StepGas,
+} from "../../offchain/devnet/lifecycle.js";
+import {
+  Mode,
+  OPG,
+  ROLE_VERIFIER,
+  ROLE_WORKER,
+  demoModel,
+  deployProtocol,
+  depositAs,
+  fund,
+  registerModel,
+  stakeAs,
+} from "../../offchain/devnet/protocol.js";
+
+const TARGET_PER_INFERENCE = 150_000n;
+const SAMPLES = 5;
+const BATCH = 20;
+// A 3-class classifier output in the canonical encoding: header, one FIXED64 tensor of shape [1,3].
+const OUTPUT = Uint8Array.from(Buffer.from("4f50470101" + "800602" + "0000000100000003" + "00".repeat(24), "hex"));
+const INPUT = Uint8Array.from(Buffer.from("4f50470101" + "010002" + "0000000100000004" + "3f800000".repeat(4), "hex"));
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+const signers = await ethers.getSigners();
+const [, requester, modelOwner, ...operators] = signers;
+if (requester === undefined || modelOwner === undefined || operators.length < 8) {
+  throw new Error("gas benchmark needs at least 11 accounts");
+}
+const workers = operators.slice(0, 4);
+const verifiers = operators.slice(4, 8);
+const book = new SignerBook(signers);
+
+const protocol = await deployProtocol(connection, { governed: true });
+const params = await protocol.hub.params();
+await fund(protocol, [requester, ...operators], 100_000n * OPG);
+for (const w of workers) await stakeAs(protocol, w, 10_000n * OPG, ROLE_WORKER);
+for (const v of verifiers) {
+  await stakeAs(protocol, v, 5_000n * OPG, ROLE_VERIFIER);
+  await depositAs(protocol, v, 1_000n * OPG);
+}
+const models = {
+  [Mode.NONE]: await registerModel(protocol, modelOwner, demoModel("bench-none", Mode.NONE)),
+  [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("bench-optimistic", Mode.OPTIMISTIC)),
+  [Mode.COMMITTEE]: await registerModel(protocol, modelOwner, demoModel("bench-committee", Mode.COMMITTEE)),
+};
+
+const samples = new Map<string, bigint[]>();
+function record(step: string, gasUsed: bigint): void {
+  const list = samples.get(step) ?? [];
+  list.push(gasUsed);
+  samples.set(step, list);
+}
+const average = (step: string): bigint => {
+  const list = samples.get(step);
+  if (list === undefined || list.length === 0) throw new Error(`no samples for ${step}`);
+  return list.reduce((a, b) => a + b, 0n) / BigInt(list.length);
+};
+
+async function pass(measure: boolean): Promise<void> {
+  const note = (s: StepGas) => measure && record(s.step, s.gasUsed);
+  const depositReceipt = await mined(protocol.hub.connect(requester).deposit(100n * OPG));
+  note({ step: "deposit", gasUsed: depositReceipt.gasUsed });
+
+  // NONE: final at submission.
+  const none = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
+  note({ step: "request (NONE)", gasUsed: none.receipt.gasUsed });
+  note({ step: "submit + finalize (NONE)", gasUsed: (await submitAsWorker(protocol, book, none.requestId, OUTPUT)).gasUsed });
+
+  // OPTIMISTIC: final after the challenge window.
+  const opt = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
+  note({ step: "request (OPTIMISTIC)", gasUsed: opt.receipt.gasUsed });
+  note({ step: "submit (OPTIMISTIC)", gasUsed: (await submitAsWorker(protocol, book, opt.requestId, OUTPUT)).gasUsed });
+  await networkHelpers.time.increase(Number(params.challengeWindow) + 1);
+  note({ step: "finalize", gasUsed: (await mined(protocol.hub.finalize(opt.requestId))).gasUsed });
+
+  // Batch finalization, per item.
+  const ids: bigint[] = [];
+  for (let i = 0; i < BATCH; i++) {
+    const r = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
+    await submitAsWorker(protocol, book, r.requestId, OUTPUT);
+    ids.push(r.requestId);
+  }
+  await networkHelpers.time.increase(Number(params.challengeWindow) + 1);
+  const batch = await mined(protocol.hub.finalizeBatch(ids));
+  note({ step: `finalize batch, per item (${BATCH})`, gasUsed: batch.gasUsed / BigInt(BATCH) });
+
+  // COMMITTEE: quorum of attestations.
+  const com = await requestInference(protocol, requester, models[Mode.COMMITTEE], INPUT);
+  note({ step: "request (COMMITTEE)", gasUsed: com.receipt.gasUsed });
+  note({ step: "submit + draw committee", gasUsed: (await submitAsWorker(protocol, book, com.requestId, OUTPUT)).gasUsed });
+  const quorum = Math.floor(Number(params.committeeSize) / 2) + 1;
+  const attests = await attestAll(protocol, book, com.requestId, true, quorum);
+  attests.slice(0, -1).forEach((r) => note({ step: "attest", gasUsed: r.gasUsed }));
+  note({ step: "attest (quorum, finalizes)", gasUsed: attests.at(-1)?.gasUsed ?? 0n });
+
+  // Dispute: challenge, commit, reveal, resolve (worker found wrong).
+  const bad = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
+  await submitAsWorker(protocol, book, bad.requestId, OUTPUT);
+  const challenger = await pickChallenger(protocol, verifiers, bad.requestId);
+  note({ step: "challenge + draw jurors", gasUsed: (await mined(protocol.hub.connect(challenger).challenge(bad.requestId))).gasUsed });
+  const votes = await voteAll(protocol, book, bad.requestId, () => false);
+  votes.commits.forEach((r) => note({ step: "commit vote", gasUsed: r.gasUsed }));
+  votes.reveals.forEach((r) => note({ step: "reveal vote", gasUsed: r.gasUsed }));
+  note({ step: "resolve (worker slashed)", gasUsed: (await mined(protocol.hub.resolveDispute(bad.requestId))).gasUsed });
+  // The slashed worker sits out its jail; bring it back so every pass sees the same operator set.
+  await networkHelpers.time.increase(Number((await protocol.staking.params()).jailDuration) + 1);
+  const { worker } = await protocol.hub.getRequest(bad.requestId);
+  await mined(protocol.staking.connect(book.get(worker)).unjail());
+
+  const claim = await mined(protocol.hub.connect(modelOwner).claimCredits());
+  note({ step: "claim credits", gasUsed: claim.gasUsed });
+  note({ step: "withdraw", gasUsed: (await mined(protocol.hub.connect(requester).withdraw(OPG))).gasUsed });
+}
+
+await pass(false); // warm-up: first-time storage writes are not steady state
+for (let i = 0; i < SAMPLES; i++) await pass(true);
+
+const rows = [...samples.keys()].map((step) => ({ step, gas: average(step) }));
+const width = Math.max(...rows.map((r) => r.step.length));
+console.log(`\nOPG gas per lifecycle step (steady state, mean of ${SAMPLES} samples)\n`);
+for (const row of rows) console.log(`  ${row.step.padEnd(width)}  ${row.gas.toString().padStart(9)}`);
+
+const totals: Array<[string, bigint]> = [
+  ["NONE        request + submit", average("request (NONE)") + average("submit + finalize (NONE)")],
+  [
+    "OPTIMISTIC  request + submit + finalize",
+    average("request (OPTIMISTIC)") + average("submit (OPTIMISTIC)") + average("finalize"),
+  ],
+  [
+    "OPTIMISTIC  request + submit + batch item",
+    average("request (OPTIMISTIC)") + average("submit (OPTIMISTIC)") + average(`finalize batch, per item (${BATCH})`),
+  ],
+  [
+    "COMMITTEE   request + submit + quorum",
+    average("request (COMMITTEE)") +
+      average("submit + draw committee") +
+      (samples.has("attest") ? average("attest") * BigInt(samples.get("attest")!.length / SAMPLES) : 0n) +
+      average("attest (quorum, finalizes)"),
+  ],
+];
+console.log(`\nTotal gas per verified inference (target ≤ ${TARGET_PER_INFERENCE} for NONE and OPTIMISTIC)\n`);
+for (const [label, gas] of totals) {
+  const verdict = label.startsWith("COMMITTEE") ? "" : gas <= TARGET_PER_INFERENCE ? "  within target" : "  above target";
+  console.log(`  ${label.padEnd(42)} ${gas.toString().padStart(9)}${verdict}`);
+}
