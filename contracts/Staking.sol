@@ -175,17 +175,19 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     function unlockCollateral(address operator, uint256 amount) external onlyHub {
         Operator storage op = _operators[operator];
         uint256 locked = op.locked;
-        if (amount > locked) revert StakingUnlockExceedsLocked(amount, locked);
-        if (amount == 0) return;
+        // Saturates: a slash may already have cut `locked` below the sum of open jobs' collateral, and settling
+        // those jobs must never revert (liveness).
+        uint256 released = amount < locked ? amount : locked;
+        if (released == 0) return;
 
-        op.locked = uint128(locked - amount);
-        emit CollateralUnlocked(operator, amount);
+        op.locked = uint128(locked - released);
+        emit CollateralUnlocked(operator, released);
     }
 
     /// @inheritdoc IStaking
     /// @dev Unbonding stake is slashable until it is withdrawn, even after its release time. Afterwards
-    ///      `locked = min(locked, active)`: collateral of open jobs beyond what is left is forgiven, and the hub must
-    ///      not unlock more than {getOperator} reports as locked. Jailing (also with nothing to slash) extends the
+    ///      `locked = min(locked, active)`: collateral of open jobs beyond what is left is forgiven, which is why
+    ///      {unlockCollateral} saturates. Jailing (also with nothing to slash) extends the
     ///      jail to `now + jailDuration`, never shortens it. The slashed tokens are sent to the hub.
     function slash(
         address operator,

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 /// @title IStaking
 /// @notice One OPG stake per operator, usable for the WORKER and/or VERIFIER role. Stake backs work: the hub locks
 ///         collateral per active job, slashes faults, and draws workers and verifier committees by stake weight.
-/// @dev Stake moves `active -> unbonding -> withdrawn`. Unbonding stake stays slashable until its release time,
+/// @dev Stake moves `active -> unbonding -> withdrawn`. Unbonding stake stays slashable until it is withdrawn,
 ///      and the unbonding delay is always longer than the longest request lifecycle of the hub, so nobody escapes a
 ///      slash by unbonding. Sortition uses one Fenwick (binary indexed) tree per role: O(log n) per draw and per
 ///      weight update, with a hard cap of {MAX_OPERATORS_PER_ROLE} weighted operators per role.
@@ -84,15 +84,13 @@ interface IStaking {
     error StakingCannotUnjail(uint256 jailedUntil);
     /// @notice Sortition is full for this role.
     error StakingSortitionFull(uint8 role);
-    /// @notice The hub tried to unlock more collateral than is locked.
-    error StakingUnlockExceedsLocked(uint256 amount, uint256 locked);
     /// @notice A zero address was given.
     error StakingZeroAddress();
 
     // ----------------------------------------------------------------------------------------------- operator functions
 
     /// @notice Pulls `amount` OPG from the caller into its active stake and sets its roles.
-    /// @dev `amount` may be zero to only change roles of an existing stake.
+    /// @dev `amount` must be non-zero; use {setRoles} to only change roles.
     function stake(uint256 amount, uint8 roles) external;
 
     /// @notice Changes the caller's roles (does not move stake).
@@ -114,7 +112,8 @@ interface IStaking {
     /// @return ok False (and no state change) when the free stake does not cover `amount`.
     function lockCollateral(address operator, uint256 amount) external returns (bool ok);
 
-    /// @notice Releases job collateral. Reverts if more than is locked.
+    /// @notice Releases up to `amount` of job collateral; saturates at the locked amount, because a slash may have
+    ///         already cut `locked` below the open jobs' collateral and settlement must never revert.
     function unlockCollateral(address operator, uint256 amount) external;
 
     /// @notice Slashes up to `amount` from active stake first, then unbonding stake; sends it to the hub.
