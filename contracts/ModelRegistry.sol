@@ -124,6 +124,21 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function requestTerms(
+        uint256 modelId
+    ) external view returns (uint96 fee, VerificationMode mode, uint16 royaltyBps, bool active) {
+        _checkExists(modelId);
+        Model storage model = _models[modelId];
+        return (model.fee, model.mode, model.royaltyBps, model.active);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function royaltyRecipientOf(uint256 modelId) external view returns (address) {
+        _checkExists(modelId);
+        return _models[modelId].royaltyRecipient;
+    }
+
+    /// @inheritdoc IModelRegistry
     function modelCount() external view returns (uint256) {
         return _modelCount;
     }

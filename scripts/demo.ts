@@ -32,7 +32,7 @@ import {
   registerModel,
   stakeAs,
 } from "../offchain/devnet/protocol.js";
-import { encodeTensors, type TensorData } from "../offchain/codec/tensor.js";
+import { DType, encodeTensors, type TensorData } from "../offchain/codec/tensor.js";
 
 const fmt = (wei: bigint) => `${formatUnits(wei, 18)} OPG`;
 const short = (address: string) => `${address.slice(0, 6)}…${address.slice(-4)}`;
@@ -40,7 +40,7 @@ const short = (address: string) => `${address.slice(0, 6)}…${address.slice(-4)
 /** A classifier's canonical output: class scores as FIXED64 with 6 decimals. */
 function scores(values: number[]): Uint8Array {
   const tensor: TensorData = {
-    dtype: "FIXED64",
+    dtype: DType.FIXED64,
     decimals: 6,
     shape: [1, values.length],
     data: values.map((v) => BigInt(Math.round(v * 1e6))),
@@ -48,7 +48,7 @@ function scores(values: number[]): Uint8Array {
   return encodeTensors([tensor]);
 }
 
-const INPUT = encodeTensors([{ dtype: "FLOAT", decimals: 0, shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }]);
+const INPUT = encodeTensors([{ dtype: DType.FLOAT, decimals: 0, shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }]);
 const HONEST = scores([0.97, 0.02, 0.01]);
 const CHEAT = scores([0.01, 0.02, 0.97]);
 

@@ -10,8 +10,12 @@ import InferenceHubModule from "./InferenceHub.js";
 export default buildModule("OPG", (m) => {
   const { hub, staking, registry, token, randomness } = m.useModule(InferenceHubModule);
   const { timelock, governor } = m.useModule(GovernanceModule);
-  const handStaking = m.call(staking, "transferOwnership", [timelock], { id: "stakingToTimelock" });
-  const handHub = m.call(hub, "transferOwnership", [timelock], { id: "hubToTimelock" });
+  // Wiring (staking.setHub) must be done while the deployer still owns staking: hand over after the hub module.
+  const handStaking = m.call(staking, "transferOwnership", [timelock], {
+    id: "stakingToTimelock",
+    after: [InferenceHubModule],
+  });
+  const handHub = m.call(hub, "transferOwnership", [timelock], { id: "hubToTimelock", after: [InferenceHubModule] });
   const adminRole = m.staticCall(timelock, "DEFAULT_ADMIN_ROLE", [], 0, { id: "adminRole" });
   m.call(timelock, "renounceRole", [adminRole, m.getAccount(0)], {
     id: "renounceTimelockAdmin",

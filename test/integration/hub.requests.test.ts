@@ -19,10 +19,9 @@ describe("InferenceHub — balances and requests", function () {
       const { protocol, outsider } = await loadFixture(fixture);
       const hub = await protocol.hub.getAddress();
       await protocol.token.connect(outsider).approve(hub, 5n * OPG);
-      await expect(protocol.hub.connect(outsider).deposit(5n * OPG))
-        .to.emit(protocol.hub, "Deposited")
-        .withArgs(outsider.address, outsider.address, 5n * OPG)
-        .and.to.changeTokenBalances(ethers, protocol.token, [outsider, hub], [-5n * OPG, 5n * OPG]);
+      const tx = protocol.hub.connect(outsider).deposit(5n * OPG);
+      await expect(tx).to.emit(protocol.hub, "Deposited").withArgs(outsider.address, outsider.address, 5n * OPG);
+      await expect(tx).to.changeTokenBalances(ethers, protocol.token, [outsider, hub], [-5n * OPG, 5n * OPG]);
       expect(await protocol.hub.balanceOf(outsider.address)).to.equal(5n * OPG);
     });
 
@@ -60,10 +59,9 @@ describe("InferenceHub — balances and requests", function () {
         protocol.hub,
         "HubZeroAmount",
       );
-      await expect(protocol.hub.connect(requester).withdraw(balance))
-        .to.emit(protocol.hub, "Withdrawn")
-        .withArgs(requester.address, balance)
-        .and.to.changeTokenBalance(ethers, protocol.token, requester, balance);
+      const tx = protocol.hub.connect(requester).withdraw(balance);
+      await expect(tx).to.emit(protocol.hub, "Withdrawn").withArgs(requester.address, balance);
+      await expect(tx).to.changeTokenBalance(ethers, protocol.token, requester, balance);
     });
 
     it("locked fees cannot be withdrawn", async function () {
@@ -85,10 +83,9 @@ describe("InferenceHub — balances and requests", function () {
       await expect(protocol.hub.connect(outsider).claimCredits())
         .to.be.revertedWithCustomError(protocol.hub, "HubNoCredits")
         .withArgs(outsider.address);
-      await expect(protocol.hub.connect(modelOwner).claimCredits())
-        .to.emit(protocol.hub, "CreditsClaimed")
-        .withArgs(modelOwner.address, royalty)
-        .and.to.changeTokenBalance(ethers, protocol.token, modelOwner, royalty);
+      const tx = protocol.hub.connect(modelOwner).claimCredits();
+      await expect(tx).to.emit(protocol.hub, "CreditsClaimed").withArgs(modelOwner.address, royalty);
+      await expect(tx).to.changeTokenBalance(ethers, protocol.token, modelOwner, royalty);
       await expect(protocol.hub.connect(modelOwner).claimCredits()).to.be.revertedWithCustomError(
         protocol.hub,
         "HubNoCredits",
