@@ -8,9 +8,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
+import {IHubParamsBounds} from "./interfaces/IHubParamsBounds.sol";
 import {IInferenceHub} from "./interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
-import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 
 /// @title InferenceHub
@@ -37,30 +37,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     /// @notice Gas kept back around a consumer callback for the code that follows it.
     uint256 internal constant CALLBACK_GAS_RESERVE = 20_000;
 
-    uint256 internal constant MAX_PROTOCOL_FEE_BPS = 2_000;
-    uint256 internal constant MAX_VERIFIER_SHARE_BPS = 3_000;
-    uint256 internal constant MIN_STAKE_TO_FEE_RATIO = 1;
-    uint256 internal constant MAX_STAKE_TO_FEE_RATIO = 1_000;
-    uint256 internal constant MIN_SLASH_BPS = 100;
-    uint256 internal constant MAX_NON_REVEAL_PENALTY_BPS = 1_000;
-    uint256 internal constant MAX_ATTEMPTS = 10;
-    uint256 internal constant MAX_COMMITTEE_SIZE = 15;
-    uint256 internal constant MIN_WINDOW = 10 seconds;
-    uint256 internal constant MAX_RESPONSE_TIMEOUT = 1 days;
-    uint256 internal constant MAX_CHALLENGE_WINDOW = 7 days;
-    uint256 internal constant MAX_VOTE_WINDOW = 3 days;
-    uint256 internal constant MIN_CALLBACK_GAS = 10_000;
-    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
-    uint256 internal constant MIN_IO_BYTES = 64;
-    uint256 internal constant MAX_IO_BYTES = 128 * 1024;
-    uint256 internal constant MIN_CHALLENGE_BOND = 1e15;
-    uint256 internal constant MAX_CHALLENGE_BOND = 1_000_000e18;
-    uint256 internal constant MAX_MIN_REQUEST_FEE = 1_000e18;
-
-    bytes32 internal constant ROYALTY = "royalty";
-    bytes32 internal constant WORKER_PAY = "worker";
     bytes32 internal constant VERIFIER_PAY = "verifier";
-    bytes32 internal constant PROTOCOL_FEE = "protocol-fee";
     bytes32 internal constant REMAINDER = "remainder";
     bytes32 internal constant BOND_RETURN = "bond-return";
     bytes32 internal constant BOND_FORFEIT = "bond-forfeit";
@@ -73,6 +50,8 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     IERC20 public immutable token;
     IStaking public immutable staking;
     IModelRegistry public immutable registry;
+    /// @notice The hard bounds every parameter is checked against (constructor and `setParams`).
+    IHubParamsBounds public immutable bounds;
     uint8 internal immutable _roleWorker;
     uint8 internal immutable _roleVerifier;
 
@@ -95,15 +74,20 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         IERC20 token_,
         IStaking staking_,
         IModelRegistry registry_,
+        IHubParamsBounds bounds_,
         HubParams memory params_,
         address initialOwner
     ) Ownable(initialOwner) {
-        if (address(token_) == address(0) || address(staking_) == address(0) || address(registry_) == address(0)) {
-            revert HubZeroAddress();
-        }
+        if (
+            address(token_) == address(0) ||
+            address(staking_) == address(0) ||
+            address(registry_) == address(0) ||
+            address(bounds_) == address(0)
+        ) revert HubZeroAddress();
         token = token_;
         staking = staking_;
         registry = registry_;
+        bounds = bounds_;
         _roleWorker = staking_.ROLE_WORKER();
         _roleVerifier = staking_.ROLE_VERIFIER();
         _setParams(params_);
@@ -159,40 +143,36 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     ) external nonReentrant returns (uint256 requestId) {
         // A permit front-run by a third party consumes the nonce but still sets the allowance: ignore its failure
         // and let the transfer below decide.
-        try IERC20Permit(address(token)).permit(msg.sender, address(this), permitAmount, permitDeadline, v, r, s) {}
-        catch {} // solhint-disable-line no-empty-blocks
+        try
+            IERC20Permit(address(token)).permit(msg.sender, address(this), permitAmount, permitDeadline, v, r, s)
+        {} catch {} // solhint-disable-line no-empty-blocks
         _deposit(msg.sender, permitAmount);
         return _request(params_);
     }
 
     /// @inheritdoc IInferenceHub
+    function requestBatch(RequestParams[] calldata batch) external nonReentrant returns (uint256 firstRequestId) {
+        uint256 length = batch.length;
+        if (length == 0 || length > MAX_BATCH) revert HubBatchTooLarge(length, MAX_BATCH);
+        firstRequestId = _request(batch[0]);
+        for (uint256 i = 1; i < length; ++i) _request(batch[i]);
+    }
+
+    /// @inheritdoc IInferenceHub
     function submitResult(uint256 requestId, bytes calldata output, bool isError) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Requested);
-        if (msg.sender != req.worker) revert HubNotAssignedWorker(requestId, msg.sender, req.worker);
-        if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
-        HubParams storage p = _params;
-        if (output.length > p.maxOutputBytes) revert HubOutputTooLarge(output.length, p.maxOutputBytes);
+        _submit(requestId, output, isError);
+    }
 
-        bytes32 resultHash = keccak256(output);
-        req.resultHash = resultHash;
-        req.isError = isError;
-
-        if (req.mode == IModelRegistry.VerificationMode.NONE) {
-            emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, block.timestamp);
-            _finalize(requestId, req);
-            return;
-        }
-        uint64 windowEnd = uint64(block.timestamp + p.challengeWindow);
-        req.status = Status.Submitted;
-        req.deadline = windowEnd;
-        emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, windowEnd);
-
-        if (req.mode == IModelRegistry.VerificationMode.COMMITTEE) {
-            address[] storage members = _committees[requestId];
-            _drawPanel(requestId, req, "committee", _attestations[requestId], members, address(0), p.committeeSize);
-            req.committeeSize = uint8(members.length);
-            emit CommitteeDrawn(requestId, members);
-        }
+    /// @inheritdoc IInferenceHub
+    function submitResultBatch(
+        uint256[] calldata requestIds,
+        bytes[] calldata outputs,
+        bool[] calldata isError
+    ) external nonReentrant {
+        uint256 length = requestIds.length;
+        if (length > MAX_BATCH) revert HubBatchTooLarge(length, MAX_BATCH);
+        if (outputs.length != length || isError.length != length) revert HubBatchLengthMismatch();
+        for (uint256 i; i < length; ++i) _submit(requestIds[i], outputs[i], isError[i]);
     }
 
     /// @inheritdoc IInferenceHub
@@ -404,7 +384,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     /// @inheritdoc IInferenceHub
     function maxLifecycleDuration() public view returns (uint256) {
         HubParams storage p = _params;
-        return _lifecycle(p.responseTimeout, p.challengeWindow, p.commitWindow, p.revealWindow);
+        return uint256(p.responseTimeout) + p.challengeWindow + p.commitWindow + p.revealWindow;
     }
 
     /// @inheritdoc IInferenceHub
@@ -417,7 +397,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         return keccak256(abi.encode(requestId, juror, upholdWorker, salt));
     }
 
-    // ------------------------------------------------------------------------------------------------- internal: flow
+    // ------------------------------------------------------------------------------------------------ internal: flow
 
     function _deposit(address account, uint256 amount) internal {
         if (amount == 0) revert HubZeroAmount();
@@ -428,8 +408,9 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     function _request(RequestParams calldata rp) internal returns (uint256 requestId) {
         HubParams storage p = _params;
-        (uint96 modelFee, IModelRegistry.VerificationMode mode, uint16 royaltyBps, bool active) = registry
-            .requestTerms(rp.modelId);
+        (uint96 modelFee, IModelRegistry.VerificationMode mode, uint16 royaltyBps, bool active) = registry.requestTerms(
+            rp.modelId
+        );
         if (!active) revert HubModelInactive(rp.modelId);
         uint256 protocolFee = (uint256(modelFee) * p.protocolFeeBps) / BPS;
         uint256 total = modelFee + protocolFee;
@@ -490,6 +471,35 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         if (uriLength == 0 || rp.inputHash == bytes32(0)) revert HubInvalidInput();
         if (uriLength > maxBytes) revert HubInputTooLarge(uriLength, maxBytes);
         return rp.inputHash;
+    }
+
+    function _submit(uint256 requestId, bytes calldata output, bool isError) internal {
+        Request storage req = _requireStatus(requestId, Status.Requested);
+        if (msg.sender != req.worker) revert HubNotAssignedWorker(requestId, msg.sender, req.worker);
+        if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
+        HubParams storage p = _params;
+        if (output.length > p.maxOutputBytes) revert HubOutputTooLarge(output.length, p.maxOutputBytes);
+
+        bytes32 resultHash = keccak256(output);
+        req.resultHash = resultHash;
+        req.isError = isError;
+
+        if (req.mode == IModelRegistry.VerificationMode.NONE) {
+            emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, block.timestamp);
+            _finalize(requestId, req);
+            return;
+        }
+        uint64 windowEnd = uint64(block.timestamp + p.challengeWindow);
+        req.status = Status.Submitted;
+        req.deadline = windowEnd;
+        emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, windowEnd);
+
+        if (req.mode == IModelRegistry.VerificationMode.COMMITTEE) {
+            address[] storage members = _committees[requestId];
+            _drawPanel(requestId, req, "committee", _attestations[requestId], members, address(0), p.committeeSize);
+            req.committeeSize = uint8(members.length);
+            emit CommitteeDrawn(requestId, members);
+        }
     }
 
     /// @dev Draws workers by stake until one is eligible, is not the requester and can lock the collateral.
@@ -640,25 +650,27 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         if (verifiers == 0) verifierPay = 0;
         uint256 workerPay = modelFee - royalty - verifierPay;
 
-        _credit(requestId, registry.royaltyRecipientOf(req.modelId), royalty, ROYALTY);
-        _credit(requestId, worker, workerPay, WORKER_PAY);
         uint256 treasuryPay = req.protocolFee;
         if (verifiers != 0) {
             uint256 perVerifier = verifierPay / verifiers;
             _creditVerifiers(requestId, req, perVerifier);
             treasuryPay += verifierPay - perVerifier * verifiers;
         }
-        _credit(requestId, _params.treasury, treasuryPay, PROTOCOL_FEE);
-
+        // The three standard credits are reported by `RequestFinalized` alone (one event instead of four).
+        address royaltyRecipient = registry.royaltyRecipientOf(req.modelId);
+        _credits[royaltyRecipient] += royalty;
+        _credits[worker] += workerPay;
+        _credits[_params.treasury] += treasuryPay;
         emit RequestFinalized(
             requestId,
             worker,
+            royaltyRecipient,
             req.resultHash,
             req.isError,
             royalty,
             workerPay,
             verifierPay,
-            req.protocolFee
+            treasuryPay
         );
         _notify(requestId, req, true);
     }
@@ -721,7 +733,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         emit CallbackResult(requestId, consumer, success);
     }
 
-    // ------------------------------------------------------------------------------------------------- internal: helpers
+    // --------------------------------------------------------------------------------------------- internal: helpers
 
     function _requireStatus(uint256 requestId, Status status) internal view returns (Request storage req) {
         req = _requests[requestId];
@@ -733,46 +745,9 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         return (uint256(req.modelFee) + req.protocolFee) * req.stakeToFeeRatio;
     }
 
-    function _lifecycle(uint256 response, uint256 window, uint256 commit, uint256 reveal)
-        internal
-        pure
-        returns (uint256)
-    {
-        return response + window + commit + reveal;
-    }
-
     function _setParams(HubParams memory p) internal {
-        _checkBound("protocolFeeBps", p.protocolFeeBps, 0, MAX_PROTOCOL_FEE_BPS);
-        _checkBound("verifierShareBps", p.verifierShareBps, 0, MAX_VERIFIER_SHARE_BPS);
-        _checkBound("stakeToFeeRatio", p.stakeToFeeRatio, MIN_STAKE_TO_FEE_RATIO, MAX_STAKE_TO_FEE_RATIO);
-        _checkBound("slashBps", p.slashBps, MIN_SLASH_BPS, BPS);
-        _checkBound("challengerRewardBps", p.challengerRewardBps, 0, BPS);
-        _checkBound("voterRewardBps", p.voterRewardBps, 0, BPS - p.challengerRewardBps);
-        _checkBound("livenessPenaltyBps", p.livenessPenaltyBps, 0, BPS);
-        _checkBound("nonRevealPenaltyBps", p.nonRevealPenaltyBps, 0, MAX_NON_REVEAL_PENALTY_BPS);
-        _checkBound("maxAttempts", p.maxAttempts, 1, MAX_ATTEMPTS);
-        _checkBound("committeeSize", p.committeeSize, 1, MAX_COMMITTEE_SIZE);
-        if (p.committeeSize % 2 == 0) revert ParamOutOfBounds("committeeSize (odd)", p.committeeSize, 1, 15);
-        _checkBound("responseTimeout", p.responseTimeout, MIN_WINDOW, MAX_RESPONSE_TIMEOUT);
-        _checkBound("challengeWindow", p.challengeWindow, MIN_WINDOW, MAX_CHALLENGE_WINDOW);
-        _checkBound("commitWindow", p.commitWindow, MIN_WINDOW, MAX_VOTE_WINDOW);
-        _checkBound("revealWindow", p.revealWindow, MIN_WINDOW, MAX_VOTE_WINDOW);
-        _checkBound("maxCallbackGas", p.maxCallbackGas, MIN_CALLBACK_GAS, MAX_CALLBACK_GAS);
-        _checkBound("maxInputBytes", p.maxInputBytes, MIN_IO_BYTES, MAX_IO_BYTES);
-        _checkBound("maxOutputBytes", p.maxOutputBytes, MIN_IO_BYTES, MAX_IO_BYTES);
-        _checkBound("challengeBond", p.challengeBond, MIN_CHALLENGE_BOND, MAX_CHALLENGE_BOND);
-        _checkBound("minRequestFee", p.minRequestFee, 0, MAX_MIN_REQUEST_FEE);
-        if (p.treasury == address(0) || address(p.randomness) == address(0)) revert HubZeroAddress();
-
-        uint256 lifecycle = _lifecycle(p.responseTimeout, p.challengeWindow, p.commitWindow, p.revealWindow);
-        uint256 unbonding = staking.params().unbondingDelay;
-        if (lifecycle >= unbonding) revert HubLifecycleTooLong(lifecycle, unbonding);
-
+        bounds.check(p, staking.params().unbondingDelay);
         _params = p;
         emit ParamsUpdated(p);
-    }
-
-    function _checkBound(string memory name, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert ParamOutOfBounds(name, value, min, max);
     }
 }

@@ -30,7 +30,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SortitionTree for SortitionTree.Tree;
 
-    // ----------------------------------------------------------------------------------------------- constants
+    // ------------------------------------------------------------------------------------------------- constants
 
     /// @inheritdoc IStaking
     uint8 public constant ROLE_WORKER = 1;
@@ -54,12 +54,12 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @notice Longest allowed jail duration.
     uint256 public constant JAIL_DURATION_UPPER_BOUND = 30 days;
 
-    // ----------------------------------------------------------------------------------------------- immutables
+    // ------------------------------------------------------------------------------------------------- immutables
 
     /// @notice The staked token (OPG).
     IERC20 public immutable token;
 
-    // ----------------------------------------------------------------------------------------------- state
+    // ------------------------------------------------------------------------------------------------- state
 
     StakingParams private _params;
     address private _hub;
@@ -67,7 +67,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     SortitionTree.Tree private _workerTree;
     SortitionTree.Tree private _verifierTree;
 
-    // ----------------------------------------------------------------------------------------------- modifiers
+    // ------------------------------------------------------------------------------------------------- modifiers
 
     modifier onlyHub() {
         address hub_ = _hub;
@@ -76,7 +76,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         _;
     }
 
-    // ----------------------------------------------------------------------------------------------- constructor
+    // ------------------------------------------------------------------------------------------------- constructor
 
     /// @param token_ The staked token (OPG); must not be the zero address.
     /// @param params_ Initial parameters, checked against the hard bounds.
@@ -87,7 +87,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         _setParams(params_);
     }
 
-    // ----------------------------------------------------------------------------------------------- operator functions
+    // -------------------------------------------------------------------------------------------- operator functions
 
     /// @inheritdoc IStaking
     /// @dev Reverts with {StakingZeroAmount} when `amount` is zero; use {setRoles} to change roles alone.
@@ -156,7 +156,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         _refreshWeights(msg.sender, op);
     }
 
-    // ----------------------------------------------------------------------------------------------- hub functions
+    // ------------------------------------------------------------------------------------------------- hub functions
 
     /// @inheritdoc IStaking
     /// @dev Locking zero returns true and changes nothing.
@@ -228,7 +228,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         return _tree(role).draw(randomness);
     }
 
-    // ----------------------------------------------------------------------------------------------- governance
+    // ------------------------------------------------------------------------------------------------- governance
 
     /// @inheritdoc IStaking
     /// @dev When the hub is set, the unbonding delay must also exceed `hub.maxLifecycleDuration()`.
@@ -247,7 +247,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         emit HubSet(hub_);
     }
 
-    // ----------------------------------------------------------------------------------------------- views
+    // ------------------------------------------------------------------------------------------------- views
 
     /// @inheritdoc IStaking
     function params() external view returns (StakingParams memory) {
@@ -295,7 +295,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         return _eligibleWeight(_operators[operator], role) > 0;
     }
 
-    // ----------------------------------------------------------------------------------------------- internal
+    // ------------------------------------------------------------------------------------------------- internal
 
     /// @dev Checks every parameter against its hard bounds (and the hub's lifecycle), stores them and emits.
     function _setParams(StakingParams memory p) internal {

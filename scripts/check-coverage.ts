@@ -41,6 +41,8 @@ const found = files.reduce((a, f) => a + f.found, 0);
 const total = pct(hit, found);
 console.log(`\n  ${"TOTAL".padEnd(width)}  ${total.toFixed(2).padStart(6)} %  (${hit}/${found})\n`);
 if (total < LINE_THRESHOLD) {
-  console.error(`Line coverage ${total.toFixed(2)} % is below ${LINE_THRESHOLD} %: add tests for the lines listed above.`);
+  console.error(
+    `Line coverage ${total.toFixed(2)} % is below ${LINE_THRESHOLD} %: add tests for the lines listed above.`,
+  );
   process.exit(1);
 }

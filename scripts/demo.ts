@@ -55,7 +55,12 @@ const CHEAT = scores([0.01, 0.02, 0.97]);
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const signers = await ethers.getSigners();
-const [, requester, modelOwner, ...operators] = signers as [HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner, ...HardhatEthersSigner[]];
+const [, requester, modelOwner, ...operators] = signers as [
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  ...HardhatEthersSigner[],
+];
 const workers = operators.slice(0, 4);
 const verifiers = operators.slice(4, 9);
 const book = new SignerBook(signers);
@@ -72,7 +77,9 @@ console.log("1. Deploying with Ignition (token, registry, staking, randomness, h
 const protocol = await deployProtocol(connection, { governed: true });
 names.set(await protocol.timelock.getAddress(), "treasury (timelock)");
 const params = await protocol.hub.params();
-console.log(`   hub ${await protocol.hub.getAddress()}, owned by the timelock: ${(await protocol.hub.owner()) === (await protocol.timelock.getAddress())}`);
+console.log(
+  `   hub ${await protocol.hub.getAddress()}, owned by the timelock: ${(await protocol.hub.owner()) === (await protocol.timelock.getAddress())}`,
+);
 
 console.log("2. Funding and staking 4 workers (10,000 OPG) and 5 verifiers (5,000 OPG)…");
 await fund(protocol, [requester, ...operators], 50_000n * OPG);
@@ -110,14 +117,22 @@ console.log("4. Requests through every path:");
   const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
   await networkHelpers.time.increase(Number(params.challengeWindow) + 1);
   const f = await mined(protocol.hub.finalize(r.requestId));
-  rows.push({ scenario: "OPTIMISTIC: unchallenged, final after window", requestId: r.requestId, gas: gasOf(r.receipt, s, f) });
+  rows.push({
+    scenario: "OPTIMISTIC: unchallenged, final after window",
+    requestId: r.requestId,
+    gas: gasOf(r.receipt, s, f),
+  });
 }
 {
   const r = await requestInference(protocol, requester, models[Mode.COMMITTEE], INPUT);
   const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
   const quorum = Math.floor(Number(params.committeeSize) / 2) + 1;
   const a = await attestAll(protocol, book, r.requestId, true, quorum);
-  rows.push({ scenario: `COMMITTEE: ${quorum} of ${params.committeeSize} attest`, requestId: r.requestId, gas: gasOf(r.receipt, s, ...a) });
+  rows.push({
+    scenario: `COMMITTEE: ${quorum} of ${params.committeeSize} attest`,
+    requestId: r.requestId,
+    gas: gasOf(r.receipt, s, ...a),
+  });
 }
 {
   const r = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
@@ -125,7 +140,11 @@ console.log("4. Requests through every path:");
   await networkHelpers.time.increase(Number(params.responseTimeout) + 1);
   const re = await mined(protocol.hub.reassign(r.requestId));
   const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
-  rows.push({ scenario: `timeout: ${who(late)} penalised, reassigned`, requestId: r.requestId, gas: gasOf(r.receipt, re, s) });
+  rows.push({
+    scenario: `timeout: ${who(late)} penalised, reassigned`,
+    requestId: r.requestId,
+    gas: gasOf(r.receipt, re, s),
+  });
 }
 let cheater = "";
 {
@@ -156,19 +175,31 @@ for (const row of rows) {
 console.log("\n5. Summary (from on-chain events)");
 const hub = protocol.hub;
 const count = async (name: string) => (await hub.queryFilter(hub.filters[name as "RequestFinalized"]())).length;
-console.log(`   requests ${await hub.requestCount()}, finalized ${await count("RequestFinalized")}, rejected ${await count("RequestRejected")}, expired ${await count("RequestExpired")}`);
-console.log(`   disputes ${await count("DisputeOpened")}, worker slashes ${await count("WorkerSlashed")}, timeouts ${await count("WorkerTimedOut")}`);
+console.log(
+  `   requests ${await hub.requestCount()}, finalized ${await count("RequestFinalized")}, rejected ${await count("RequestRejected")}, expired ${await count("RequestExpired")}`,
+);
+console.log(
+  `   disputes ${await count("DisputeOpened")}, worker slashes ${await count("WorkerSlashed")}, timeouts ${await count("WorkerTimedOut")}`,
+);
 const slashed = (await hub.queryFilter(hub.filters.WorkerSlashed())).reduce((a, e) => a + e.args.amount, 0n);
-console.log(`   stake slashed from ${who(cheater)}: ${fmt(slashed)} (jailed: ${(await protocol.staking.getOperator(cheater)).jailed})`);
+console.log(
+  `   stake slashed from ${who(cheater)}: ${fmt(slashed)} (jailed: ${(await protocol.staking.getOperator(cheater)).jailed})`,
+);
 
 const credits = new Map<string, bigint>();
-for (const e of await hub.queryFilter(hub.filters.Credited())) {
-  credits.set(e.args.account, (credits.get(e.args.account) ?? 0n) + e.args.amount);
+const add = (account: string, amount: bigint) => credits.set(account, (credits.get(account) ?? 0n) + amount);
+for (const e of await hub.queryFilter(hub.filters.Credited())) add(e.args.account, e.args.amount);
+for (const e of await hub.queryFilter(hub.filters.RequestFinalized())) {
+  add(e.args.royaltyRecipient, e.args.royalty);
+  add(e.args.worker, e.args.workerPay);
+  add(params.treasury, e.args.treasuryPay);
 }
 console.log("   credits earned (pull payments, claimable with claimCredits):");
 for (const [account, amount] of [...credits.entries()].sort((a, b) => (b[1] > a[1] ? 1 : -1))) {
   console.log(`     ${who(account).padEnd(20)} ${fmt(amount)}`);
 }
 const balance = await protocol.token.balanceOf(await hub.getAddress());
-console.log(`   hub holds ${fmt(balance)}; requester free balance ${fmt(await hub.balanceOf(requester.address))} (refunded the rejected request)`);
+console.log(
+  `   hub holds ${fmt(balance)}; requester free balance ${fmt(await hub.balanceOf(requester.address))} (refunded the rejected request)`,
+);
 console.log("\nDone. Every transition above is an event: the chain now holds an auditable record of these inferences.");

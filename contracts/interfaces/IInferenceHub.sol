@@ -14,7 +14,7 @@ import {IRandomnessSource} from "./IRandomnessSource.sol";
 ///      and the time-based transition that follows is allowed from deadline + 1. Every time-based transition
 ///      (`finalize`, `reassign`, `resolveDispute`) is permissionless.
 interface IInferenceHub {
-    // ----------------------------------------------------------------------------------------------- types
+    // ------------------------------------------------------------------------------------------------- types
 
     enum Status {
         None,
@@ -110,7 +110,7 @@ interface IInferenceHub {
         bytes32 commitment;
     }
 
-    // ----------------------------------------------------------------------------------------------- events
+    // ------------------------------------------------------------------------------------------------- events
 
     event Deposited(address indexed account, address indexed from, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
@@ -162,28 +162,32 @@ interface IInferenceHub {
     event JurorPenalised(uint256 indexed requestId, address indexed juror, uint256 amount);
     /// @notice A worker was slashed for a wrong result.
     event WorkerSlashed(uint256 indexed requestId, address indexed worker, uint256 amount);
-    /// @notice The request is final; the fee was split as credits.
+    /// @notice The request is final; the fee was split as credits: `royalty` to `royaltyRecipient`, `workerPay` to
+    ///         `worker`, `verifierPay` to the verifiers (each also gets a `Credited` event; 0 when none did work),
+    ///         `treasuryPay` (protocol fee plus any per-verifier division remainder) to the treasury.
     event RequestFinalized(
         uint256 indexed requestId,
         address indexed worker,
+        address indexed royaltyRecipient,
         bytes32 resultHash,
         bool isError,
         uint256 royalty,
         uint256 workerPay,
         uint256 verifierPay,
-        uint256 protocolFee
+        uint256 treasuryPay
     );
     /// @notice The result was rejected in a dispute; the requester was refunded.
     event RequestRejected(uint256 indexed requestId, address indexed worker, uint256 refund);
     /// @notice No result after maxAttempts (or no worker left); the requester was refunded.
     event RequestExpired(uint256 indexed requestId, uint256 refund);
-    /// @notice `amount` was credited to `account` (pull payment) for `reason`.
+    /// @notice `amount` was credited to `account` (pull payment) for `reason` — every credit except the three standard
+    ///         fee-split credits, which `RequestFinalized` reports.
     event Credited(uint256 indexed requestId, address indexed account, uint256 amount, bytes32 indexed reason);
     /// @notice The consumer callback ran; `success` false means it reverted or ran out of gas (ignored).
     event CallbackResult(uint256 indexed requestId, address indexed consumer, bool success);
     event ParamsUpdated(HubParams params);
 
-    // ----------------------------------------------------------------------------------------------- errors
+    // ------------------------------------------------------------------------------------------------- errors
 
     error HubZeroAmount();
     error HubZeroAddress();
@@ -211,7 +215,10 @@ interface IInferenceHub {
     error HubNotCommitted(uint256 requestId, address account);
     error HubRevealMismatch(uint256 requestId, address account);
     error HubCommitPhaseOpen(uint256 requestId, uint256 commitDeadline);
+    /// @notice A batch is empty (where one item is needed) or longer than `maxLength`.
     error HubBatchTooLarge(uint256 length, uint256 maxLength);
+    /// @notice The arrays of a batch call differ in length.
+    error HubBatchLengthMismatch();
     error HubInsufficientCallbackGas(uint256 gasLeft, uint256 needed);
     /// @notice A juror submitted a zero commitment.
     error HubEmptyCommitment();
@@ -219,7 +226,7 @@ interface IInferenceHub {
     /// @notice The longest lifecycle would not be shorter than the staking unbonding delay.
     error HubLifecycleTooLong(uint256 maxLifecycle, uint256 unbondingDelay);
 
-    // ----------------------------------------------------------------------------------------------- balances
+    // ------------------------------------------------------------------------------------------------- balances
 
     /// @notice Pulls `amount` OPG from the caller into its free balance.
     function deposit(uint256 amount) external;
@@ -233,7 +240,7 @@ interface IInferenceHub {
     /// @notice Sends all of the caller's credits (earned fees, rewards, returned bonds) to it.
     function claimCredits() external returns (uint256 amount);
 
-    // ----------------------------------------------------------------------------------------------- requests
+    // ------------------------------------------------------------------------------------------------- requests
 
     /// @notice Locks model fee + protocol fee from the caller's free balance and assigns a worker by stake.
     function request(RequestParams calldata params) external returns (uint256 requestId);
@@ -249,6 +256,17 @@ interface IInferenceHub {
         bytes32 s
     ) external returns (uint256 requestId);
 
+    /// @notice Makes up to {MAX_BATCH} requests in one call (same checks as {request}); ids are consecutive.
+    /// @return firstRequestId The id of the first request of the batch.
+    function requestBatch(RequestParams[] calldata batch) external returns (uint256 firstRequestId);
+
+    /// @notice Posts up to {MAX_BATCH} results in one call (same checks as {submitResult}; any failure reverts all).
+    function submitResultBatch(
+        uint256[] calldata requestIds,
+        bytes[] calldata outputs,
+        bool[] calldata isError
+    ) external;
+
     /// @notice The assigned worker posts the canonical output (or an error result) before its deadline.
     function submitResult(uint256 requestId, bytes calldata output, bool isError) external;
 
@@ -256,7 +274,7 @@ interface IInferenceHub {
     ///         after maxAttempts. Permissionless.
     function reassign(uint256 requestId) external;
 
-    // ----------------------------------------------------------------------------------------------- verification
+    // ------------------------------------------------------------------------------------------------- verification
 
     /// @notice A drawn committee member attests (COMMITTEE mode). Disagreement posts the challenge bond from the
     ///         caller's free balance and opens a dispute.
@@ -275,7 +293,7 @@ interface IInferenceHub {
     /// @notice Decides a dispute after the reveal window (or once every juror revealed). Permissionless.
     function resolveDispute(uint256 requestId) external;
 
-    // ----------------------------------------------------------------------------------------------- settlement
+    // ------------------------------------------------------------------------------------------------- settlement
 
     /// @notice Finalizes a Submitted request whose window has passed (or a COMMITTEE request that reached quorum
     ///         is finalized in `attest`). Permissionless.
@@ -286,12 +304,12 @@ interface IInferenceHub {
     /// @return finalized How many were finalized.
     function finalizeBatch(uint256[] calldata requestIds) external returns (uint256 finalized);
 
-    // ----------------------------------------------------------------------------------------------- governance
+    // ------------------------------------------------------------------------------------------------- governance
 
     /// @notice Replaces all parameters; each is checked against its hard bounds.
     function setParams(HubParams calldata params) external;
 
-    // ----------------------------------------------------------------------------------------------- views
+    // ------------------------------------------------------------------------------------------------- views
 
     function params() external view returns (HubParams memory);
 

@@ -43,7 +43,7 @@ interface IModelRegistry {
         bytes32 schemaDigest;
     }
 
-    // ----------------------------------------------------------------------------------------------- events
+    // ------------------------------------------------------------------------------------------------- events
 
     /// @notice A model was registered.
     event ModelRegistered(
@@ -68,7 +68,7 @@ interface IModelRegistry {
     /// @notice Ownership of the model's mutable fields changed hands.
     event ModelOwnershipTransferred(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
 
-    // ----------------------------------------------------------------------------------------------- errors
+    // ------------------------------------------------------------------------------------------------- errors
 
     /// @notice No model with this id.
     error RegistryUnknownModel(uint256 modelId);
@@ -87,7 +87,7 @@ interface IModelRegistry {
     /// @notice A zero address was given where an account is required.
     error RegistryZeroAddress();
 
-    // ----------------------------------------------------------------------------------------------- functions
+    // ------------------------------------------------------------------------------------------------- functions
 
     /// @notice Registers a model; the caller becomes its owner.
     /// @return modelId The new model's id (ids start at 1).
@@ -113,10 +113,9 @@ interface IModelRegistry {
 
     /// @notice The fields the hub needs at request time, read from two storage slots.
     /// @dev Reverts for an unknown id.
-    function requestTerms(uint256 modelId)
-        external
-        view
-        returns (uint96 fee, VerificationMode mode, uint16 royaltyBps, bool active);
+    function requestTerms(
+        uint256 modelId
+    ) external view returns (uint96 fee, VerificationMode mode, uint16 royaltyBps, bool active);
 
     /// @notice Current royalty recipient (read at settlement). Reverts for an unknown id.
     function royaltyRecipientOf(uint256 modelId) external view returns (address);

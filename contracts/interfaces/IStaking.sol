@@ -33,7 +33,7 @@ interface IStaking {
         bool jailed; // set by a slash, cleared by `unjail` after `jailedUntil`
     }
 
-    // ----------------------------------------------------------------------------------------------- events
+    // ------------------------------------------------------------------------------------------------- events
 
     /// @notice `amount` was added to the operator's active stake and its roles set to `roles`.
     event Staked(address indexed operator, uint256 amount, uint8 roles);
@@ -60,7 +60,7 @@ interface IStaking {
     /// @notice The hub (the only slasher and collateral manager) was set, once.
     event HubSet(address hub);
 
-    // ----------------------------------------------------------------------------------------------- errors
+    // ------------------------------------------------------------------------------------------------- errors
 
     /// @notice Amount is zero.
     error StakingZeroAmount();
@@ -87,7 +87,7 @@ interface IStaking {
     /// @notice A zero address was given.
     error StakingZeroAddress();
 
-    // ----------------------------------------------------------------------------------------------- operator functions
+    // -------------------------------------------------------------------------------------------- operator functions
 
     /// @notice Pulls `amount` OPG from the caller into its active stake and sets its roles.
     /// @dev `amount` must be non-zero; use {setRoles} to only change roles.
@@ -106,7 +106,7 @@ interface IStaking {
     /// @notice Rejoins sortition after the jail time.
     function unjail() external;
 
-    // ----------------------------------------------------------------------------------------------- hub functions
+    // ------------------------------------------------------------------------------------------------- hub functions
 
     /// @notice Locks `amount` of the operator's free active stake as job collateral.
     /// @return ok False (and no state change) when the free stake does not cover `amount`.
@@ -125,7 +125,7 @@ interface IStaking {
     /// @return operator The drawn operator, or address(0) when nobody has weight.
     function draw(uint8 role, uint256 randomness) external view returns (address operator);
 
-    // ----------------------------------------------------------------------------------------------- governance
+    // ------------------------------------------------------------------------------------------------- governance
 
     /// @notice Replaces all parameters; each is checked against its hard bounds.
     function setParams(StakingParams calldata params) external;
@@ -133,7 +133,7 @@ interface IStaking {
     /// @notice Sets the hub once; only the hub can lock, unlock and slash.
     function setHub(address hub) external;
 
-    // ----------------------------------------------------------------------------------------------- views
+    // ------------------------------------------------------------------------------------------------- views
 
     function params() external view returns (StakingParams memory);
 

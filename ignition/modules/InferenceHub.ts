@@ -36,7 +36,8 @@ export default buildModule("InferenceHub", (m) => {
     treasury: timelock, // protocol fees and penalties accrue to governance
     randomness,
   };
-  const hub = m.contract("InferenceHub", [token, staking, registry, params, m.getAccount(0)]);
+  const bounds = m.contract("HubParamsBounds", []);
+  const hub = m.contract("InferenceHub", [token, staking, registry, bounds, params, m.getAccount(0)]);
   m.call(staking, "setHub", [hub]);
   return { hub, staking, registry, token, randomness, timelock, governor };
 });

@@ -103,7 +103,12 @@ export async function voteAll(
   const jurors = await protocol.hub.jurorsOf(requestId);
   const commits: ContractTransactionReceipt[] = [];
   for (const juror of jurors) {
-    const commitment = await protocol.hub.voteCommitment(requestId, juror, votes(juror), scriptedSalt(requestId, juror));
+    const commitment = await protocol.hub.voteCommitment(
+      requestId,
+      juror,
+      votes(juror),
+      scriptedSalt(requestId, juror),
+    );
     commits.push(await mined(protocol.hub.connect(book.get(juror)).commitVote(requestId, commitment)));
   }
   const reveals: ContractTransactionReceipt[] = [];

@@ -141,11 +141,7 @@ export interface ModelSpec {
 }
 
 /** Registers a model owned by `owner` and returns its id (read from the `ModelRegistered` event). */
-export async function registerModel(
-  protocol: Protocol,
-  owner: HardhatEthersSigner,
-  spec: ModelSpec,
-): Promise<bigint> {
+export async function registerModel(protocol: Protocol, owner: HardhatEthersSigner, spec: ModelSpec): Promise<bigint> {
   const tx = await protocol.registry.connect(owner).registerModel({
     contentHash: spec.contentHash,
     uri: spec.uri,

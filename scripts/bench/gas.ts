@@ -4,6 +4,7 @@
  *
  *   npm run bench:gas
  */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { network } from "hardhat";
 
 import {
@@ -39,10 +40,13 @@ const INPUT = Uint8Array.from(Buffer.from("4f50470101" + "010002" + "00000001000
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const signers = await ethers.getSigners();
-const [, requester, modelOwner, ...operators] = signers;
-if (requester === undefined || modelOwner === undefined || operators.length < 8) {
-  throw new Error("gas benchmark needs at least 11 accounts");
-}
+if (signers.length < 11) throw new Error("gas benchmark needs at least 11 accounts");
+const [, requester, modelOwner, ...operators] = signers as [
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  ...HardhatEthersSigner[],
+];
 const workers = operators.slice(0, 4);
 const verifiers = operators.slice(4, 8);
 const book = new SignerBook(signers);
@@ -60,6 +64,8 @@ const models = {
   [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("bench-optimistic", Mode.OPTIMISTIC)),
   [Mode.COMMITTEE]: await registerModel(protocol, modelOwner, demoModel("bench-committee", Mode.COMMITTEE)),
 };
+
+await mined(protocol.token.connect(requester).approve(await protocol.hub.getAddress(), ethers.MaxUint256));
 
 const samples = new Map<string, bigint[]>();
 function record(step: string, gasUsed: bigint): void {
@@ -81,7 +87,10 @@ async function pass(measure: boolean): Promise<void> {
   // NONE: final at submission.
   const none = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
   note({ step: "request (NONE)", gasUsed: none.receipt.gasUsed });
-  note({ step: "submit + finalize (NONE)", gasUsed: (await submitAsWorker(protocol, book, none.requestId, OUTPUT)).gasUsed });
+  note({
+    step: "submit + finalize (NONE)",
+    gasUsed: (await submitAsWorker(protocol, book, none.requestId, OUTPUT)).gasUsed,
+  });
 
   // OPTIMISTIC: final after the challenge window.
   const opt = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
@@ -101,10 +110,46 @@ async function pass(measure: boolean): Promise<void> {
   const batch = await mined(protocol.hub.finalizeBatch(ids));
   note({ step: `finalize batch, per item (${BATCH})`, gasUsed: batch.gasUsed / BigInt(BATCH) });
 
+  // Batched: a requester sends BATCH requests in one call, and each worker posts its results in one call.
+  const reqBatch = await mined(
+    protocol.hub.connect(requester).requestBatch(
+      Array.from({ length: BATCH }, () => ({
+        modelId: models[Mode.NONE],
+        input: INPUT,
+        inputUri: "",
+        inputHash: ethers.ZeroHash,
+        callbackGasLimit: 0,
+        maxFee: ethers.MaxUint256,
+      })),
+    ),
+  );
+  note({ step: `request batch, per item (${BATCH}, NONE)`, gasUsed: reqBatch.gasUsed / BigInt(BATCH) });
+  const first = (await protocol.hub.requestCount()) - BigInt(BATCH) + 1n;
+  const byWorker = new Map<string, bigint[]>();
+  for (let id = first; id < first + BigInt(BATCH); id++) {
+    const { worker } = await protocol.hub.getRequest(id);
+    byWorker.set(worker, [...(byWorker.get(worker) ?? []), id]);
+  }
+  let submitGas = 0n;
+  for (const [worker, ids] of byWorker) {
+    const receipt = await mined(
+      protocol.hub.connect(book.get(worker)).submitResultBatch(
+        ids,
+        ids.map(() => OUTPUT),
+        ids.map(() => false),
+      ),
+    );
+    submitGas += receipt.gasUsed;
+  }
+  note({ step: `submit batch + finalize, per item (NONE)`, gasUsed: submitGas / BigInt(BATCH) });
+
   // COMMITTEE: quorum of attestations.
   const com = await requestInference(protocol, requester, models[Mode.COMMITTEE], INPUT);
   note({ step: "request (COMMITTEE)", gasUsed: com.receipt.gasUsed });
-  note({ step: "submit + draw committee", gasUsed: (await submitAsWorker(protocol, book, com.requestId, OUTPUT)).gasUsed });
+  note({
+    step: "submit + draw committee",
+    gasUsed: (await submitAsWorker(protocol, book, com.requestId, OUTPUT)).gasUsed,
+  });
   const quorum = Math.floor(Number(params.committeeSize) / 2) + 1;
   const attests = await attestAll(protocol, book, com.requestId, true, quorum);
   attests.slice(0, -1).forEach((r) => note({ step: "attest", gasUsed: r.gasUsed }));
@@ -114,11 +159,17 @@ async function pass(measure: boolean): Promise<void> {
   const bad = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
   await submitAsWorker(protocol, book, bad.requestId, OUTPUT);
   const challenger = await pickChallenger(protocol, verifiers, bad.requestId);
-  note({ step: "challenge + draw jurors", gasUsed: (await mined(protocol.hub.connect(challenger).challenge(bad.requestId))).gasUsed });
+  note({
+    step: "challenge + draw jurors",
+    gasUsed: (await mined(protocol.hub.connect(challenger).challenge(bad.requestId))).gasUsed,
+  });
   const votes = await voteAll(protocol, book, bad.requestId, () => false);
   votes.commits.forEach((r) => note({ step: "commit vote", gasUsed: r.gasUsed }));
   votes.reveals.forEach((r) => note({ step: "reveal vote", gasUsed: r.gasUsed }));
-  note({ step: "resolve (worker slashed)", gasUsed: (await mined(protocol.hub.resolveDispute(bad.requestId))).gasUsed });
+  note({
+    step: "resolve (worker slashed)",
+    gasUsed: (await mined(protocol.hub.resolveDispute(bad.requestId))).gasUsed,
+  });
   // The slashed worker sits out its jail; bring it back so every pass sees the same operator set.
   await networkHelpers.time.increase(Number((await protocol.staking.params()).jailDuration) + 1);
   const { worker } = await protocol.hub.getRequest(bad.requestId);
@@ -140,6 +191,10 @@ for (const row of rows) console.log(`  ${row.step.padEnd(width)}  ${row.gas.toSt
 const totals: Array<[string, bigint]> = [
   ["NONE        request + submit", average("request (NONE)") + average("submit + finalize (NONE)")],
   [
+    "NONE        batched request + batched submit",
+    average(`request batch, per item (${BATCH}, NONE)`) + average("submit batch + finalize, per item (NONE)"),
+  ],
+  [
     "OPTIMISTIC  request + submit + finalize",
     average("request (OPTIMISTIC)") + average("submit (OPTIMISTIC)") + average("finalize"),
   ],
@@ -157,6 +212,10 @@ const totals: Array<[string, bigint]> = [
 ];
 console.log(`\nTotal gas per verified inference (target ≤ ${TARGET_PER_INFERENCE} for NONE and OPTIMISTIC)\n`);
 for (const [label, gas] of totals) {
-  const verdict = label.startsWith("COMMITTEE") ? "" : gas <= TARGET_PER_INFERENCE ? "  within target" : "  above target";
+  const verdict = label.startsWith("COMMITTEE")
+    ? ""
+    : gas <= TARGET_PER_INFERENCE
+      ? "  within target"
+      : "  above target";
   console.log(`  ${label.padEnd(42)} ${gas.toString().padStart(9)}${verdict}`);
 }

@@ -20,7 +20,9 @@ describe("InferenceHub — balances and requests", function () {
       const hub = await protocol.hub.getAddress();
       await protocol.token.connect(outsider).approve(hub, 5n * OPG);
       const tx = protocol.hub.connect(outsider).deposit(5n * OPG);
-      await expect(tx).to.emit(protocol.hub, "Deposited").withArgs(outsider.address, outsider.address, 5n * OPG);
+      await expect(tx)
+        .to.emit(protocol.hub, "Deposited")
+        .withArgs(outsider.address, outsider.address, 5n * OPG);
       await expect(tx).to.changeTokenBalances(ethers, protocol.token, [outsider, hub], [-5n * OPG, 5n * OPG]);
       expect(await protocol.hub.balanceOf(outsider.address)).to.equal(5n * OPG);
     });
@@ -40,9 +42,10 @@ describe("InferenceHub — balances and requests", function () {
         protocol.hub,
         "HubZeroAmount",
       );
-      await expect(
-        protocol.hub.connect(outsider).depositFor(ethersLib.ZeroAddress, OPG),
-      ).to.be.revertedWithCustomError(protocol.hub, "HubZeroAddress");
+      await expect(protocol.hub.connect(outsider).depositFor(ethersLib.ZeroAddress, OPG)).to.be.revertedWithCustomError(
+        protocol.hub,
+        "HubZeroAddress",
+      );
       await expect(protocol.hub.connect(outsider).deposit(OPG)).to.be.revertedWithCustomError(
         protocol.token,
         "ERC20InsufficientAllowance",
@@ -101,7 +104,17 @@ describe("InferenceHub — balances and requests", function () {
       const tx = protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri });
       await expect(tx)
         .to.emit(protocol.hub, "InferenceRequested")
-        .withArgs(1n, models[Mode.NONE], requester.address, ethersLib.hexlify(INPUT), "", ethersLib.keccak256(INPUT), MODEL_FEE, fee - MODEL_FEE, 0);
+        .withArgs(
+          1n,
+          models[Mode.NONE],
+          requester.address,
+          ethersLib.hexlify(INPUT),
+          "",
+          ethersLib.keccak256(INPUT),
+          MODEL_FEE,
+          fee - MODEL_FEE,
+          0,
+        );
       await expect(tx).to.emit(protocol.hub, "WorkerAssigned");
       expect(await protocol.hub.balanceOf(requester.address)).to.equal(before - fee);
       const req = await protocol.hub.getRequest(1n);
@@ -128,7 +141,17 @@ describe("InferenceHub — balances and requests", function () {
         }),
       )
         .to.emit(protocol.hub, "InferenceRequested")
-        .withArgs(1n, models[Mode.NONE], requester.address, "0x", "ipfs://bafy-input", hash, MODEL_FEE, MODEL_FEE / 20n, 0);
+        .withArgs(
+          1n,
+          models[Mode.NONE],
+          requester.address,
+          "0x",
+          "ipfs://bafy-input",
+          hash,
+          MODEL_FEE,
+          MODEL_FEE / 20n,
+          0,
+        );
     });
 
     it("rejects malformed input descriptions", async function () {
@@ -147,11 +170,15 @@ describe("InferenceHub — balances and requests", function () {
       }
       const max = (await protocol.hub.params()).maxInputBytes;
       const big = new Uint8Array(Number(max) + 1);
-      await expect(protocol.hub.connect(requester).request({ ...base, input: big, inputUri: "", inputHash: ethersLib.ZeroHash }))
+      await expect(
+        protocol.hub.connect(requester).request({ ...base, input: big, inputUri: "", inputHash: ethersLib.ZeroHash }),
+      )
         .to.be.revertedWithCustomError(protocol.hub, "HubInputTooLarge")
         .withArgs(max + 1n, max);
       await expect(
-        protocol.hub.connect(requester).request({ ...base, input: "0x", inputUri: "x".repeat(Number(max) + 1), inputHash: hash }),
+        protocol.hub
+          .connect(requester)
+          .request({ ...base, input: "0x", inputUri: "x".repeat(Number(max) + 1), inputHash: hash }),
       )
         .to.be.revertedWithCustomError(protocol.hub, "HubInputTooLarge")
         .withArgs(max + 1n, max);
@@ -160,12 +187,18 @@ describe("InferenceHub — balances and requests", function () {
     it("enforces maxFee, the minimum request fee and the callback gas cap", async function () {
       const { protocol, requester, models, modelOwner } = await loadFixture(fixture);
       const fee = await totalFee(protocol);
-      await expect(protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, maxFee: fee - 1n }))
+      await expect(
+        protocol.hub
+          .connect(requester)
+          .request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, maxFee: fee - 1n }),
+      )
         .to.be.revertedWithCustomError(protocol.hub, "HubFeeAboveMax")
         .withArgs(fee, fee - 1n);
       const cap = (await protocol.hub.params()).maxCallbackGas;
       await expect(
-        protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, callbackGasLimit: cap + 1n }),
+        protocol.hub
+          .connect(requester)
+          .request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, callbackGasLimit: cap + 1n }),
       )
         .to.be.revertedWithCustomError(protocol.hub, "HubCallbackGasTooHigh")
         .withArgs(cap + 1n, cap);
@@ -180,7 +213,7 @@ describe("InferenceHub — balances and requests", function () {
       const { protocol, requester, models, modelOwner, book } = await loadFixture(fixture);
       const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
       await protocol.registry.connect(modelOwner).setFee(models[Mode.NONE], 5n * OPG);
-      await expect(submitAsWorker(protocol, book, requestId, OUTPUT)).to.not.be.rejected;
+      await submitAsWorker(protocol, book, requestId, OUTPUT);
       const req = await protocol.hub.getRequest(requestId);
       expect(req.modelFee).to.equal(MODEL_FEE);
       expect((await protocol.hub.quote(models[Mode.NONE])).modelFee).to.equal(5n * OPG);
@@ -223,7 +256,13 @@ describe("InferenceHub — balances and requests", function () {
   });
 
   describe("requestWithPermit", function () {
-    async function signPermit(owner: Awaited<ReturnType<typeof ethers.getSigners>>[number], spender: string, value: bigint, deadline: bigint, token: Awaited<ReturnType<typeof fixture>>["protocol"]["token"]) {
+    async function signPermit(
+      owner: Awaited<ReturnType<typeof ethers.getSigners>>[number],
+      spender: string,
+      value: bigint,
+      deadline: bigint,
+      token: Awaited<ReturnType<typeof fixture>>["protocol"]["token"],
+    ) {
       const { chainId } = await ethers.provider.getNetwork();
       const domain = { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() };
       const types = {
@@ -236,7 +275,9 @@ describe("InferenceHub — balances and requests", function () {
         ],
       };
       const nonce = await token.nonces(owner.address);
-      return ethersLib.Signature.from(await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }));
+      return ethersLib.Signature.from(
+        await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }),
+      );
     }
 
     it("permits, deposits and requests in one call", async function () {
@@ -245,7 +286,16 @@ describe("InferenceHub — balances and requests", function () {
       const deadline = BigInt(await time.latest()) + 3600n;
       const sig = await signPermit(outsider, await protocol.hub.getAddress(), fee, deadline, protocol.token);
       await expect(
-        protocol.hub.connect(outsider).requestWithPermit({ modelId: models[Mode.NONE], input: INPUT, ...noUri }, fee, deadline, sig.v, sig.r, sig.s),
+        protocol.hub
+          .connect(outsider)
+          .requestWithPermit(
+            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
+            fee,
+            deadline,
+            sig.v,
+            sig.r,
+            sig.s,
+          ),
       ).to.emit(protocol.hub, "InferenceRequested");
       expect(await protocol.hub.balanceOf(outsider.address)).to.equal(0n);
     });
@@ -259,11 +309,29 @@ describe("InferenceHub — balances and requests", function () {
       // A third party submits the permit first: the nonce is used, but the allowance is set.
       await protocol.token.connect(requester).permit(outsider.address, hub, fee, deadline, sig.v, sig.r, sig.s);
       await expect(
-        protocol.hub.connect(outsider).requestWithPermit({ modelId: models[Mode.NONE], input: INPUT, ...noUri }, fee, deadline, sig.v, sig.r, sig.s),
+        protocol.hub
+          .connect(outsider)
+          .requestWithPermit(
+            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
+            fee,
+            deadline,
+            sig.v,
+            sig.r,
+            sig.s,
+          ),
       ).to.emit(protocol.hub, "InferenceRequested");
       // Replaying the same signature: permit fails (nonce used) and there is no allowance left.
       await expect(
-        protocol.hub.connect(outsider).requestWithPermit({ modelId: models[Mode.NONE], input: INPUT, ...noUri }, fee, deadline, sig.v, sig.r, sig.s),
+        protocol.hub
+          .connect(outsider)
+          .requestWithPermit(
+            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
+            fee,
+            deadline,
+            sig.v,
+            sig.r,
+            sig.s,
+          ),
       ).to.be.revertedWithCustomError(protocol.token, "ERC20InsufficientAllowance");
     });
   });
@@ -279,7 +347,14 @@ describe("InferenceHub — balances and requests", function () {
       await time.setNextBlockTimestamp(deadline);
       await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
         .to.emit(protocol.hub, "ResultSubmitted")
-        .withArgs(requestId, worker, ethersLib.keccak256(OUTPUT), false, ethersLib.hexlify(OUTPUT), deadline + (await protocol.hub.params()).challengeWindow);
+        .withArgs(
+          requestId,
+          worker,
+          ethersLib.keccak256(OUTPUT),
+          false,
+          ethersLib.hexlify(OUTPUT),
+          deadline + (await protocol.hub.params()).challengeWindow,
+        );
     });
 
     it("rejects a submission one second after the deadline", async function () {
@@ -300,7 +375,9 @@ describe("InferenceHub — balances and requests", function () {
       const { requestId } = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
       const { worker } = await protocol.hub.getRequest(requestId);
       const max = (await protocol.hub.params()).maxOutputBytes;
-      await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, new Uint8Array(Number(max) + 1), false))
+      await expect(
+        protocol.hub.connect(book.get(worker)).submitResult(requestId, new Uint8Array(Number(max) + 1), false),
+      )
         .to.be.revertedWithCustomError(protocol.hub, "HubOutputTooLarge")
         .withArgs(max + 1n, max);
       await submitAsWorker(protocol, book, requestId, OUTPUT);
@@ -318,7 +395,17 @@ describe("InferenceHub — balances and requests", function () {
       const protocolFee = MODEL_FEE / 20n;
       await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
         .to.emit(protocol.hub, "RequestFinalized")
-        .withArgs(requestId, worker, ethersLib.keccak256(OUTPUT), false, royalty, MODEL_FEE - royalty, 0n, protocolFee);
+        .withArgs(
+          requestId,
+          worker,
+          modelOwner.address,
+          ethersLib.keccak256(OUTPUT),
+          false,
+          royalty,
+          MODEL_FEE - royalty,
+          0n,
+          protocolFee,
+        );
       expect((await protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
       expect(await protocol.hub.creditsOf(modelOwner.address)).to.equal(royalty);
       expect(await protocol.hub.creditsOf(worker)).to.equal(MODEL_FEE - royalty);

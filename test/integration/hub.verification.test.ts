@@ -188,7 +188,10 @@ describe("InferenceHub — verification", function () {
       const commitment = await f.protocol.hub.voteCommitment(requestId, first!, false, salt);
       expect(commitment).to.equal(
         ethersLib.keccak256(
-          ethersLib.AbiCoder.defaultAbiCoder().encode(["uint256", "address", "bool", "bytes32"], [requestId, first, false, salt]),
+          ethersLib.AbiCoder.defaultAbiCoder().encode(
+            ["uint256", "address", "bool", "bytes32"],
+            [requestId, first, false, salt],
+          ),
         ),
       );
       await expect(f.protocol.hub.connect(f.book.get(first!)).commitVote(requestId, commitment))
@@ -219,10 +222,9 @@ describe("InferenceHub — verification", function () {
       const { requestId } = await disputed(f);
       const [first] = await f.protocol.hub.jurorsOf(requestId);
       const juror = f.book.get(first!);
-      await expect(f.protocol.hub.connect(juror).commitVote(requestId, ethersLib.ZeroHash)).to.be.revertedWithCustomError(
-        f.protocol.hub,
-        "HubEmptyCommitment",
-      );
+      await expect(
+        f.protocol.hub.connect(juror).commitVote(requestId, ethersLib.ZeroHash),
+      ).to.be.revertedWithCustomError(f.protocol.hub, "HubEmptyCommitment");
       await expect(f.protocol.hub.connect(f.outsider).commitVote(requestId, ethersLib.id("x")))
         .to.be.revertedWithCustomError(f.protocol.hub, "HubNotCommitteeMember")
         .withArgs(requestId, f.outsider.address);
@@ -245,7 +247,9 @@ describe("InferenceHub — verification", function () {
       const [first] = await f.protocol.hub.jurorsOf(requestId);
       const juror = f.book.get(first!);
       const salt = scriptedSalt(requestId, first!);
-      await f.protocol.hub.connect(juror).commitVote(requestId, await f.protocol.hub.voteCommitment(requestId, first!, true, salt));
+      await f.protocol.hub
+        .connect(juror)
+        .commitVote(requestId, await f.protocol.hub.voteCommitment(requestId, first!, true, salt));
       const dispute = await f.protocol.hub.getDispute(requestId);
       const snapshot = await networkHelpers.takeSnapshot();
       await time.setNextBlockTimestamp(dispute.revealDeadline + 1n);
@@ -271,7 +275,10 @@ describe("InferenceHub — verification", function () {
         .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlineNotReached")
         .withArgs(requestId, dispute.revealDeadline);
       await time.setNextBlockTimestamp(dispute.revealDeadline + 1n);
-      await expect(f.protocol.hub.connect(f.outsider).resolveDispute(requestId)).to.emit(f.protocol.hub, "DisputeResolved");
+      await expect(f.protocol.hub.connect(f.outsider).resolveDispute(requestId)).to.emit(
+        f.protocol.hub,
+        "DisputeResolved",
+      );
     });
   });
 
@@ -355,7 +362,9 @@ describe("InferenceHub — verification", function () {
       await f.protocol.hub.connect(challenger).challenge(requestId);
       expect((await f.protocol.hub.getDispute(requestId)).jurorCount).to.equal(0n);
       await expect(f.protocol.hub.resolveDispute(requestId)).to.emit(f.protocol.hub, "RequestFinalized");
-      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal((await f.protocol.hub.params()).challengeBond);
+      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal(
+        (await f.protocol.hub.params()).challengeBond,
+      );
     });
 
     it("a slash never exceeds the worker's stake and unbonding stake is slashed too", async function () {
