@@ -55,11 +55,49 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     uint8 internal immutable _roleWorker;
     uint8 internal immutable _roleVerifier;
 
+    // ------------------------------------------------------------------------------------------------- types
+
+    /// @dev Storage form of a request: two slots at request time, a third (the result hash) at submission. The
+    ///      public {IInferenceHub.Request} view joins it with its {Terms}.
+    struct RequestRecord {
+        // slot 0
+        address requester;
+        uint40 modelId;
+        Status status;
+        IModelRegistry.VerificationMode mode;
+        uint8 attempts;
+        bool isError;
+        bool hasDispute;
+        uint8 attestations;
+        uint8 committeeSize;
+        // slot 1
+        address worker;
+        uint40 deadline;
+        uint24 callbackGasLimit; // ≤ MAX_CALLBACK_GAS (2,000,000) < 2^24
+        uint32 termsId;
+        // slot 2
+        bytes32 resultHash;
+    }
+
+    /// @dev The economic terms a request was made under, snapshotted at request time and shared by every request
+    ///      made under the same terms (a fee or parameter change creates a new record), so a request stores a
+    ///      32-bit id instead of a slot of its own.
+    struct Terms {
+        uint96 modelFee;
+        uint96 protocolFee;
+        uint16 stakeToFeeRatio;
+        uint16 verifierShareBps;
+        uint16 royaltyBps;
+    }
+
     // ------------------------------------------------------------------------------------------------- state
 
     HubParams internal _params;
     uint256 internal _requestCount;
-    mapping(uint256 requestId => Request) internal _requests;
+    mapping(uint256 requestId => RequestRecord) internal _requests;
+    mapping(uint256 termsId => Terms) internal _terms;
+    mapping(uint256 modelId => uint32 termsId) internal _latestTerms;
+    uint32 internal _termsCount;
     mapping(uint256 requestId => Dispute) internal _disputes;
     mapping(uint256 requestId => address[]) internal _committees;
     mapping(uint256 requestId => address[]) internal _jurors;
@@ -177,7 +215,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function reassign(uint256 requestId) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Requested);
+        RequestRecord storage req = _requireStatus(requestId, Status.Requested);
         if (block.timestamp <= req.deadline) revert HubDeadlineNotReached(requestId, req.deadline);
 
         address late = req.worker;
@@ -198,7 +236,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function attest(uint256 requestId, bool agree) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Submitted);
+        RequestRecord storage req = _requireStatus(requestId, Status.Submitted);
         if (req.mode != IModelRegistry.VerificationMode.COMMITTEE) revert HubWrongMode(requestId, req.mode);
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
         Ballot storage ballot = _attestations[requestId][msg.sender];
@@ -218,7 +256,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function challenge(uint256 requestId) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Submitted);
+        RequestRecord storage req = _requireStatus(requestId, Status.Submitted);
         if (req.mode != IModelRegistry.VerificationMode.OPTIMISTIC) revert HubWrongMode(requestId, req.mode);
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
         if (msg.sender == req.worker || msg.sender == req.requester) revert HubPartyToRequest(requestId, msg.sender);
@@ -267,7 +305,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function resolveDispute(uint256 requestId) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Disputed);
+        RequestRecord storage req = _requireStatus(requestId, Status.Disputed);
         Dispute storage dispute = _disputes[requestId];
         if (block.timestamp <= dispute.revealDeadline && dispute.reveals < dispute.jurorCount) {
             revert HubDeadlineNotReached(requestId, dispute.revealDeadline);
@@ -290,7 +328,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function finalize(uint256 requestId) external nonReentrant {
-        Request storage req = _requireStatus(requestId, Status.Submitted);
+        RequestRecord storage req = _requireStatus(requestId, Status.Submitted);
         if (block.timestamp <= req.deadline) revert HubDeadlineNotReached(requestId, req.deadline);
         _finalize(requestId, req);
     }
@@ -301,7 +339,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         if (length > MAX_BATCH) revert HubBatchTooLarge(length, MAX_BATCH);
         for (uint256 i; i < length; ++i) {
             uint256 requestId = requestIds[i];
-            Request storage req = _requests[requestId];
+            RequestRecord storage req = _requests[requestId];
             if (req.status == Status.Submitted && block.timestamp > req.deadline) {
                 _finalize(requestId, req);
                 ++finalized;
@@ -324,8 +362,29 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IInferenceHub
-    function getRequest(uint256 requestId) external view returns (Request memory) {
-        return _requests[requestId];
+    function getRequest(uint256 requestId) external view returns (Request memory view_) {
+        RequestRecord storage req = _requests[requestId];
+        Terms storage terms = _terms[req.termsId];
+        view_ = Request({
+            requester: req.requester,
+            modelId: req.modelId,
+            status: req.status,
+            mode: req.mode,
+            attempts: req.attempts,
+            isError: req.isError,
+            hasDispute: req.hasDispute,
+            worker: req.worker,
+            deadline: req.deadline,
+            callbackGasLimit: req.callbackGasLimit,
+            modelFee: terms.modelFee,
+            protocolFee: terms.protocolFee,
+            stakeToFeeRatio: terms.stakeToFeeRatio,
+            verifierShareBps: terms.verifierShareBps,
+            royaltyBps: terms.royaltyBps,
+            attestations: req.attestations,
+            committeeSize: req.committeeSize,
+            resultHash: req.resultHash
+        });
     }
 
     /// @inheritdoc IInferenceHub
@@ -355,7 +414,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IInferenceHub
     function collateralOf(uint256 requestId) external view returns (uint256) {
-        Request storage req = _requests[requestId];
+        RequestRecord storage req = _requests[requestId];
         return req.worker == address(0) ? 0 : _collateral(req);
     }
 
@@ -424,17 +483,13 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         _balances[msg.sender] = balance - total;
 
         requestId = ++_requestCount;
-        Request storage req = _requests[requestId];
+        RequestRecord storage req = _requests[requestId];
         req.requester = msg.sender;
         req.modelId = uint40(rp.modelId);
         req.status = Status.Requested;
         req.mode = mode;
-        req.callbackGasLimit = rp.callbackGasLimit;
-        req.modelFee = modelFee;
-        req.protocolFee = uint96(protocolFee);
-        req.stakeToFeeRatio = p.stakeToFeeRatio;
-        req.verifierShareBps = p.verifierShareBps;
-        req.royaltyBps = royaltyBps;
+        req.callbackGasLimit = uint24(rp.callbackGasLimit);
+        req.termsId = _termsFor(rp.modelId, modelFee, uint96(protocolFee), royaltyBps);
         _emitRequested(requestId, rp, inputHash, modelFee, protocolFee);
         if (!_assignWorker(requestId, req)) revert HubNoWorkerAvailable(rp.modelId);
     }
@@ -474,7 +529,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     }
 
     function _submit(uint256 requestId, bytes calldata output, bool isError) internal {
-        Request storage req = _requireStatus(requestId, Status.Requested);
+        RequestRecord storage req = _requireStatus(requestId, Status.Requested);
         if (msg.sender != req.worker) revert HubNotAssignedWorker(requestId, msg.sender, req.worker);
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
         HubParams storage p = _params;
@@ -489,7 +544,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
             _finalize(requestId, req);
             return;
         }
-        uint64 windowEnd = uint64(block.timestamp + p.challengeWindow);
+        uint40 windowEnd = uint40(block.timestamp + p.challengeWindow);
         req.status = Status.Submitted;
         req.deadline = windowEnd;
         emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, windowEnd);
@@ -502,20 +557,17 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         }
     }
 
-    /// @dev Draws workers by stake until one is eligible, is not the requester and can lock the collateral.
-    function _assignWorker(uint256 requestId, Request storage req) internal returns (bool) {
+    /// @dev Draws workers by stake until one is not the requester, is eligible and can lock the collateral.
+    function _assignWorker(uint256 requestId, RequestRecord storage req) internal returns (bool) {
         uint256 collateral = _collateral(req);
         uint8 attempt = req.attempts + 1;
         uint256 seed = _params.randomness.seed(keccak256(abi.encode(requestId, attempt, "worker")));
         for (uint256 i; i < MAX_WORKER_DRAWS; ++i) {
             address worker = staking.draw(_roleWorker, uint256(keccak256(abi.encode(seed, i))));
             if (worker == address(0)) return false;
-            if (
-                worker != req.requester &&
-                staking.isEligible(worker, _roleWorker) &&
-                staking.lockCollateral(worker, collateral)
-            ) {
-                uint64 deadline = uint64(block.timestamp + _params.responseTimeout);
+            // lockCollateral also checks that the worker is eligible (role, minimum stake, not jailed).
+            if (worker != req.requester && staking.lockCollateral(worker, collateral)) {
+                uint40 deadline = uint40(block.timestamp + _params.responseTimeout);
                 req.worker = worker;
                 req.deadline = deadline;
                 req.attempts = attempt;
@@ -530,7 +582,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     ///      Bounded by `size * DRAWS_PER_SEAT` draws; with too few verifiers the panel is smaller.
     function _drawPanel(
         uint256 requestId,
-        Request storage req,
+        RequestRecord storage req,
         bytes32 purpose,
         mapping(address => Ballot) storage ballots,
         address[] storage members,
@@ -550,7 +602,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         }
     }
 
-    function _openDispute(uint256 requestId, Request storage req, address challenger) internal {
+    function _openDispute(uint256 requestId, RequestRecord storage req, address challenger) internal {
         HubParams storage p = _params;
         uint96 bond = p.challengeBond;
         uint256 balance = _balances[challenger];
@@ -590,7 +642,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @dev Worker upheld. A decided vote forfeits the bond: majority voters share `voterRewardBps` of it and the
     ///      worker gets the rest (including division remainders). A tie returns the bond.
-    function _settleLostChallenge(uint256 requestId, Request storage req, Dispute storage dispute) internal {
+    function _settleLostChallenge(uint256 requestId, RequestRecord storage req, Dispute storage dispute) internal {
         uint256 bond = dispute.bond;
         uint256 winners = dispute.upholdVotes;
         if (winners == dispute.rejectVotes) {
@@ -604,11 +656,11 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @dev Worker wrong: slash it (at least its collateral), pay challenger and majority voters from the slash,
     ///      the rest to the treasury, and refund the requester in full.
-    function _reject(uint256 requestId, Request storage req, Dispute storage dispute) internal {
+    function _reject(uint256 requestId, RequestRecord storage req, Dispute storage dispute) internal {
         req.status = Status.Rejected;
         address worker = req.worker;
         uint256 collateral = _collateral(req);
-        uint256 refund = uint256(req.modelFee) + req.protocolFee;
+        uint256 refund = _totalFee(req);
         _balances[req.requester] += refund;
 
         staking.unlockCollateral(worker, collateral);
@@ -627,9 +679,9 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         _notify(requestId, req, false);
     }
 
-    function _expire(uint256 requestId, Request storage req) internal {
+    function _expire(uint256 requestId, RequestRecord storage req) internal {
         req.status = Status.Expired;
-        uint256 refund = uint256(req.modelFee) + req.protocolFee;
+        uint256 refund = _totalFee(req);
         _balances[req.requester] += refund;
         emit RequestExpired(requestId, refund);
         _notify(requestId, req, false);
@@ -638,19 +690,20 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     /// @dev Splits the locked fee: royalty and verifier shares round down; the worker is the residual claimant of
     ///      the model fee and the treasury of per-verifier division remainders, so no wei is created or lost.
     ///      With no verifier work on record the verifier share goes to the worker, whose stake was the only security.
-    function _finalize(uint256 requestId, Request storage req) internal {
+    function _finalize(uint256 requestId, RequestRecord storage req) internal {
         req.status = Status.Finalized;
         address worker = req.worker;
         staking.unlockCollateral(worker, _collateral(req));
 
-        uint256 modelFee = req.modelFee;
-        uint256 royalty = (modelFee * req.royaltyBps) / BPS;
-        uint256 verifierPay = (modelFee * req.verifierShareBps) / BPS;
+        Terms storage terms = _terms[req.termsId];
+        uint256 modelFee = terms.modelFee;
+        uint256 royalty = (modelFee * terms.royaltyBps) / BPS;
+        uint256 verifierPay = (modelFee * terms.verifierShareBps) / BPS;
         uint256 verifiers = _verifierCount(requestId, req);
         if (verifiers == 0) verifierPay = 0;
         uint256 workerPay = modelFee - royalty - verifierPay;
 
-        uint256 treasuryPay = req.protocolFee;
+        uint256 treasuryPay = terms.protocolFee;
         if (verifiers != 0) {
             uint256 perVerifier = verifierPay / verifiers;
             _creditVerifiers(requestId, req, perVerifier);
@@ -677,7 +730,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     /// @dev The verifiers whose work the outcome rests on: the majority of a decided dispute, else the agreeing
     ///      attesters of a committee.
-    function _verifierCount(uint256 requestId, Request storage req) internal view returns (uint256) {
+    function _verifierCount(uint256 requestId, RequestRecord storage req) internal view returns (uint256) {
         if (req.hasDispute) {
             Dispute storage dispute = _disputes[requestId];
             return dispute.upholdVotes > dispute.rejectVotes ? dispute.upholdVotes : 0;
@@ -685,7 +738,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         return req.attestations;
     }
 
-    function _creditVerifiers(uint256 requestId, Request storage req, uint256 amount) internal {
+    function _creditVerifiers(uint256 requestId, RequestRecord storage req, uint256 amount) internal {
         if (req.hasDispute) {
             _creditMajority(requestId, true, amount, VERIFIER_PAY);
             return;
@@ -716,7 +769,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     /// @dev Last step of every terminal transition. The consumer gets exactly `callbackGasLimit`: the caller must
     ///      forward enough gas (EIP-150 keeps 1/64 back), else the whole call reverts and can be retried with more
     ///      gas. The callee's revert, gas exhaustion or return data cannot affect settlement.
-    function _notify(uint256 requestId, Request storage req, bool finalized) internal {
+    function _notify(uint256 requestId, RequestRecord storage req, bool finalized) internal {
         uint256 gasLimit = req.callbackGasLimit;
         address consumer = req.requester;
         if (gasLimit == 0 || consumer.code.length == 0) return;
@@ -735,14 +788,44 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     // --------------------------------------------------------------------------------------------- internal: helpers
 
-    function _requireStatus(uint256 requestId, Status status) internal view returns (Request storage req) {
+    function _requireStatus(uint256 requestId, Status status) internal view returns (RequestRecord storage req) {
         req = _requests[requestId];
         if (req.status == Status.None) revert HubUnknownRequest(requestId);
         if (req.status != status) revert HubInvalidStatus(requestId, req.status);
     }
 
-    function _collateral(Request storage req) internal view returns (uint256) {
-        return (uint256(req.modelFee) + req.protocolFee) * req.stakeToFeeRatio;
+    function _collateral(RequestRecord storage req) internal view returns (uint256) {
+        Terms storage terms = _terms[req.termsId];
+        return (uint256(terms.modelFee) + terms.protocolFee) * terms.stakeToFeeRatio;
+    }
+
+    function _totalFee(RequestRecord storage req) internal view returns (uint256) {
+        Terms storage terms = _terms[req.termsId];
+        return uint256(terms.modelFee) + terms.protocolFee;
+    }
+
+    /// @dev Reuses the model's latest terms record when nothing changed (two warm-able reads instead of a new
+    ///      slot per request); otherwise records the new terms.
+    function _termsFor(
+        uint256 modelId,
+        uint96 modelFee,
+        uint96 protocolFee,
+        uint16 royaltyBps
+    ) internal returns (uint32 termsId) {
+        HubParams storage p = _params;
+        termsId = _latestTerms[modelId];
+        Terms storage latest = _terms[termsId];
+        if (
+            termsId != 0 &&
+            latest.modelFee == modelFee &&
+            latest.protocolFee == protocolFee &&
+            latest.royaltyBps == royaltyBps &&
+            latest.stakeToFeeRatio == p.stakeToFeeRatio &&
+            latest.verifierShareBps == p.verifierShareBps
+        ) return termsId;
+        termsId = ++_termsCount;
+        _terms[termsId] = Terms(modelFee, protocolFee, p.stakeToFeeRatio, p.verifierShareBps, royaltyBps);
+        _latestTerms[modelId] = termsId;
     }
 
     function _setParams(HubParams memory p) internal {

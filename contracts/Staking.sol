@@ -163,10 +163,11 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     function lockCollateral(address operator, uint256 amount) external onlyHub returns (bool ok) {
         if (amount == 0) return true;
         Operator storage op = _operators[operator];
+        // Only eligible workers take jobs: checked here so the hub needs one call per drawn worker, not two.
+        if (op.roles & ROLE_WORKER == 0 || op.jailed || op.active < _params.minWorkerStake) return false;
         if (uint256(op.active) - op.locked < amount) return false;
 
-        op.locked += uint128(amount); // locked + amount <= active
-        emit CollateralLocked(operator, amount);
+        op.locked += uint128(amount); // locked + amount <= active; the hub's WorkerAssigned event reports it
         return true;
     }
 
@@ -180,8 +181,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         uint256 released = amount < locked ? amount : locked;
         if (released == 0) return;
 
-        op.locked = uint128(locked - released);
-        emit CollateralUnlocked(operator, released);
+        op.locked = uint128(locked - released); // reported by the hub's settlement or timeout event
     }
 
     /// @inheritdoc IStaking

@@ -61,10 +61,10 @@ interface IInferenceHub {
         uint256 maxFee; // the request reverts if model fee + protocol fee exceeds this (fee front-running)
     }
 
-    /// @notice The on-chain record of one request (3 storage slots; the input and its hash live in the
-    ///         `InferenceRequested` event, the output in `ResultSubmitted`).
+    /// @notice The public view of one request. Stored as two slots at request time (plus the result hash at
+    ///         submission) joined with a shared, immutable terms record; the input and its hash live in the
+    ///         `InferenceRequested` event, the output in `ResultSubmitted`.
     struct Request {
-        // slot 0
         address requester;
         uint40 modelId;
         Status status;
@@ -72,11 +72,10 @@ interface IInferenceHub {
         uint8 attempts; // assignments so far
         bool isError; // the posted result is an error result
         bool hasDispute;
-        // slot 1
         address worker;
         uint64 deadline; // response deadline (Requested) or challenge/attestation deadline (Submitted)
         uint32 callbackGasLimit;
-        // slot 2: terms snapshotted at request time, so later governance or owner changes do not apply
+        // terms snapshotted at request time, so later governance or owner changes do not apply
         uint96 modelFee;
         uint96 protocolFee;
         uint16 stakeToFeeRatio; // collateral = (modelFee + protocolFee) * stakeToFeeRatio
@@ -84,7 +83,6 @@ interface IInferenceHub {
         uint16 royaltyBps;
         uint8 attestations; // COMMITTEE agreements so far
         uint8 committeeSize; // attesters actually drawn
-        // slot 3
         bytes32 resultHash; // keccak256 of the canonical output (or error result)
     }
 

@@ -8,6 +8,9 @@ pragma solidity ^0.8.28;
 ///      and the unbonding delay is always longer than the longest request lifecycle of the hub, so nobody escapes a
 ///      slash by unbonding. Sortition uses one Fenwick (binary indexed) tree per role: O(log n) per draw and per
 ///      weight update, with a hard cap of {MAX_OPERATORS_PER_ROLE} weighted operators per role.
+///      Collateral locks and releases are reported by the hub, in the same transaction, with the request they
+///      belong to (`WorkerAssigned` carries the amount; `RequestFinalized`, `RequestRejected`, `RequestExpired` and
+///      `WorkerTimedOut` release it). Staking does not repeat them: that saves ~2,800 gas per inference.
 interface IStaking {
     /// @notice Role bit flags.
     /// @dev ROLE_WORKER = 1, ROLE_VERIFIER = 2; an operator may hold both.
@@ -43,10 +46,6 @@ interface IStaking {
     event UnbondingStarted(address indexed operator, uint256 amount, uint256 releaseAt);
     /// @notice Released unbonding stake was paid out.
     event StakeWithdrawn(address indexed operator, uint256 amount);
-    /// @notice The hub locked collateral for a job.
-    event CollateralLocked(address indexed operator, uint256 amount);
-    /// @notice The hub released collateral of a job.
-    event CollateralUnlocked(address indexed operator, uint256 amount);
     /// @notice Stake was slashed and sent to the hub for distribution.
     event Slashed(address indexed operator, uint256 fromActive, uint256 fromUnbonding);
     /// @notice The operator is excluded from sortition until `until` and a later `unjail`.
@@ -108,8 +107,9 @@ interface IStaking {
 
     // ------------------------------------------------------------------------------------------------- hub functions
 
-    /// @notice Locks `amount` of the operator's free active stake as job collateral.
-    /// @return ok False (and no state change) when the free stake does not cover `amount`.
+    /// @notice Locks `amount` of a worker's free active stake as job collateral.
+    /// @return ok False (and no state change) when the operator is not an eligible worker (WORKER role, not
+    ///         jailed, active stake at least the worker minimum) or its free stake does not cover `amount`.
     function lockCollateral(address operator, uint256 amount) external returns (bool ok);
 
     /// @notice Releases up to `amount` of job collateral; saturates at the locked amount, because a slash may have
