@@ -15,6 +15,9 @@ elif ! node_modules/.bin/node -e 'process.exit(Number(process.versions.node.spli
 fi
 
 if [ "$needs_install" = 1 ]; then
-  echo "opg: installing dependencies under Node 22 (npm ci)…" >&2
-  npx -y -p node@22 -- npm ci --no-audit --no-fund
+  echo "opg: installing dependencies under Node 22…" >&2
+  # `npm install --no-save` installs the locked versions. Not `npm ci`: npm 10/11 leave other platforms' optional
+  # native packages (e.g. @nomicfoundation/edr-darwin-arm64) out of the lock file, and `npm ci` then refuses the
+  # lock as "out of sync" (npm/cli#4828). --no-save keeps package.json and package-lock.json untouched.
+  npx -y -p node@22 -- npm install --no-save --no-audit --no-fund
 fi
