@@ -36,7 +36,7 @@ const config: HardhatUserConfig = {
   },
   coverage: {
     // Test doubles are not protocol code.
-    skipFiles: ["contracts/mocks/"],
+    skipFiles: ["contracts/mocks/**"],
   },
   typechain: {
     outDir: "typechain-types",
