@@ -708,6 +708,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
             uint256 perVerifier = verifierPay / verifiers;
             _creditVerifiers(requestId, req, perVerifier);
             treasuryPay += verifierPay - perVerifier * verifiers;
+            verifierPay = perVerifier * verifiers; // as paid: the event's four amounts sum to the fee exactly
         }
         // The three standard credits are reported by `RequestFinalized` alone (one event instead of four).
         address royaltyRecipient = registry.royaltyRecipientOf(req.modelId);

@@ -7,17 +7,17 @@ import {IRandomnessSource} from "./interfaces/IRandomnessSource.sol";
 /// @notice Default entropy for sortition: the beacon chain's RANDAO output of the current block, mixed with the
 ///         block number and the caller's context.
 /// @dev Manipulation limits (accepted risk, see docs/THREAT_MODEL.md):
-///      - `block.prevrandao` is fixed before the block is built, so transaction senders cannot influence it; only
-///        the block proposer can. A proposer who dislikes the outcome can withhold its block (miss its slot) and
-///        let the next proposer's RANDAO value apply: one re-roll per controlled slot, at the cost of that slot's
-///        rewards. The bias a proposer can buy is therefore bounded by the value of one slot's rewards per re-roll
-///        (and by how many consecutive slots it controls).
-///      - The seed is the same for every call in one block with the same context. The hub mixes the request id
-///        and the attempt (and the draw purpose) into `context`, so a seed is not reusable across requests or
-///        reassignments, and a requester cannot pick a block whose seed it already knows favours a worker, except
-///        by being the proposer (above).
-///      - On networks without a beacon chain (local devnets) `prevrandao` may be constant or predictable; networks
-///        with higher stakes should plug in a VRF-backed {IRandomnessSource}.
+///      - `block.prevrandao` of the next block is the RANDAO mix already revealed by the current one, so it is
+///        public about one slot ahead. Whoever triggers a draw (a requester calling `request`, a verifier calling
+///        `challenge`, a worker calling `submitResult` for a COMMITTEE draw) can compute the outcome for the next
+///        block and choose to send, or wait for a block whose outcome suits it. With a stake share s of the drawn
+///        role, waiting k blocks raises the chance of a favourable draw from s to 1 − (1 − s)^k.
+///      - A block proposer can additionally withhold its block to re-roll the mix, at the cost of that slot's
+///        rewards.
+///      - The hub mixes the request id, the attempt and the draw purpose into `context`, so a seed cannot be
+///        reused across requests or reassignments.
+///      - On local devnets `prevrandao` may be constant or predictable. Networks with stakes worth biasing should
+///        plug in a VRF-backed {IRandomnessSource} (governance sets it in the hub parameters).
 contract PrevrandaoRandomness is IRandomnessSource {
     /// @inheritdoc IRandomnessSource
     function seed(bytes32 context) external view returns (uint256) {

@@ -161,10 +161,11 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @inheritdoc IStaking
     /// @dev Locking zero returns true and changes nothing.
     function lockCollateral(address operator, uint256 amount) external onlyHub returns (bool ok) {
-        if (amount == 0) return true;
         Operator storage op = _operators[operator];
-        // Only eligible workers take jobs: checked here so the hub needs one call per drawn worker, not two.
+        // Only eligible workers take jobs (also for zero collateral): checked here so the hub needs one call per
+        // drawn worker, not two.
         if (op.roles & ROLE_WORKER == 0 || op.jailed || op.active < _params.minWorkerStake) return false;
+        if (amount == 0) return true;
         if (uint256(op.active) - op.locked < amount) return false;
 
         op.locked += uint128(amount); // locked + amount <= active; the hub's WorkerAssigned event reports it

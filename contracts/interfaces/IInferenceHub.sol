@@ -161,8 +161,9 @@ interface IInferenceHub {
     /// @notice A worker was slashed for a wrong result.
     event WorkerSlashed(uint256 indexed requestId, address indexed worker, uint256 amount);
     /// @notice The request is final; the fee was split as credits: `royalty` to `royaltyRecipient`, `workerPay` to
-    ///         `worker`, `verifierPay` to the verifiers (each also gets a `Credited` event; 0 when none did work),
-    ///         `treasuryPay` (protocol fee plus any per-verifier division remainder) to the treasury.
+    ///         `worker`, `verifierPay` in total to the verifiers (each also gets a `Credited` event; 0 when none did
+    ///         work), `treasuryPay` (protocol fee plus the per-verifier division remainder) to the treasury. The four
+    ///         amounts sum exactly to the fee the requester paid.
     event RequestFinalized(
         uint256 indexed requestId,
         address indexed worker,

@@ -153,6 +153,7 @@ interface IStaking {
     /// @notice Sum of weights in `role`.
     function totalWeight(uint8 role) external view returns (uint256);
 
-    /// @notice Whether the operator can currently act as a verifier (role, minimum stake, not jailed).
+    /// @notice Whether the operator can currently act in `role`: holds the role, is not jailed, and its active stake
+    ///         is at least that role's minimum.
     function isEligible(address operator, uint8 role) external view returns (bool);
 }

@@ -322,9 +322,19 @@ describe("InferenceHub — verification", function () {
       const jurors = await f.protocol.hub.jurorsOf(requestId);
       const p = await f.protocol.hub.params();
       await voteAll(f.protocol, f.book, requestId, () => true);
-      await expect(f.protocol.hub.resolveDispute(requestId))
+      const resolve = f.protocol.hub.resolveDispute(requestId);
+      await expect(resolve)
         .to.emit(f.protocol.hub, "DisputeResolved")
         .withArgs(requestId, true, BigInt(jurors.length), 0n);
+      // The split as reported sums to the fee to the wei, also when verifiers do not divide the share evenly.
+      const receipt = await (await resolve).wait();
+      const finalized = receipt!.logs
+        .map((l) => f.protocol.hub.interface.parseLog(l))
+        .find((e) => e?.name === "RequestFinalized");
+      const split = finalized!.args;
+      expect(split.royalty + split.workerPay + split.verifierPay + split.treasuryPay).to.equal(
+        await totalFee(f.protocol),
+      );
       expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
       const perVoter = (p.challengeBond * p.voterRewardBps) / BPS / BigInt(jurors.length);
       const verifierPay = (MODEL_FEE * p.verifierShareBps) / BPS;

@@ -728,10 +728,12 @@ contract StakingTest is BaseTest {
         assertTrue(hub.lockCollateral(bob, 1e18), "at the minimum");
     }
 
-    function test_lockCollateral_zeroReturnsTrue() public {
+    function test_lockCollateral_zeroNeedsAnEligibleWorker() public {
         vm.recordLogs();
-        assertTrue(hub.lockCollateral(alice, 0), "zero ok without stake");
-        assertEq(vm.getRecordedLogs().length, 0, "no event");
+        assertTrue(!hub.lockCollateral(alice, 0), "no stake: not a worker");
+        _stake(alice, MIN_WORKER, W);
+        assertTrue(hub.lockCollateral(alice, 0), "eligible worker, nothing to lock");
+        assertEq(_op(alice).locked, 0, "nothing locked");
     }
 
     function test_revert_lockCollateral_notHub() public {
