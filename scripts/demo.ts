@@ -105,7 +105,8 @@ interface Row {
 const rows: Row[] = [];
 const gasOf = (...receipts: Array<{ gasUsed: bigint }>) => receipts.reduce((a, r) => a + r.gasUsed, 0n);
 
-console.log("4. Requests through every path:");
+console.log("4. Requests through every path (gas of all their transactions; first use, so storage is cold —");
+console.log("   `npm run bench:gas` measures steady state):");
 
 {
   const r = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
