@@ -30,10 +30,7 @@ contract ProtocolHandler is BaseTest {
     uint8 internal constant ROLE_WORKER = 1;
     uint8 internal constant ROLE_VERIFIER = 2;
 
-    bytes32 internal constant ROYALTY = "royalty";
-    bytes32 internal constant WORKER_PAY = "worker";
     bytes32 internal constant VERIFIER_PAY = "verifier";
-    bytes32 internal constant PROTOCOL_FEE = "protocol-fee";
 
     bytes internal constant RIGHT_OUTPUT = hex"4f50470101800600000000000000000f4240";
     bytes internal constant WRONG_OUTPUT = hex"4f50470101800600000000000000001e8480";
@@ -68,7 +65,7 @@ contract ProtocolHandler is BaseTest {
     struct GhostRequest {
         address requester;
         uint256 debit; // requester's free-balance decrease at request time
-        uint256 feeCredits; // credits with a fee reason (royalty, worker, verifier, protocol-fee)
+        uint256 feeCredits; // fee-split credits: RequestFinalized's royalty, worker and treasury pay + verifier Credited
         uint256 otherCredits; // credits with a bond/slash reason (bond-*, *-reward, remainder, penalty)
         uint256 refund; // refund reported by RequestRejected / RequestExpired
         uint256 bond; // bond posted by the challenger
@@ -724,13 +721,23 @@ contract ProtocolHandler is BaseTest {
             bytes32 reason = log.topics[3];
             uint256 amount = abi.decode(log.data, (uint256));
             ghostCredits[account] += amount;
-            if (reason == ROYALTY || reason == WORKER_PAY || reason == VERIFIER_PAY || reason == PROTOCOL_FEE) {
+            if (reason == VERIFIER_PAY) {
                 g.feeCredits += amount;
             } else {
                 g.otherCredits += amount;
             }
         } else if (sig == IInferenceHub.RequestFinalized.selector) {
-            _terminal(uint256(log.topics[1]), IInferenceHub.Status.Finalized, 0);
+            // The three standard fee credits are reported by RequestFinalized (verifier pay by Credited above).
+            uint256 id = uint256(log.topics[1]);
+            (, , uint256 royalty, uint256 workerPay, , uint256 treasuryPay) = abi.decode(
+                log.data,
+                (bytes32, bool, uint256, uint256, uint256, uint256)
+            );
+            ghostCredits[address(uint160(uint256(log.topics[3])))] += royalty;
+            ghostCredits[address(uint160(uint256(log.topics[2])))] += workerPay;
+            ghostCredits[treasury] += treasuryPay;
+            _ghosts[id].feeCredits += royalty + workerPay + treasuryPay;
+            _terminal(id, IInferenceHub.Status.Finalized, 0);
         } else if (sig == IInferenceHub.RequestRejected.selector) {
             _terminal(uint256(log.topics[1]), IInferenceHub.Status.Rejected, abi.decode(log.data, (uint256)));
         } else if (sig == IInferenceHub.RequestExpired.selector) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {HubParamsBounds} from "../../../contracts/HubParamsBounds.sol";
 import {InferenceHub} from "../../../contracts/InferenceHub.sol";
 import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {OPGToken} from "../../../contracts/OPGToken.sol";
@@ -96,7 +97,14 @@ abstract contract ProtocolDeployer is BaseTest {
         p.staking = new Staking(IERC20(address(p.token)), stakingParams, address(this));
         p.randomness = new MockRandomness();
         hubParams.randomness = p.randomness;
-        p.hub = new InferenceHub(IERC20(address(p.token)), p.staking, p.registry, hubParams, address(this));
+        p.hub = new InferenceHub(
+            IERC20(address(p.token)),
+            p.staking,
+            p.registry,
+            new HubParamsBounds(),
+            hubParams,
+            address(this)
+        );
         p.staking.setHub(address(p.hub));
         p.treasury = hubParams.treasury;
         vm.label(address(p.token), "OPGToken");
