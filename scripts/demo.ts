@@ -6,7 +6,6 @@
  *
  *   npm run demo
  */
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { formatUnits } from "ethers";
 import { network } from "hardhat";
 
@@ -22,15 +21,12 @@ import {
 import {
   Mode,
   OPG,
-  ROLE_VERIFIER,
-  ROLE_WORKER,
   Status,
+  assignActors,
   demoModel,
   deployProtocol,
-  depositAs,
-  fund,
   registerModel,
-  stakeAs,
+  stakeNetwork,
 } from "../offchain/devnet/protocol.js";
 import { DType, encodeTensors, type TensorData } from "../offchain/codec/tensor.js";
 
@@ -55,14 +51,8 @@ const CHEAT = scores([0.01, 0.02, 0.97]);
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const signers = await ethers.getSigners();
-const [, requester, modelOwner, ...operators] = signers as [
-  HardhatEthersSigner,
-  HardhatEthersSigner,
-  HardhatEthersSigner,
-  ...HardhatEthersSigner[],
-];
-const workers = operators.slice(0, 4);
-const verifiers = operators.slice(4, 9);
+const actors = assignActors(signers, 4, 5);
+const { requester, modelOwner, workers, verifiers } = actors;
 const book = new SignerBook(signers);
 const names = new Map<string, string>([
   [requester.address, "requester"],
@@ -82,13 +72,13 @@ console.log(
 );
 
 console.log("2. Funding and staking 4 workers (10,000 OPG) and 5 verifiers (5,000 OPG)…");
-await fund(protocol, [requester, ...operators], 50_000n * OPG);
-for (const w of workers) await stakeAs(protocol, w, 10_000n * OPG, ROLE_WORKER);
-for (const v of verifiers) {
-  await stakeAs(protocol, v, 5_000n * OPG, ROLE_VERIFIER);
-  await depositAs(protocol, v, 500n * OPG); // challenge bonds come from the hub balance
-}
-await depositAs(protocol, requester, 100n * OPG);
+await stakeNetwork(protocol, actors, {
+  fund: 50_000n * OPG,
+  workerStake: 10_000n * OPG,
+  verifierStake: 5_000n * OPG,
+  verifierBalance: 500n * OPG, // challenge bonds come from the hub balance
+  requesterBalance: 100n * OPG,
+});
 
 console.log("3. Registering one model per verification mode (1 OPG per inference, 10 % royalty)…");
 const models = {

@@ -174,3 +174,59 @@ export function demoModel(label: string, mode: Mode, fee: bigint = OPG): ModelSp
     schemaDigest: ethersLib.keccak256(ethersLib.toUtf8Bytes(`${label}:schema`)),
   };
 }
+
+/** The accounts of a scripted network: who requests, who owns the models, who works and who verifies. */
+export interface Actors {
+  requester: HardhatEthersSigner;
+  modelOwner: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+  workers: HardhatEthersSigner[];
+  verifiers: HardhatEthersSigner[];
+}
+
+/** Splits the chain's signers into roles: deployer, requester, model owner, outsider, then workers, verifiers. */
+export function assignActors(signers: HardhatEthersSigner[], workerCount: number, verifierCount: number): Actors {
+  const needed = 4 + workerCount + verifierCount;
+  if (signers.length < needed) {
+    throw new Error(`need ${needed} accounts (have ${signers.length}): configure more accounts for this network`);
+  }
+  const [, requester, modelOwner, outsider, ...operators] = signers as [
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    ...HardhatEthersSigner[],
+  ];
+  return {
+    requester,
+    modelOwner,
+    outsider,
+    workers: operators.slice(0, workerCount),
+    verifiers: operators.slice(workerCount, workerCount + verifierCount),
+  };
+}
+
+/**
+ * Funds every actor from the deployer, stakes the workers and verifiers, and gives verifiers a hub balance for
+ * challenge bonds and the requester one for fees.
+ */
+export async function stakeNetwork(
+  protocol: Protocol,
+  actors: Actors,
+  amounts: {
+    fund: bigint;
+    workerStake: bigint;
+    verifierStake: bigint;
+    verifierBalance: bigint;
+    requesterBalance: bigint;
+  },
+): Promise<void> {
+  const { requester, outsider, workers, verifiers } = actors;
+  await fund(protocol, [requester, outsider, ...workers, ...verifiers], amounts.fund);
+  for (const w of workers) await stakeAs(protocol, w, amounts.workerStake, ROLE_WORKER);
+  for (const v of verifiers) {
+    await stakeAs(protocol, v, amounts.verifierStake, ROLE_VERIFIER);
+    await depositAs(protocol, v, amounts.verifierBalance);
+  }
+  await depositAs(protocol, actors.requester, amounts.requesterBalance);
+}

@@ -4,7 +4,6 @@
  *
  *   npm run bench:gas
  */
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { network } from "hardhat";
 
 import {
@@ -20,14 +19,11 @@ import {
 import {
   Mode,
   OPG,
-  ROLE_VERIFIER,
-  ROLE_WORKER,
+  assignActors,
   demoModel,
   deployProtocol,
-  depositAs,
-  fund,
   registerModel,
-  stakeAs,
+  stakeNetwork,
 } from "../../offchain/devnet/protocol.js";
 
 const TARGET_PER_INFERENCE = 150_000n;
@@ -40,25 +36,19 @@ const INPUT = Uint8Array.from(Buffer.from("4f50470101" + "010002" + "00000001000
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const signers = await ethers.getSigners();
-if (signers.length < 11) throw new Error("gas benchmark needs at least 11 accounts");
-const [, requester, modelOwner, ...operators] = signers as [
-  HardhatEthersSigner,
-  HardhatEthersSigner,
-  HardhatEthersSigner,
-  ...HardhatEthersSigner[],
-];
-const workers = operators.slice(0, 4);
-const verifiers = operators.slice(4, 8);
+const actors = assignActors(signers, 4, 4);
+const { requester, modelOwner, verifiers } = actors;
 const book = new SignerBook(signers);
 
 const protocol = await deployProtocol(connection, { governed: true });
 const params = await protocol.hub.params();
-await fund(protocol, [requester, ...operators], 100_000n * OPG);
-for (const w of workers) await stakeAs(protocol, w, 10_000n * OPG, ROLE_WORKER);
-for (const v of verifiers) {
-  await stakeAs(protocol, v, 5_000n * OPG, ROLE_VERIFIER);
-  await depositAs(protocol, v, 1_000n * OPG);
-}
+await stakeNetwork(protocol, actors, {
+  fund: 100_000n * OPG,
+  workerStake: 10_000n * OPG,
+  verifierStake: 5_000n * OPG,
+  verifierBalance: 1_000n * OPG,
+  requesterBalance: 100n * OPG,
+});
 const models = {
   [Mode.NONE]: await registerModel(protocol, modelOwner, demoModel("bench-none", Mode.NONE)),
   [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("bench-optimistic", Mode.OPTIMISTIC)),

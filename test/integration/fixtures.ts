@@ -9,14 +9,11 @@ import { SignerBook } from "../../offchain/devnet/lifecycle.js";
 import {
   Mode,
   OPG,
-  ROLE_VERIFIER,
-  ROLE_WORKER,
+  assignActors,
   demoModel,
   deployProtocol,
-  depositAs,
-  fund,
   registerModel,
-  stakeAs,
+  stakeNetwork,
   type Protocol,
 } from "../../offchain/devnet/protocol.js";
 
@@ -48,23 +45,16 @@ export async function hubFixture(
   options: { workers?: number; verifiers?: number; governed?: boolean } = {},
 ): Promise<HubFixture> {
   const signers = await connection.ethers.getSigners();
-  const [, requester, modelOwner, outsider, ...operators] = signers;
-  const workerCount = options.workers ?? 4;
-  const verifierCount = options.verifiers ?? 4;
-  if (requester === undefined || modelOwner === undefined || outsider === undefined) {
-    throw new Error("the test network needs at least 4 accounts");
-  }
-  const workers = operators.slice(0, workerCount);
-  const verifiers = operators.slice(workerCount, workerCount + verifierCount);
+  const actors = assignActors(signers, options.workers ?? 4, options.verifiers ?? 4);
+  const { requester, modelOwner, outsider, workers, verifiers } = actors;
   const protocol = await deployProtocol(connection, { governed: options.governed ?? false });
-
-  await fund(protocol, [requester, outsider, ...workers, ...verifiers], 100_000n * OPG);
-  for (const w of workers) await stakeAs(protocol, w, WORKER_STAKE, ROLE_WORKER);
-  for (const v of verifiers) {
-    await stakeAs(protocol, v, VERIFIER_STAKE, ROLE_VERIFIER);
-    await depositAs(protocol, v, 1_000n * OPG);
-  }
-  await depositAs(protocol, requester, 1_000n * OPG);
+  await stakeNetwork(protocol, actors, {
+    fund: 100_000n * OPG,
+    workerStake: WORKER_STAKE,
+    verifierStake: VERIFIER_STAKE,
+    verifierBalance: 1_000n * OPG,
+    requesterBalance: 1_000n * OPG,
+  });
   const models = {
     [Mode.NONE]: await registerModel(protocol, modelOwner, demoModel("none", Mode.NONE, MODEL_FEE)),
     [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("optimistic", Mode.OPTIMISTIC, MODEL_FEE)),
