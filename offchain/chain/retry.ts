@@ -45,10 +45,13 @@ export class RetryAbortedError extends Error {
   }
 }
 
-/** Sane defaults for RPC reads: 5 retries, 200 ms doubling to at most 5 s. */
+/**
+ * Sane defaults for RPC calls: 5 retries, 600 ms doubling to at most 5 s. The first delay (300–600 ms) outlasts
+ * ethers' 250 ms request cache, which would otherwise hand a quick retry the same failed promise.
+ */
 export const DEFAULT_RPC_RETRY: Pick<RetryOptions, "retries" | "baseDelayMs" | "maxDelayMs"> = {
   retries: 5,
-  baseDelayMs: 200,
+  baseDelayMs: 600,
   maxDelayMs: 5_000,
 };
 

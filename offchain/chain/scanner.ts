@@ -28,7 +28,7 @@ export interface EventScannerOptions {
   maxBlockSpan?: number;
   /** Largest block range one `poll()` covers, so a long catch-up is handed over in bounded batches. Default 20,000. */
   maxBlocksPerPoll?: number;
-  /** Retry policy of RPC calls. Default 5 retries, 200 ms to 5 s. */
+  /** Retry policy of RPC calls. Default 5 retries, 600 ms to 5 s. */
   retry?: Omit<RetryOptions, "isRetryable">;
 }
 

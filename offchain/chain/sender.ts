@@ -151,7 +151,7 @@ export interface TxSenderOptions {
   pollIntervalMs?: number;
   /** Give up waiting for a receipt after this long. Default 10 min. */
   timeoutMs?: number;
-  /** Retry policy for transient RPC errors. Default 5 retries, 200 ms to 5 s. */
+  /** Retry policy for transient RPC errors. Default 5 retries, 600 ms to 5 s. */
   retry?: Omit<RetryOptions, "isRetryable" | "onRetry">;
   /** Times one `send` may resync its nonce and start over. Default 3. */
   maxNonceResyncs?: number;
