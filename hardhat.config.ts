@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import type { HardhatUserConfig } from "hardhat/config";
 
+import { opgTasks } from "./tasks/index.js";
+
 const require = createRequire(import.meta.url);
 
 // Invariant/fuzz depth is raised on demand (`npm run test:deep`) through these variables; CI uses the fixed defaults.
@@ -12,6 +14,7 @@ const fuzzSeed = process.env.OPG_FUZZ_SEED ?? "0x4f5047";
 
 const config: HardhatUserConfig = {
   plugins: [hardhatToolboxMochaEthers],
+  tasks: opgTasks,
   solidity: {
     // solc-js from the npm `solc` package: compiles offline, no compiler download.
     version: "0.8.28",

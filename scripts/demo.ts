@@ -1,196 +1,78 @@
 /**
- * The main job on Hardhat's in-process chain: deploys the whole protocol with Ignition (ownership handed to the
- * timelock), stakes workers and verifiers, registers one model per verification mode, and takes requests through
- * every path of the lifecycle — NONE, OPTIMISTIC, COMMITTEE, a timed-out worker reassigned, and a cheating worker
- * challenged, out-voted and slashed. Prints what happened and where every fee went.
+ * The main job on Hardhat's in-process chain: a complete local OPG network. It deploys everything with Ignition,
+ * registers real ONNX demo models, funds and stakes workers and verifiers and runs their node software, then sends
+ * a stream of requests in every mode — including malformed input, and a worker that cheats on purpose and is
+ * caught and slashed — and prints what happened, computed from on-chain events.
  *
  *   npm run demo
  */
-import { formatUnits } from "ethers";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
 import { network } from "hardhat";
 
-import {
-  SignerBook,
-  attestAll,
-  mined,
-  pickChallenger,
-  requestInference,
-  submitAsWorker,
-  voteAll,
-} from "../offchain/devnet/lifecycle.js";
-import {
-  Mode,
-  OPG,
-  Status,
-  assignActors,
-  demoModel,
-  deployProtocol,
-  registerModel,
-  stakeNetwork,
-} from "../offchain/devnet/protocol.js";
-import { DType, encodeTensors, type TensorData } from "../offchain/codec/tensor.js";
-
-const fmt = (wei: bigint) => `${formatUnits(wei, 18)} OPG`;
-const short = (address: string) => `${address.slice(0, 6)}…${address.slice(-4)}`;
-
-/** A classifier's canonical output: class scores as FIXED64 with 6 decimals. */
-function scores(values: number[]): Uint8Array {
-  const tensor: TensorData = {
-    dtype: DType.FIXED64,
-    decimals: 6,
-    shape: [1, values.length],
-    data: values.map((v) => BigInt(Math.round(v * 1e6))),
-  };
-  return encodeTensors([tensor]);
-}
-
-const INPUT = encodeTensors([{ dtype: DType.FLOAT, decimals: 0, shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }]);
-const HONEST = scores([0.97, 0.02, 0.01]);
-const CHEAT = scores([0.01, 0.02, 0.97]);
+import { NetworkIndexer } from "../offchain/indexer/stats.js";
+import { OpgClient } from "../offchain/client/client.js";
+import { encodeTensors } from "../offchain/codec/tensor.js";
+import { settleAll, startLocalNetwork } from "../offchain/devnet/network.js";
+import { Mode } from "../offchain/devnet/protocol.js";
+import { createLogger } from "../offchain/node/logger.js";
+import { printStats } from "../tasks/actions/stats.js";
 
 const connection = await network.create();
-const { ethers, networkHelpers } = connection;
-const signers = await ethers.getSigners();
-const actors = assignActors(signers, 4, 5);
-const { requester, modelOwner, workers, verifiers } = actors;
-const book = new SignerBook(signers);
-const names = new Map<string, string>([
-  [requester.address, "requester"],
-  [modelOwner.address, "model owner"],
-  ...workers.map((w, i) => [w.address, `worker-${i + 1}`] as [string, string]),
-  ...verifiers.map((v, i) => [v.address, `verifier-${i + 1}`] as [string, string]),
-]);
-const who = (address: string) => names.get(address) ?? short(address);
+const dir = await mkdtemp(path.join(os.tmpdir(), "opg-demo-"));
+const quiet = process.env.OPG_DEMO_LOGS === undefined;
+const logger = createLogger("devnet", { pretty: true, level: quiet ? "warn" : "info" });
 
-console.log("OPG demo — in-process Hardhat chain\n");
-console.log("1. Deploying with Ignition (token, registry, staking, randomness, hub, governor, timelock)…");
-const protocol = await deployProtocol(connection, { governed: true });
-names.set(await protocol.timelock.getAddress(), "treasury (timelock)");
-const params = await protocol.hub.params();
-console.log(
-  `   hub ${await protocol.hub.getAddress()}, owned by the timelock: ${(await protocol.hub.owner()) === (await protocol.timelock.getAddress())}`,
+console.log("OPG demo — a complete local network on Hardhat's in-process chain\n");
+console.log("1. Deploying with Ignition, registering ONNX demo models, staking 4 workers and 5 verifiers…");
+const net = await startLocalNetwork(connection, { dir, logger, workers: 4, verifiers: 5, cheater: 3 });
+const cheater = net.actors.workers[3]!.address;
+const names = new Map<string, string>();
+net.actors.workers.forEach((w, i) => names.set(w.address, `worker-${i + 1}${i === 3 ? " (cheats)" : ""}`));
+net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}`));
+const who = (a: string | null) => (a === null ? "-" : (names.get(a) ?? a.slice(0, 10)));
+for (const m of net.models) console.log(`   model #${m.id} ${m.name} (${Mode[m.mode]}) at ${path.basename(m.uri)}`);
+
+console.log("\n2. Sending requests in every mode (nodes pick them up from on-chain events)…");
+const client = new OpgClient(net.contracts.addresses, net.actors.requester);
+const sent: Array<{ id: bigint; label: string }> = [];
+for (let round = 0; round < 3; round++) {
+  for (const m of net.models) {
+    const { requestId } = await client.request(m.id, encodeTensors([m.exampleInput]));
+    sent.push({ id: requestId, label: `${m.name} ${Mode[m.mode]}` });
+  }
+}
+const malformed = await client.request(net.models[0]!.id, Uint8Array.from([1, 2, 3])); // does not decode
+sent.push({ id: malformed.requestId, label: "malformed input (error result)" });
+const rounds = await settleAll(
+  net,
+  connection,
+  sent.map((s) => s.id),
 );
+console.log(`   all ${sent.length} requests settled after ${rounds} node rounds\n`);
 
-console.log("2. Funding and staking 4 workers (10,000 OPG) and 5 verifiers (5,000 OPG)…");
-await stakeNetwork(protocol, actors, {
-  fund: 50_000n * OPG,
-  workerStake: 10_000n * OPG,
-  verifierStake: 5_000n * OPG,
-  verifierBalance: 500n * OPG, // challenge bonds come from the hub balance
-  requesterBalance: 100n * OPG,
-});
-
-console.log("3. Registering one model per verification mode (1 OPG per inference, 10 % royalty)…");
-const models = {
-  [Mode.NONE]: await registerModel(protocol, modelOwner, demoModel("iris-none", Mode.NONE)),
-  [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("iris-optimistic", Mode.OPTIMISTIC)),
-  [Mode.COMMITTEE]: await registerModel(protocol, modelOwner, demoModel("iris-committee", Mode.COMMITTEE)),
-};
-
-interface Row {
-  scenario: string;
-  requestId: bigint;
-  gas: bigint;
-}
-const rows: Row[] = [];
-const gasOf = (...receipts: Array<{ gasUsed: bigint }>) => receipts.reduce((a, r) => a + r.gasUsed, 0n);
-
-console.log("4. Requests through every path (gas of all their transactions; first use, so storage is cold —");
-console.log("   `npm run bench:gas` measures steady state):");
-
-{
-  const r = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-  const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
-  rows.push({ scenario: "NONE: final at submission", requestId: r.requestId, gas: gasOf(r.receipt, s) });
-}
-{
-  const r = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
-  const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
-  await networkHelpers.time.increase(Number(params.challengeWindow) + 1);
-  const f = await mined(protocol.hub.finalize(r.requestId));
-  rows.push({
-    scenario: "OPTIMISTIC: unchallenged, final after window",
-    requestId: r.requestId,
-    gas: gasOf(r.receipt, s, f),
-  });
-}
-{
-  const r = await requestInference(protocol, requester, models[Mode.COMMITTEE], INPUT);
-  const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
-  const quorum = Math.floor(Number(params.committeeSize) / 2) + 1;
-  const a = await attestAll(protocol, book, r.requestId, true, quorum);
-  rows.push({
-    scenario: `COMMITTEE: ${quorum} of ${params.committeeSize} attest`,
-    requestId: r.requestId,
-    gas: gasOf(r.receipt, s, ...a),
-  });
-}
-{
-  const r = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-  const late = (await protocol.hub.getRequest(r.requestId)).worker;
-  await networkHelpers.time.increase(Number(params.responseTimeout) + 1);
-  const re = await mined(protocol.hub.reassign(r.requestId));
-  const s = await submitAsWorker(protocol, book, r.requestId, HONEST);
-  rows.push({
-    scenario: `timeout: ${who(late)} penalised, reassigned`,
-    requestId: r.requestId,
-    gas: gasOf(r.receipt, re, s),
-  });
-}
-let cheater = "";
-{
-  const r = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
-  cheater = (await protocol.hub.getRequest(r.requestId)).worker;
-  const s = await submitAsWorker(protocol, book, r.requestId, CHEAT);
-  const challenger = await pickChallenger(protocol, verifiers, r.requestId);
-  const c = await mined(protocol.hub.connect(challenger).challenge(r.requestId));
-  // Jurors re-execute the model and find the posted output outside tolerance: they vote to reject.
-  const v = await voteAll(protocol, book, r.requestId, () => false);
-  const res = await mined(protocol.hub.resolveDispute(r.requestId));
-  rows.push({
-    scenario: `cheat: ${who(cheater)} challenged by ${who(challenger.address)}, slashed`,
-    requestId: r.requestId,
-    gas: gasOf(r.receipt, s, c, ...v.commits, ...v.reveals, res),
-  });
-}
-
-const statusName = (s: bigint) => Status[Number(s)] ?? `#${s}`;
-const width = Math.max(...rows.map((r) => r.scenario.length));
-for (const row of rows) {
-  const req = await protocol.hub.getRequest(row.requestId);
+console.log("3. Requests:");
+for (const { id, label } of sent) {
+  const record = await client.status(id);
+  const out = record.output?.isError
+    ? `error ${record.output.errorCode}`
+    : (record.output?.tensors?.[0]?.data ?? []).map((v) => (Number(v) / 1e6).toFixed(3)).join(" ");
+  const dispute =
+    record.dispute === null ? "" : `  dispute: ${record.dispute.upheld === false ? "worker slashed" : "worker upheld"}`;
   console.log(
-    `   #${row.requestId}  ${row.scenario.padEnd(width)}  ${statusName(req.status).padEnd(9)}  worker ${who(req.worker).padEnd(10)}  ${row.gas} gas`,
+    `   #${String(id).padEnd(3)} ${label.padEnd(30)} ${record.status.padEnd(9)} ${who(record.worker).padEnd(19)} ${out}${dispute}`,
   );
 }
 
-console.log("\n5. Summary (from on-chain events)");
-const hub = protocol.hub;
-const count = async (name: string) => (await hub.queryFilter(hub.filters[name as "RequestFinalized"]())).length;
+console.log("\n4. Network stats (from on-chain events only):");
+const indexer = new NetworkIndexer(net.contracts, { startBlock: net.contracts.addresses.fromBlock });
+await indexer.sync();
+printStats(indexer.stats({ windowSeconds: 3600 }), 3600);
+const op = await net.protocol.staking.getOperator(cheater);
 console.log(
-  `   requests ${await hub.requestCount()}, finalized ${await count("RequestFinalized")}, rejected ${await count("RequestRejected")}, expired ${await count("RequestExpired")}`,
+  `\n   the cheating worker ${who(cheater)} is jailed: ${op.jailed}, stake left ${Number(op.active) / 1e18} OPG`,
 );
-console.log(
-  `   disputes ${await count("DisputeOpened")}, worker slashes ${await count("WorkerSlashed")}, timeouts ${await count("WorkerTimedOut")}`,
-);
-const slashed = (await hub.queryFilter(hub.filters.WorkerSlashed())).reduce((a, e) => a + e.args.amount, 0n);
-console.log(
-  `   stake slashed from ${who(cheater)}: ${fmt(slashed)} (jailed: ${(await protocol.staking.getOperator(cheater)).jailed})`,
-);
-
-const credits = new Map<string, bigint>();
-const add = (account: string, amount: bigint) => credits.set(account, (credits.get(account) ?? 0n) + amount);
-for (const e of await hub.queryFilter(hub.filters.Credited())) add(e.args.account, e.args.amount);
-for (const e of await hub.queryFilter(hub.filters.RequestFinalized())) {
-  add(e.args.royaltyRecipient, e.args.royalty);
-  add(e.args.worker, e.args.workerPay);
-  add(params.treasury, e.args.treasuryPay);
-}
-console.log("   credits earned (pull payments, claimable with claimCredits):");
-for (const [account, amount] of [...credits.entries()].sort((a, b) => (b[1] > a[1] ? 1 : -1))) {
-  console.log(`     ${who(account).padEnd(20)} ${fmt(amount)}`);
-}
-const balance = await protocol.token.balanceOf(await hub.getAddress());
-console.log(
-  `   hub holds ${fmt(balance)}; requester free balance ${fmt(await hub.balanceOf(requester.address))} (refunded the rejected request)`,
-);
-console.log("\nDone. Every transition above is an event: the chain now holds an auditable record of these inferences.");
+await net.stop();
+console.log("\nDone. Every step above is an on-chain event: an auditable record of verified inferences.");

@@ -11,10 +11,16 @@
  */
 
 /** Why a request has an error result instead of an output. */
-export type ErrorCode = "INPUT_DECODE" | "INPUT_SCHEMA" | "MODEL_RUNTIME" | "OUTPUT_INVALID";
+export type ErrorCode = "INPUT_DECODE" | "INPUT_SCHEMA" | "INPUT_FETCH" | "MODEL_RUNTIME" | "OUTPUT_INVALID";
 
 /** Every error code of version 1, in a fixed order. */
-export const ERROR_CODES: readonly ErrorCode[] = ["INPUT_DECODE", "INPUT_SCHEMA", "MODEL_RUNTIME", "OUTPUT_INVALID"];
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "INPUT_DECODE",
+  "INPUT_SCHEMA",
+  "INPUT_FETCH", // input by URI: unreachable, too large, or not matching its committed hash
+  "MODEL_RUNTIME",
+  "OUTPUT_INVALID",
+];
 
 /** The text every error result v1 starts with. */
 export const ERROR_RESULT_PREFIX = "OPG-ERROR/1:";

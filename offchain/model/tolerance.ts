@@ -3,7 +3,7 @@
  * (PROTOCOL.md, "Results and determinism"): equal bytes are not required, a last-digit float difference is not a
  * dispute, and a hash match alone is never the criterion.
  */
-import { decodeTensors, DType, type TensorData } from "../codec/tensor.js";
+import { encodeTensors, decodeTensors, DType, type TensorData } from "../codec/tensor.js";
 import { decodeErrorResult } from "./errorResult.js";
 
 /** Verdict of {@link compareOutputs}. */
@@ -129,4 +129,20 @@ function verdict(agree: boolean, reason: string, maxAbsDiff: bigint): Comparison
 
 function dtypeName(dtype: number): string {
   return DTYPE_NAMES.get(dtype) ?? String(dtype);
+}
+
+/**
+ * Shifts the first element of the first integer or FIXED64 tensor of a canonical output by `delta` (saturating).
+ * Used by tests and by the demo's deliberately cheating worker; honest nodes never call it.
+ */
+export function perturbOutput(output: Uint8Array, delta: bigint): Uint8Array {
+  const tensors = decodeTensors(output);
+  const target = tensors.find((t) => t.data.length > 0 && typeof t.data[0] === "bigint");
+  if (target === undefined) return output;
+  const data = [...(target.data as bigint[])];
+  const max = (1n << 63n) - 1n;
+  const first = data[0] ?? 0n;
+  data[0] = first + delta > max ? first - delta : first + delta;
+  target.data = data;
+  return encodeTensors(tensors);
 }

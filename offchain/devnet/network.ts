@@ -1,0 +1,198 @@
+/**
+ * A complete local OPG network on one chain connection: the protocol deployed by Ignition, real ONNX demo models
+ * registered (written to disk and served by `file:` URI, verified by sha256 like any model), staked workers and
+ * verifiers, and their node software running in this process.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { NetworkConnection } from "hardhat/types/network";
+
+import type { TensorData } from "../codec/tensor.js";
+import { writeDeployment, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
+import { buildDemoModels } from "../model/onnxBuilder.js";
+import { ModelRuntime } from "../model/runtime.js";
+import { modelSchema, schemaDigest } from "../model/schema.js";
+import { ModelStore, sha256Hex } from "../model/store.js";
+import { createVerifier, createWorker } from "../node/factory.js";
+import type { Logger } from "../node/logger.js";
+import type { VerifierNode } from "../node/verifier.js";
+import type { WorkerNode } from "../node/worker.js";
+import {
+  Mode,
+  OPG,
+  assignActors,
+  deployProtocol,
+  registerModel,
+  stakeNetwork,
+  type Actors,
+  type Protocol,
+} from "./protocol.js";
+
+export interface NetworkModel {
+  id: bigint;
+  name: string;
+  mode: Mode;
+  exampleInput: TensorData;
+  uri: string;
+}
+
+export interface LocalNetwork {
+  protocol: Protocol;
+  contracts: ProtocolContracts;
+  actors: Actors;
+  models: NetworkModel[];
+  workers: WorkerNode[];
+  verifiers: VerifierNode[];
+  runtime: ModelRuntime;
+  /** One round of every node (scripted, deterministic); `start` runs them on their own loops instead. */
+  tick(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalNetworkOptions {
+  /** Directory for models, node state and caches. */
+  dir: string;
+  logger: Logger;
+  workers?: number;
+  verifiers?: number;
+  /** Index of a worker that posts wrong outputs on purpose (it gets challenged and slashed). */
+  cheater?: number;
+  /** Write `.opg/deployments/<chainId>.json` under this root so tasks can find the network. */
+  deploymentRoot?: string;
+  pollIntervalMs?: number;
+  concurrency?: number;
+}
+
+export async function startLocalNetwork(
+  connection: NetworkConnection,
+  options: LocalNetworkOptions,
+): Promise<LocalNetwork> {
+  const { ethers } = connection;
+  const logger = options.logger;
+  const fromBlock = await ethers.provider.getBlockNumber();
+  const protocol = await deployProtocol(connection, { governed: true });
+  const actors = assignActors(await ethers.getSigners(), options.workers ?? 4, options.verifiers ?? 5);
+  await stakeNetwork(protocol, actors, {
+    fund: 50_000n * OPG,
+    workerStake: 10_000n * OPG,
+    verifierStake: 5_000n * OPG,
+    verifierBalance: 1_000n * OPG,
+    requesterBalance: 1_000n * OPG,
+  });
+
+  const addresses: DeploymentAddresses = {
+    chainId: (await ethers.provider.getNetwork()).chainId.toString(),
+    hub: await protocol.hub.getAddress(),
+    staking: await protocol.staking.getAddress(),
+    registry: await protocol.registry.getAddress(),
+    token: await protocol.token.getAddress(),
+    timelock: await protocol.timelock.getAddress(),
+    governor: await protocol.governor.getAddress(),
+    fromBlock,
+  };
+  if (options.deploymentRoot !== undefined) {
+    await writeDeployment(
+      path.join(options.deploymentRoot, ".opg", "deployments", `${addresses.chainId}.json`),
+      addresses,
+    );
+  }
+  const contracts: ProtocolContracts = {
+    hub: protocol.hub,
+    staking: protocol.staking,
+    registry: protocol.registry,
+    token: protocol.token,
+    addresses,
+  };
+
+  // Real models: written to disk, registered with their sha256 and schema, fetched and verified by the nodes.
+  const runtime = new ModelRuntime();
+  const modelDir = path.join(options.dir, "models");
+  await mkdir(modelDir, { recursive: true });
+  const models: NetworkModel[] = [];
+  for (const demo of buildDemoModels()) {
+    const file = path.join(modelDir, `${demo.name}.onnx`);
+    await writeFile(file, demo.bytes);
+    const contentHash = `0x${sha256Hex(demo.bytes)}`;
+    const digest = schemaDigest(modelSchema(await runtime.load(contentHash, demo.bytes)));
+    const modes = demo.name === "iris-linear" ? [Mode.NONE, Mode.OPTIMISTIC, Mode.COMMITTEE] : [Mode.OPTIMISTIC];
+    for (const mode of modes) {
+      const uri = `file://${file}`;
+      const id = await registerModel(protocol, actors.modelOwner, {
+        contentHash,
+        uri,
+        fee: OPG,
+        mode,
+        outputDecimals: demo.outputDecimals,
+        tolerance: demo.tolerance,
+        royaltyBps: 1_000,
+        schemaDigest: digest,
+      });
+      models.push({ id, name: demo.name, mode, exampleInput: demo.exampleInput, uri });
+    }
+  }
+
+  const store = new ModelStore({ cacheDir: path.join(options.dir, "cache") });
+  const nodeConfig = (signer: (typeof actors.workers)[number], role: string) => ({
+    contracts: { ...contracts, hub: protocol.hub.connect(signer), registry: protocol.registry.connect(signer) },
+    signer,
+    logger: logger.child(`${role}-${signer.address.slice(2, 8)}`),
+    stateDir: path.join(options.dir, "state"),
+    cacheDir: path.join(options.dir, "cache"),
+    runtime,
+    store,
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    concurrency: options.concurrency ?? 4,
+  });
+  const workers: WorkerNode[] = [];
+  for (const [i, w] of actors.workers.entries()) {
+    workers.push(await createWorker({ ...nodeConfig(w, "worker"), cheatRate: i === options.cheater ? 1 : 0 }));
+  }
+  const verifiers: VerifierNode[] = [];
+  for (const v of actors.verifiers)
+    verifiers.push(await createVerifier({ ...nodeConfig(v, "verifier"), sampleRate: 1 }));
+
+  const all = [...workers, ...verifiers];
+  return {
+    protocol,
+    contracts,
+    actors,
+    models,
+    workers,
+    verifiers,
+    runtime,
+    async tick() {
+      for (const node of all) await node.tick();
+    },
+    async start() {
+      for (const node of all) await node.start();
+    },
+    async stop() {
+      await Promise.all(all.map((node) => node.stop()));
+      await runtime.close();
+    },
+  };
+}
+
+const TERMINAL = new Set([4n, 5n, 6n]); // Finalized, Rejected, Expired
+
+/**
+ * Runs node rounds until every request in `requestIds` is terminal, advancing chain time between rounds so that
+ * windows close (an in-process chain only moves when told). Returns the rounds it took.
+ */
+export async function settleAll(
+  net: LocalNetwork,
+  connection: NetworkConnection,
+  requestIds: bigint[],
+  options: { stepSeconds?: number; maxRounds?: number } = {},
+): Promise<number> {
+  const maxRounds = options.maxRounds ?? 200;
+  for (let round = 1; round <= maxRounds; round++) {
+    await net.tick();
+    const statuses = await Promise.all(requestIds.map(async (id) => (await net.protocol.hub.getRequest(id)).status));
+    if (statuses.every((s) => TERMINAL.has(s))) return round;
+    await connection.networkHelpers.time.increase(options.stepSeconds ?? 20);
+  }
+  throw new Error(`requests not settled after ${maxRounds} rounds: check the node logs`);
+}

@@ -1,0 +1,116 @@
+/**
+ * What a node needs to know about one request, read from the chain: its on-chain record, its input (inline from the
+ * `InferenceRequested` event, or fetched by URI and checked against its hash), its model, and the posted result.
+ * Shared by workers (who compute) and verifiers (who re-compute and compare).
+ */
+import { readFile } from "node:fs/promises";
+
+import { ethers } from "ethers";
+
+import type { IModelRegistry, InferenceHub, ModelRegistry } from "../../typechain-types/index.js";
+import { encodeErrorResult } from "../model/errorResult.js";
+import type { ModelRuntime, InferenceOutcome } from "../model/runtime.js";
+import type { ModelStore } from "../model/store.js";
+
+export type RequestRecord = Awaited<ReturnType<InferenceHub["getRequest"]>>;
+export type ModelRecord = IModelRegistry.ModelStructOutput;
+
+export interface RequestContext {
+  requestId: bigint;
+  request: RequestRecord;
+  model: ModelRecord;
+  /** Canonical input bytes, or null when they could not be obtained (then `inputProblem` says why). */
+  input: Uint8Array | null;
+  inputProblem: string | null;
+}
+
+/** Thrown when a request's on-chain data cannot be found (wrong hub address or pruned logs). */
+export class RequestDataError extends Error {
+  constructor(requestId: bigint, what: string) {
+    super(`request ${requestId}: ${what}. Check that the node points at the right hub and an archive-capable RPC.`);
+    this.name = "RequestDataError";
+  }
+}
+
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/** Fetches an input passed by URI and checks it against the keccak256 hash the requester committed to. */
+export async function fetchInput(uri: string, expectedKeccak: string, ipfsGateway?: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  if (uri.startsWith("file:")) {
+    bytes = new Uint8Array(await readFile(new URL(uri.startsWith("file://") ? uri : `file://${uri.slice(5)}`)));
+  } else if (uri.startsWith("https:") || uri.startsWith("http://127.0.0.1") || uri.startsWith("http://localhost")) {
+    bytes = await download(uri);
+  } else if (uri.startsWith("ipfs://")) {
+    if (ipfsGateway === undefined) throw new Error(`input ${uri} is on IPFS: configure an IPFS gateway`);
+    bytes = await download(`${ipfsGateway.replace(/\/$/, "")}/ipfs/${uri.slice("ipfs://".length)}`);
+  } else {
+    throw new Error(`input URI scheme not supported: ${uri} (use file:, https: or ipfs://)`);
+  }
+  if (bytes.length > MAX_INPUT_BYTES) throw new Error(`input ${uri} is larger than ${MAX_INPUT_BYTES} bytes`);
+  const actual = ethers.keccak256(bytes);
+  if (actual !== expectedKeccak.toLowerCase()) {
+    throw new Error(`input ${uri} does not match its hash: expected ${expectedKeccak}, got ${actual}`);
+  }
+  return bytes;
+}
+
+async function download(url: string): Promise<Uint8Array> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Reads everything about `requestId` a worker or verifier needs. */
+export async function loadRequestContext(
+  hub: InferenceHub,
+  registry: ModelRegistry,
+  requestId: bigint,
+  ipfsGateway?: string,
+): Promise<RequestContext> {
+  const request = await hub.getRequest(requestId);
+  if (request.requester === ethers.ZeroAddress) throw new RequestDataError(requestId, "no such request on this hub");
+  const [event] = await hub.queryFilter(hub.filters.InferenceRequested(requestId));
+  if (event === undefined) throw new RequestDataError(requestId, "its InferenceRequested event was not found");
+  const model = await registry.getModel(request.modelId);
+  const { input, inputUri, inputHash } = event.args;
+  if (ethers.dataLength(input) > 0) {
+    return { requestId, request, model, input: ethers.getBytes(input), inputProblem: null };
+  }
+  try {
+    return { requestId, request, model, input: await fetchInput(inputUri, inputHash, ipfsGateway), inputProblem: null };
+  } catch (error) {
+    return { requestId, request, model, input: null, inputProblem: (error as Error).message };
+  }
+}
+
+/** The result the worker posted (from its `ResultSubmitted` event). */
+export async function loadPostedResult(
+  hub: InferenceHub,
+  requestId: bigint,
+): Promise<{ output: Uint8Array; isError: boolean; resultHash: string }> {
+  const events = await hub.queryFilter(hub.filters.ResultSubmitted(requestId));
+  const event = events.at(-1);
+  if (event === undefined) throw new RequestDataError(requestId, "its ResultSubmitted event was not found");
+  return { output: ethers.getBytes(event.args.output), isError: event.args.isError, resultHash: event.args.resultHash };
+}
+
+/** Runs the request's model on its input: the canonical output, or a canonical error result. */
+export async function execute(
+  context: RequestContext,
+  store: ModelStore,
+  runtime: ModelRuntime,
+): Promise<InferenceOutcome> {
+  const { model } = context;
+  const { bytes } = await store.get(model.uri, model.contentHash);
+  const loaded = await runtime.load(model.contentHash, bytes);
+  if (context.input === null) {
+    return {
+      kind: "error",
+      code: "INPUT_FETCH",
+      detail: context.inputProblem ?? "input unavailable",
+      output: encodeErrorResult("INPUT_FETCH"),
+    };
+  }
+  return runtime.run(loaded, context.input, Number(model.outputDecimals));
+}

@@ -1,0 +1,129 @@
+/**
+ * The skeleton every node shares: a poll loop over on-chain events with a persisted cursor, a bounded pool of
+ * concurrent jobs, persisted job state (so a crash resumes where it stopped), and a clean shutdown that lets
+ * in-flight jobs finish.
+ */
+import type { Logger } from "./logger.js";
+
+/** One decoded event, in chain order. */
+export interface FeedEvent {
+  name: string;
+  args: Record<string, unknown> & ArrayLike<unknown>;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+}
+
+/** A batch of new events; `commit` acknowledges them (a crash before it re-delivers them). */
+export interface FeedBatch {
+  events: FeedEvent[];
+  commit(): Promise<void>;
+}
+
+/** At-least-once source of events (see offchain/chain/scanner.ts). */
+export interface EventFeed {
+  next(): Promise<FeedBatch>;
+}
+
+export interface RunnerOptions {
+  pollIntervalMs: number;
+  concurrency: number;
+  /** How long `stop` waits for in-flight jobs before giving up on them (they resume on the next start). */
+  drainTimeoutMs: number;
+}
+
+/**
+ * Drives `handle(events)` and `work()` until stopped. Subclasses decide what the events mean and what a job is.
+ */
+export abstract class NodeRunner {
+  readonly #inFlight = new Map<string, Promise<void>>();
+  #stopping = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+
+  protected constructor(
+    protected readonly feed: EventFeed,
+    protected readonly logger: Logger,
+    protected readonly options: RunnerOptions,
+  ) {}
+
+  /** Called once before the loop: load persisted state. */
+  protected abstract restore(): Promise<void>;
+  /** Record new events as jobs (and persist them) before the feed acknowledges them. */
+  protected abstract handle(events: FeedEvent[]): Promise<void>;
+  /** Job keys that are ready to run now, oldest first. */
+  protected abstract ready(): Promise<string[]>;
+  /** Runs one job; must be idempotent (it may run again after a crash). */
+  protected abstract runJob(key: string): Promise<void>;
+  /** Called after the loop ends: persist state. */
+  protected abstract persist(): Promise<void>;
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    await this.restore();
+    this.logger.info("node.started", { concurrency: this.options.concurrency });
+    this.#loop = this.#run();
+  }
+
+  /** Runs one poll + dispatch round and waits for the jobs it started (tests and scripted networks use it). */
+  async tick(): Promise<void> {
+    await this.#round();
+    await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#wake?.();
+    this.logger.info("node.stopping", { inFlight: this.#inFlight.size });
+    await this.#loop;
+    const drained = await Promise.race([
+      Promise.allSettled([...this.#inFlight.values()]).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.options.drainTimeoutMs).unref()),
+    ]);
+    if (!drained) this.logger.warn("node.drain_timeout", { abandoned: this.#inFlight.size });
+    await this.persist();
+    this.logger.info("node.stopped", {});
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#round();
+      } catch (error) {
+        this.logger.error("node.round_failed", { error: (error as Error).message });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollIntervalMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
+  }
+
+  async #round(): Promise<void> {
+    const batch = await this.feed.next();
+    if (batch.events.length > 0) await this.handle(batch.events);
+    await batch.commit();
+    for (const key of await this.ready()) {
+      if (this.#stopping || this.#inFlight.size >= this.options.concurrency) break;
+      if (this.#inFlight.has(key)) continue;
+      const job = this.runJob(key)
+        .catch((error: unknown) => {
+          this.logger.error("job.failed", { job: key, error: (error as Error).message });
+        })
+        .finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, job);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/** Model tasks: register an ONNX file (hash and schema read from it), list, show. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { ModelRuntime } from "../../offchain/model/runtime.js";
+import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
+import { sha256Hex } from "../../offchain/model/store.js";
+import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport } from "./context.js";
+
+const MODES: Record<string, number> = { none: 0, optimistic: 1, committee: 2 };
+const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
+
+interface RegisterArgs {
+  deployment: string;
+  account: string;
+  file: string;
+  uri: string;
+  fee: string;
+  mode: string;
+  decimals: number;
+  tolerance: string;
+  royaltyBps: number;
+}
+
+export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvironment) {
+  if (args.file === "") throw new TaskInputError("--file <model.onnx> is required");
+  const mode = MODES[args.mode.toLowerCase()];
+  if (mode === undefined) throw new TaskInputError(`--mode must be none, optimistic or committee (got "${args.mode}")`);
+  const file = path.resolve(args.file);
+  const bytes = new Uint8Array(
+    await readFile(file).catch(() => {
+      throw new TaskInputError(`cannot read --file ${file}`);
+    }),
+  );
+  const contentHash = `0x${sha256Hex(bytes)}`;
+  // Refuse what the runtime cannot run, before anyone pays for it.
+  const runtime = new ModelRuntime();
+  let schema;
+  try {
+    schema = modelSchema(await runtime.load(contentHash, bytes));
+  } finally {
+    await runtime.close();
+  }
+  const { contracts, signer } = await openProtocol(hre, args);
+  const tolerance = BigInt(args.tolerance);
+  const receipt = await sendAndReport("registerModel", contracts.registry, () =>
+    contracts.registry.connect(signer).registerModel({
+      contentHash,
+      uri: args.uri !== "" ? args.uri : `file://${file}`,
+      fee: parseOpg(args.fee, "--fee"),
+      mode,
+      outputDecimals: args.decimals,
+      tolerance,
+      royaltyRecipient: signer.address,
+      royaltyBps: args.royaltyBps,
+      schemaDigest: schemaDigest(schema),
+    }),
+  );
+  const event = receipt.logs
+    .map((l) => contracts.registry.interface.parseLog(l))
+    .find((e) => e?.name === "ModelRegistered");
+  console.log(`model #${event?.args.modelId} registered: sha256 ${contentHash}`);
+  for (const t of schema.inputs) console.log(`  input  ${t.name} dtype ${t.dtype} shape [${t.shape.join(", ")}]`);
+  for (const t of schema.outputs) console.log(`  output ${t.name} dtype ${t.dtype} shape [${t.shape.join(", ")}]`);
+}
+
+export async function listAction(args: { deployment: string }, hre: HardhatRuntimeEnvironment) {
+  const { contracts } = await openProtocol(hre, args);
+  const count = await contracts.registry.modelCount();
+  if (count === 0n)
+    return console.log("no models registered yet: use `npx hardhat model:register --file <model.onnx>`");
+  console.log("id  mode        fee           active  decimals  tolerance  uri");
+  for (let id = 1n; id <= count; id++) {
+    const m = await contracts.registry.getModel(id);
+    console.log(
+      `${String(id).padEnd(3)} ${MODE_NAMES[Number(m.mode)]?.padEnd(11)} ${formatOpg(m.fee).padEnd(13)} ${String(m.active).padEnd(7)} ${String(m.outputDecimals).padEnd(9)} ${String(m.tolerance).padEnd(10)} ${m.uri}`,
+    );
+  }
+}
+
+export async function showAction(args: { deployment: string; id: string }, hre: HardhatRuntimeEnvironment) {
+  const { contracts } = await openProtocol(hre, args);
+  const id = BigInt(args.id);
+  const m = await contracts.registry.getModel(id);
+  const [modelFee, protocolFee] = await contracts.hub.quote(id);
+  console.log(`model #${id}`);
+  console.log(`  owner            ${m.owner}`);
+  console.log(`  content sha256   ${m.contentHash}`);
+  console.log(`  uri              ${m.uri}`);
+  console.log(`  mode             ${MODE_NAMES[Number(m.mode)]}`);
+  console.log(
+    `  fee              ${formatOpg(m.fee)} (+ ${formatOpg(protocolFee)} protocol fee = ${formatOpg(modelFee + protocolFee)} per request)`,
+  );
+  console.log(`  royalty          ${Number(m.royaltyBps) / 100} % to ${m.royaltyRecipient}`);
+  console.log(
+    `  output decimals  ${m.outputDecimals}, tolerance ${m.tolerance} (= ${Number(m.tolerance) / 10 ** Number(m.outputDecimals)})`,
+  );
+  console.log(`  schema digest    ${m.schemaDigest}`);
+  console.log(`  active           ${m.active}`);
+}

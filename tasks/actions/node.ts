@@ -1,0 +1,93 @@
+/** The `worker` and `verifier` tasks: run a node until SIGINT or SIGTERM, then stop cleanly. */
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { createVerifier, createWorker, type NodeConfig } from "../../offchain/node/factory.js";
+import { createLogger } from "../../offchain/node/logger.js";
+import type { NodeRunner } from "../../offchain/node/runner.js";
+import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport, type TaskContext } from "./context.js";
+
+interface NodeArgs {
+  deployment: string;
+  account: string;
+  stateDir: string;
+  cacheDir: string;
+  ipfsGateway: string;
+  concurrency: number;
+  pollMs: number;
+  confirmations: number;
+  stake: string;
+  pretty: boolean;
+}
+
+async function prepare(hre: HardhatRuntimeEnvironment, args: NodeArgs, role: "worker" | "verifier") {
+  if (args.concurrency < 1) throw new TaskInputError("--concurrency must be at least 1");
+  const ctx = await openProtocol(hre, args);
+  const roleBit = role === "worker" ? 1 : 2;
+  if (args.stake !== "0") await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
+  const eligible = await ctx.contracts.staking.isEligible(ctx.signer.address, roleBit);
+  if (!eligible) {
+    throw new TaskInputError(
+      `${ctx.signer.address} is not an eligible ${role}: stake at least the minimum with --stake <OPG> ` +
+        `(or \`npx hardhat operator:stake --roles ${role}\`), and unjail if jailed`,
+    );
+  }
+  const logger = createLogger(role, { pretty: args.pretty });
+  const config: NodeConfig = {
+    contracts: ctx.contracts,
+    signer: ctx.signer,
+    logger,
+    stateDir: path.resolve(ctx.root, args.stateDir),
+    cacheDir: path.resolve(ctx.root, args.cacheDir),
+    modelBaseDir: ctx.root,
+    ipfsGateway: args.ipfsGateway !== "" ? args.ipfsGateway : undefined,
+    concurrency: args.concurrency,
+    pollIntervalMs: args.pollMs,
+    confirmations: args.confirmations,
+  };
+  logger.info("node.config", {
+    operator: ctx.signer.address,
+    hub: ctx.addresses.hub,
+    chainId: ctx.chainId,
+    stateDir: config.stateDir,
+    concurrency: args.concurrency,
+  });
+  return { ctx, config };
+}
+
+async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<void> {
+  const { staking, token } = ctx.contracts;
+  const current = await staking.getOperator(ctx.signer.address);
+  await sendAndReport("approve", token, () => token.connect(ctx.signer).approve(staking.target, amount));
+  await sendAndReport(`stake ${formatOpg(amount)}`, staking, () =>
+    staking.connect(ctx.signer).stake(amount, Number(current.roles) | roles),
+  );
+}
+
+/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+async function runUntilSignal(node: NodeRunner): Promise<void> {
+  await node.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.once(signal, () => process.exit(130));
+      resolve();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+  await node.stop();
+}
+
+export async function workerAction(args: NodeArgs & { cheatRate: number }, hre: HardhatRuntimeEnvironment) {
+  const { config } = await prepare(hre, args, "worker");
+  if (args.cheatRate > 0)
+    config.logger.warn("worker.cheating", { cheatRate: args.cheatRate, note: "demo only: expect to be slashed" });
+  await runUntilSignal(await createWorker({ ...config, cheatRate: args.cheatRate }));
+}
+
+export async function verifierAction(args: NodeArgs & { sampleRate: number }, hre: HardhatRuntimeEnvironment) {
+  if (args.sampleRate < 0 || args.sampleRate > 1) throw new TaskInputError("--sample-rate must be between 0 and 1");
+  const { config } = await prepare(hre, args, "verifier");
+  await runUntilSignal(await createVerifier({ ...config, sampleRate: args.sampleRate }));
+}

@@ -1,0 +1,164 @@
+/** Requester tasks: deposit, infer (with a live progress display), request:status. */
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { ethers } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { OpgClient, type InferenceRecord, type Stage, type StageName } from "../../offchain/client/client.js";
+import { DType, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
+import { TaskInputError, formatOpg, openProtocol, parseOpg } from "./context.js";
+
+interface Base {
+  deployment: string;
+  account: string;
+}
+
+export async function depositAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
+  const amount = parseOpg(args.amount, "--amount");
+  const { addresses, signer, contracts } = await openProtocol(hre, args);
+  const client = new OpgClient(addresses, signer);
+  const tx = await client.deposit(amount);
+  console.log(
+    `deposited ${formatOpg(amount)} (tx ${tx}); hub balance ${formatOpg(await contracts.hub.balanceOf(signer.address))}`,
+  );
+}
+
+/**
+ * `--input` is JSON — a flat number array (one FLOAT tensor of shape [1, n]), or {"shape": [...], "data": [...],
+ * "dtype": "FLOAT"}, or an array of such objects for several inputs — or a path to a .json file with the same, or
+ * to a binary file already in the canonical encoding.
+ */
+export async function parseInput(input: string): Promise<Uint8Array> {
+  if (input === "")
+    throw new TaskInputError('--input is required: e.g. --input "[5.1, 3.5, 1.4, 0.2]" or --input input.json');
+  let text = input.trim();
+  if (!text.startsWith("[") && !text.startsWith("{")) {
+    const file = path.resolve(input);
+    try {
+      await stat(file);
+    } catch {
+      throw new TaskInputError(`--input is neither JSON nor an existing file: ${input}`);
+    }
+    if (!file.endsWith(".json")) return new Uint8Array(await readFile(file));
+    text = (await readFile(file, "utf8")).trim();
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new TaskInputError(`--input is not valid JSON: ${(error as Error).message}`);
+  }
+  const toTensor = (value: unknown): TensorData => {
+    if (Array.isArray(value) && value.every((v) => typeof v === "number")) {
+      return { dtype: DType.FLOAT, decimals: 0, shape: [1, value.length], data: value as number[] };
+    }
+    const obj = value as { shape?: unknown; data?: unknown; dtype?: unknown };
+    if (!Array.isArray(obj.shape) || !Array.isArray(obj.data)) {
+      throw new TaskInputError(
+        'each input tensor needs "shape" and "data" arrays, e.g. {"shape":[1,4],"data":[1,2,3,4]}',
+      );
+    }
+    const dtypeName = typeof obj.dtype === "string" ? obj.dtype.toUpperCase() : "FLOAT";
+    const dtype = (DType as Record<string, number>)[dtypeName];
+    if (dtype === undefined)
+      throw new TaskInputError(`unknown dtype "${dtypeName}": use one of ${Object.keys(DType).join(", ")}`);
+    return { dtype: dtype as DType, decimals: 0, shape: obj.shape as number[], data: obj.data as number[] };
+  };
+  const tensors =
+    Array.isArray(parsed) && parsed.length > 0 && typeof parsed[0] === "object"
+      ? parsed.map(toTensor)
+      : [toTensor(parsed)];
+  return encodeTensors(tensors);
+}
+
+const ORDER: StageName[] = ["requested", "assigned", "computed", "verified", "settled"];
+
+export async function inferAction(
+  args: Base & { model: string; input: string; wait: boolean; json: boolean; timeout: number },
+  hre: HardhatRuntimeEnvironment,
+) {
+  const modelId = BigInt(args.model);
+  const input = await parseInput(args.input);
+  const { addresses, signer, contracts, root } = await openProtocol(hre, args);
+  const client = new OpgClient(addresses, signer);
+  const max = (await contracts.hub.params()).maxInputBytes;
+  let payload: Uint8Array | { uri: string; hash: string } = input;
+  if (BigInt(input.length) > max) {
+    // Too large for calldata: pass it by URI + hash (local file store; use https/ipfs on public networks).
+    const hash = ethers.keccak256(input);
+    const file = path.join(root, ".opg", "inputs", `${hash.slice(2)}.bin`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, input);
+    payload = { uri: `file://${file}`, hash };
+    console.log(`input is ${input.length} bytes (> ${max} inline): passing it by URI ${payload.uri}`);
+  }
+  const started = Date.now();
+  const { requestId, txHash } = await client.request(modelId, payload, { autoDeposit: true });
+  console.log(`request #${requestId} sent (tx ${txHash}), fee ${formatOpg(await client.quote(modelId))}`);
+  if (!args.wait) {
+    console.log(`follow it with: npx hardhat request:status --id ${requestId}`);
+    return;
+  }
+  const record = await client.wait(requestId, {
+    timeoutSeconds: args.timeout,
+    onStage: (stage: Stage) => {
+      const step = ORDER.indexOf(stage.name) + 1;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+      console.log(
+        `  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`,
+      );
+    },
+  });
+  printRecord(record, args.json);
+}
+
+export async function statusAction(
+  args: { deployment: string; id: string; json: boolean },
+  hre: HardhatRuntimeEnvironment,
+) {
+  const { addresses, signer } = await openProtocol(hre, { deployment: args.deployment });
+  printRecord(await new OpgClient(addresses, signer).status(BigInt(args.id)), args.json);
+}
+
+export function printRecord(record: InferenceRecord, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(record, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+    return;
+  }
+  console.log(`\nrequest #${record.requestId}  model #${record.modelId}  mode ${record.mode}  status ${record.status}`);
+  console.log(`  requester ${record.requester}`);
+  if (record.worker !== null) console.log(`  worker    ${record.worker}`);
+  for (const stage of record.stages)
+    console.log(`  ${stage.name.padEnd(9)} block ${stage.blockNumber}  tx ${stage.txHash}  ${stage.detail}`);
+  if (record.output !== null) {
+    if (record.output.isError)
+      console.log(`  output    error result ${record.output.errorCode ?? record.output.bytes}`);
+    else if (record.output.tensors !== null) {
+      for (const [i, t] of record.output.tensors.entries()) {
+        const scale = 10 ** t.decimals;
+        const values = (t.data as Array<bigint | number | boolean>).map((v) =>
+          typeof v === "bigint" && t.decimals > 0 ? (Number(v) / scale).toString() : String(v),
+        );
+        console.log(
+          `  output[${i}] shape [${t.shape.join(", ")}]  ${values.slice(0, 16).join(", ")}${values.length > 16 ? ", …" : ""}`,
+        );
+      }
+    }
+    console.log(`  resultHash ${record.resultHash}`);
+  }
+  for (const a of record.attestations) console.log(`  attested  ${a.verifier} ${a.agree ? "agree" : "DISAGREE"}`);
+  if (record.dispute !== null) {
+    console.log(`  dispute   challenger ${record.dispute.challenger}, ${record.dispute.jurors.length} jurors`);
+    for (const v of record.dispute.votes) console.log(`    vote    ${v.juror} ${v.upholdWorker ? "uphold" : "reject"}`);
+  }
+  const s = record.settlement;
+  if (s?.kind === "finalized") {
+    console.log(`  fee split royalty ${formatOpg(s.royalty)} → ${s.royaltyRecipient}`);
+    console.log(
+      `            worker ${formatOpg(s.workerPay)}, verifiers ${formatOpg(s.verifierPay)}, treasury ${formatOpg(s.treasuryPay)}`,
+    );
+  } else if (s?.kind === "refunded") {
+    console.log(`  refunded  ${formatOpg(s.amount)} (${s.reason})`);
+  }
+}

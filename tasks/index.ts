@@ -1,0 +1,158 @@
+/**
+ * OPG Hardhat tasks: node software (worker, verifier), operator, model, requester and network tasks. Every action
+ * is loaded lazily from tasks/actions/, so `hardhat --help` stays fast.
+ */
+import { task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+const common = {
+  deployment: {
+    name: "deployment",
+    description: "Deployment file (default .opg/deployments/<chainId>.json)",
+    defaultValue: "",
+  },
+  account: {
+    name: "account",
+    description: "Signer: index into the network's accounts, or an address",
+    defaultValue: "0",
+  },
+} as const;
+
+const nodeOptions = <T extends ReturnType<typeof task>>(builder: T) =>
+  builder
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({
+      name: "stateDir",
+      description: "Where job state and event cursors persist",
+      defaultValue: ".opg/nodes",
+    })
+    .addOption({ name: "cacheDir", description: "Verified model cache", defaultValue: ".opg/models" })
+    .addOption({ name: "ipfsGateway", description: "IPFS HTTP gateway for ipfs:// URIs", defaultValue: "" })
+    .addOption({ name: "concurrency", description: "Jobs run at once", type: ArgumentType.INT, defaultValue: 4 })
+    .addOption({ name: "pollMs", description: "Event poll interval (ms)", type: ArgumentType.INT, defaultValue: 1_000 })
+    .addOption({
+      name: "confirmations",
+      description: "Blocks an event must be buried under before the node acts on it",
+      type: ArgumentType.INT,
+      defaultValue: 0,
+    })
+    .addOption({ name: "stake", description: "OPG to stake first (0: use the existing stake)", defaultValue: "0" })
+    .addFlag({ name: "pretty", description: "Human-readable logs instead of JSON lines" });
+
+export const opgTasks = [
+  nodeOptions(task("worker", "Run a worker node: serve assigned requests until SIGINT/SIGTERM"))
+    .addOption({
+      name: "cheatRate",
+      description: "Demo only: post wrong outputs for this fraction of jobs (gets the worker slashed)",
+      type: ArgumentType.FLOAT,
+      defaultValue: 0,
+    })
+    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
+    .build(),
+  nodeOptions(task("verifier", "Run a verifier node: attest, re-check, challenge and vote until stopped"))
+    .addOption({
+      name: "sampleRate",
+      description: "Fraction of OPTIMISTIC results re-executed (0..1)",
+      type: ArgumentType.FLOAT,
+      defaultValue: 1,
+    })
+    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.verifierAction })))
+    .build(),
+
+  task("operator:stake", "Stake OPG for the worker and/or verifier role")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "amount", description: "OPG to stake", defaultValue: "0" })
+    .addOption({ name: "roles", description: "worker | verifier | both", defaultValue: "worker" })
+    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.stakeAction })))
+    .build(),
+  task("operator:unstake", "Start unbonding free stake (slashable until withdrawn)")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "amount", description: "OPG to unbond", defaultValue: "0" })
+    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.unstakeAction })))
+    .build(),
+  task("operator:withdraw", "Withdraw released unbonding stake, and claim hub credits")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.withdrawAction })))
+    .build(),
+  task("operator:status", "Stake, locked collateral, unbonding, pending credits and jobs in flight")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "stateDir", description: "Node state directory (jobs in flight)", defaultValue: ".opg/nodes" })
+    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.statusAction })))
+    .build(),
+
+  task("model:register", "Register an ONNX model: hash and schema are read from the file")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "file", description: "Path to the .onnx file", defaultValue: "" })
+    .addOption({ name: "uri", description: "Where workers fetch it (default: file:<path>)", defaultValue: "" })
+    .addOption({ name: "fee", description: "Fee per inference in OPG", defaultValue: "1" })
+    .addOption({ name: "mode", description: "none | optimistic | committee", defaultValue: "optimistic" })
+    .addOption({
+      name: "decimals",
+      description: "Output fixed-point decimals",
+      type: ArgumentType.INT,
+      defaultValue: 6,
+    })
+    .addOption({ name: "tolerance", description: "Max |difference| per element, in 10^-decimals", defaultValue: "10" })
+    .addOption({
+      name: "royaltyBps",
+      description: "Owner's share of the fee (bps)",
+      type: ArgumentType.INT,
+      defaultValue: 1000,
+    })
+    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.registerAction })))
+    .build(),
+  task("model:list", "List registered models")
+    .addOption(common.deployment)
+    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.listAction })))
+    .build(),
+  task("model:show", "Show one model's record")
+    .addOption(common.deployment)
+    .addOption({ name: "id", description: "Model id", defaultValue: "1" })
+    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.showAction })))
+    .build(),
+
+  task("deposit", "Deposit OPG into your hub balance (pays request fees)")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "amount", description: "OPG to deposit", defaultValue: "0" })
+    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.depositAction })))
+    .build(),
+  task("infer", "Request an inference; with --wait, follow it to settlement and print its record")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "model", description: "Model id", defaultValue: "1" })
+    .addOption({
+      name: "input",
+      description: "Input as JSON (number array, or {shape,data}) or a file path",
+      defaultValue: "",
+    })
+    .addOption({ name: "timeout", description: "Seconds to wait", type: ArgumentType.INT, defaultValue: 600 })
+    .addFlag({ name: "wait", description: "Follow requested → assigned → computed → verified → settled" })
+    .addFlag({ name: "json", description: "Print the record as JSON" })
+    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.inferAction })))
+    .build(),
+  task("request:status", "Show a request's record: stages, tx hashes, worker, votes, fee split")
+    .addOption(common.deployment)
+    .addOption({ name: "id", description: "Request id", defaultValue: "1" })
+    .addFlag({ name: "json", description: "Print the record as JSON" })
+    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.statusAction })))
+    .build(),
+
+  task("network:stats", "Network health from on-chain events: calls, operators, stake, disputes, slashes, fees")
+    .addOption(common.deployment)
+    .addOption({
+      name: "window",
+      description: "Window for call counts (seconds)",
+      type: ArgumentType.INT,
+      defaultValue: 3600,
+    })
+    .addFlag({ name: "json", description: "Print as JSON" })
+    .setAction(() => import("./actions/stats.js").then((m) => ({ default: m.statsAction })))
+    .build(),
+];
