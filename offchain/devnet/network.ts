@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type { TensorData } from "../codec/tensor.js";
@@ -63,6 +64,9 @@ export interface LocalNetworkOptions {
   deploymentRoot?: string;
   pollIntervalMs?: number;
   concurrency?: number;
+  /** Ignition parameters (default: ignition/parameters/hardhat.json) and deployment id (needed over HTTP). */
+  parameters?: DeploymentParameters;
+  deploymentId?: string;
 }
 
 export async function startLocalNetwork(
@@ -72,7 +76,11 @@ export async function startLocalNetwork(
   const { ethers } = connection;
   const logger = options.logger;
   const fromBlock = await ethers.provider.getBlockNumber();
-  const protocol = await deployProtocol(connection, { governed: true });
+  const protocol = await deployProtocol(connection, {
+    governed: true,
+    parameters: options.parameters,
+    deploymentId: options.deploymentId,
+  });
   const actors = assignActors(await ethers.getSigners(), options.workers ?? 4, options.verifiers ?? 5);
   await stakeNetwork(protocol, actors, {
     fund: 50_000n * OPG,

@@ -83,15 +83,17 @@ export async function loadIgnitionParameters(networkName: string): Promise<Deplo
  */
 export async function deployProtocol(
   connection: NetworkConnection,
-  options: { governed?: boolean; parameters?: DeploymentParameters } = {},
+  options: { governed?: boolean; parameters?: DeploymentParameters; deploymentId?: string } = {},
 ): Promise<Protocol> {
   const governed = options.governed ?? true;
   const parameters = options.parameters ?? (await loadIgnitionParameters("hardhat"));
   const [deployer] = await connection.ethers.getSigners();
   if (deployer === undefined) throw new Error("The network has no accounts: configure at least one signer.");
+  // Over HTTP Ignition journals deployments on disk: a fresh chain needs a fresh deployment id.
+  const deploymentId = options.deploymentId;
   const deployed = governed
-    ? await connection.ignition.deploy(OPGModule, { parameters, displayUi: false })
-    : await connection.ignition.deploy(InferenceHubModule, { parameters, displayUi: false });
+    ? await connection.ignition.deploy(OPGModule, { parameters, displayUi: false, deploymentId })
+    : await connection.ignition.deploy(InferenceHubModule, { parameters, displayUi: false, deploymentId });
   return {
     token: OPGToken__factory.connect(await deployed.token.getAddress(), deployer),
     staking: Staking__factory.connect(await deployed.staking.getAddress(), deployer),

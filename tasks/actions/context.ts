@@ -1,4 +1,5 @@
 /** What every OPG task needs: a network connection, a signer, and the protocol's contracts on that network. */
+import { HardhatPluginError } from "@nomicfoundation/hardhat-errors";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
@@ -21,10 +22,10 @@ export interface TaskContext {
   root: string;
 }
 
-export class TaskInputError extends Error {
+/** A user-input or state error: Hardhat prints its message without a stack trace. */
+export class TaskInputError extends HardhatPluginError {
   constructor(message: string) {
-    super(message);
-    this.name = "TaskInputError";
+    super("opg", message);
   }
 }
 
@@ -32,7 +33,7 @@ export async function openProtocol(
   hre: HardhatRuntimeEnvironment,
   args: { deployment: string; account?: string },
 ): Promise<TaskContext> {
-  const connection = await hre.network.connect();
+  const connection = await hre.network.create();
   const chainId = (await connection.ethers.provider.getNetwork()).chainId;
   const root = hre.config.paths.root;
   const addresses = await readDeployment(args.deployment !== "" ? args.deployment : deploymentFile(root, chainId));

@@ -5,7 +5,14 @@ import path from "node:path";
 import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { OpgClient, type InferenceRecord, type Stage, type StageName } from "../../offchain/client/client.js";
+import {
+  InferenceTimeoutError,
+  OpgClient,
+  RequestNotFoundError,
+  type InferenceRecord,
+  type Stage,
+  type StageName,
+} from "../../offchain/client/client.js";
 import { DType, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg } from "./context.js";
 
@@ -81,6 +88,10 @@ export async function inferAction(
   const modelId = BigInt(args.model);
   const input = await parseInput(args.input);
   const { addresses, signer, contracts, root } = await openProtocol(hre, args);
+  const count = await contracts.registry.modelCount();
+  if (modelId < 1n || modelId > count) {
+    throw new TaskInputError(`model #${modelId} does not exist (${count} registered): see \`npx hardhat model:list\``);
+  }
   const client = new OpgClient(addresses, signer);
   const max = (await contracts.hub.params()).maxInputBytes;
   let payload: Uint8Array | { uri: string; hash: string } = input;
@@ -100,16 +111,18 @@ export async function inferAction(
     console.log(`follow it with: npx hardhat request:status --id ${requestId}`);
     return;
   }
-  const record = await client.wait(requestId, {
-    timeoutSeconds: args.timeout,
-    onStage: (stage: Stage) => {
-      const step = ORDER.indexOf(stage.name) + 1;
-      const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-      console.log(
-        `  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`,
-      );
-    },
-  });
+  const record = await friendly(
+    client.wait(requestId, {
+      timeoutSeconds: args.timeout,
+      onStage: (stage: Stage) => {
+        const step = ORDER.indexOf(stage.name) + 1;
+        const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+        console.log(
+          `  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`,
+        );
+      },
+    }),
+  );
   printRecord(record, args.json);
 }
 
@@ -118,7 +131,19 @@ export async function statusAction(
   hre: HardhatRuntimeEnvironment,
 ) {
   const { addresses, signer } = await openProtocol(hre, { deployment: args.deployment });
-  printRecord(await new OpgClient(addresses, signer).status(BigInt(args.id)), args.json);
+  printRecord(await friendly(new OpgClient(addresses, signer).status(BigInt(args.id))), args.json);
+}
+
+/** The client's typed errors carry operator-facing messages: show them without a stack trace. */
+async function friendly<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof RequestNotFoundError || error instanceof InferenceTimeoutError) {
+      throw new TaskInputError(error.message);
+    }
+    throw error;
+  }
 }
 
 export function printRecord(record: InferenceRecord, json: boolean): void {

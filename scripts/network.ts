@@ -1,0 +1,66 @@
+/**
+ * Keeps a local OPG network running: Hardhat's chain served on http://127.0.0.1:8545 (chain id 31337), the
+ * protocol deployed with Ignition, demo models registered, and worker and verifier nodes attached and serving.
+ * From another terminal:
+ *
+ *   npx hardhat model:list --network localhost
+ *   npx hardhat infer --network localhost --model 2 --input "[5.1, 3.5, 1.4, 0.2]" --wait
+ *   npx hardhat network:stats --network localhost
+ *
+ * Stop with Ctrl-C: the nodes finish their jobs and persist their state.
+ */
+import { rm } from "node:fs/promises";
+import path from "node:path";
+
+import { network } from "hardhat";
+
+import { startLocalNetwork } from "../offchain/devnet/network.js";
+import { Mode, loadIgnitionParameters } from "../offchain/devnet/protocol.js";
+import { createLogger } from "../offchain/node/logger.js";
+
+const PORT = Number(process.env.OPG_PORT ?? 8545);
+const root = process.cwd();
+const dir = path.join(root, ".opg", "network");
+await rm(dir, { recursive: true, force: true }); // a new chain: old node state would not match it
+
+const server = await network.createServer("default", "127.0.0.1", PORT);
+try {
+  await server.listen();
+} catch (error) {
+  throw new Error(
+    `cannot listen on 127.0.0.1:${PORT} (${(error as Error).message}): stop what uses it or set OPG_PORT`,
+  );
+}
+const connection = await network.create("localhost");
+// Mine a block every second even when idle, so chain time moves and windows close on their own.
+await connection.provider.request({ method: "evm_setIntervalMining", params: [1_000] });
+
+const logger = createLogger("network", { pretty: true });
+const net = await startLocalNetwork(connection, {
+  dir,
+  logger,
+  workers: 3,
+  verifiers: 4,
+  cheater: process.env.OPG_CHEATER === undefined ? undefined : Number(process.env.OPG_CHEATER),
+  deploymentRoot: root,
+  parameters: await loadIgnitionParameters("localhost"),
+  deploymentId: `opg-local-${Date.now()}`,
+  pollIntervalMs: 500,
+});
+await net.start();
+
+console.log(`\nOPG local network on http://127.0.0.1:${PORT} (chain id 31337)`);
+console.log(`  hub ${net.contracts.addresses.hub}; deployment recorded in .opg/deployments/31337.json`);
+for (const m of net.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);
+console.log(`  ${net.workers.length} workers and ${net.verifiers.length} verifiers attached (logs below)\n`);
+console.log("Try, from another terminal:");
+console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
+console.log("  npx hardhat network:stats --network localhost\n");
+
+await new Promise<void>((resolve) => {
+  process.once("SIGINT", () => resolve());
+  process.once("SIGTERM", () => resolve());
+});
+console.log("\nstopping nodes…");
+await net.stop();
+await server.close();
