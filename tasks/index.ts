@@ -107,6 +107,11 @@ export const opgTasks = [
     })
     .setAction(() => import("./actions/model.js").then((m) => ({ default: m.registerAction })))
     .build(),
+  task("model:inspect", "Print an ONNX file's inputs, outputs, opset, size and sha256 (no network needed)")
+    .addOption({ name: "file", description: "Path to the .onnx file", defaultValue: "" })
+    .addFlag({ name: "json", description: "Print as JSON" })
+    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.inspectAction })))
+    .build(),
   task("model:list", "List registered models")
     .addOption(common.deployment)
     .setAction(() => import("./actions/model.js").then((m) => ({ default: m.listAction })))

@@ -11,15 +11,24 @@
  */
 
 /** Why a request has an error result instead of an output. */
-export type ErrorCode = "INPUT_DECODE" | "INPUT_SCHEMA" | "INPUT_FETCH" | "MODEL_RUNTIME" | "OUTPUT_INVALID";
+export type ErrorCode =
+  | "INPUT_DECODE"
+  | "INPUT_SCHEMA"
+  | "INPUT_FETCH"
+  | "MODEL_LOAD"
+  | "MODEL_RUNTIME"
+  | "OUTPUT_INVALID"
+  | "OUTPUT_TOO_LARGE";
 
 /** Every error code of version 1, in a fixed order. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "INPUT_DECODE",
   "INPUT_SCHEMA",
   "INPUT_FETCH", // input by URI: unreachable, too large, or not matching its committed hash
+  "MODEL_LOAD", // the registered model cannot be served (external data, unsupported opset or dtype, corrupt graph)
   "MODEL_RUNTIME",
   "OUTPUT_INVALID",
+  "OUTPUT_TOO_LARGE", // the canonical output exceeds the hub's maxOutputBytes
 ];
 
 /** The text every error result v1 starts with. */

@@ -9,7 +9,8 @@ import { ethers } from "ethers";
 
 import type { IModelRegistry, InferenceHub, ModelRegistry } from "../../typechain-types/index.js";
 import { encodeErrorResult } from "../model/errorResult.js";
-import type { ModelRuntime, InferenceOutcome } from "../model/runtime.js";
+import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
+import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
 import type { ModelStore } from "../model/store.js";
 
 export type RequestRecord = Awaited<ReturnType<InferenceHub["getRequest"]>>;
@@ -100,10 +101,22 @@ export async function execute(
   context: RequestContext,
   store: ModelStore,
   runtime: ModelRuntime,
+  limits: { maxOutputBytes: bigint },
 ): Promise<InferenceOutcome> {
   const { model } = context;
   const { bytes } = await store.get(model.uri, model.contentHash);
-  const loaded = await runtime.load(model.contentHash, bytes);
+  // A model that cannot be served gets a verifiable error result (every verifier reaches the same verdict), so a
+  // bad registration neither crashes nodes nor strands the request.
+  let loaded;
+  try {
+    assertServable(inspectOnnx(bytes));
+    loaded = await runtime.load(model.contentHash, bytes);
+  } catch (error) {
+    if (error instanceof UnsupportedModelError || error instanceof OnnxParseError || error instanceof ModelLoadError) {
+      return { kind: "error", code: "MODEL_LOAD", detail: error.message, output: encodeErrorResult("MODEL_LOAD") };
+    }
+    throw error;
+  }
   if (context.input === null) {
     return {
       kind: "error",
@@ -112,5 +125,11 @@ export async function execute(
       output: encodeErrorResult("INPUT_FETCH"),
     };
   }
-  return runtime.run(loaded, context.input, Number(model.outputDecimals));
+  const outcome = await runtime.run(loaded, context.input, Number(model.outputDecimals));
+  // The hub refuses larger outputs; worker and verifiers turn them into the same verifiable error result.
+  if (outcome.kind === "ok" && BigInt(outcome.output.length) > limits.maxOutputBytes) {
+    const detail = `canonical output is ${outcome.output.length} bytes, above the hub's ${limits.maxOutputBytes}`;
+    return { kind: "error", code: "OUTPUT_TOO_LARGE", detail, output: encodeErrorResult("OUTPUT_TOO_LARGE") };
+  }
+  return outcome;
 }

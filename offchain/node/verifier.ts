@@ -202,7 +202,7 @@ export class VerifierNode extends NodeRunner {
   async #recompute(requestId: bigint): Promise<{ agree: boolean; reason: string }> {
     const context = await loadRequestContext(this.deps.hub, this.deps.registry, requestId, this.deps.ipfsGateway);
     const [mine, posted] = await Promise.all([
-      execute(context, this.deps.store, this.deps.runtime),
+      execute(context, this.deps.store, this.deps.runtime, await this.#limits()),
       loadPostedResult(this.deps.hub, requestId),
     ]);
     const comparison = compareOutputs(mine.output, posted.output, context.model.tolerance);
@@ -250,6 +250,14 @@ export class VerifierNode extends NodeRunner {
     // Unpredictable to the worker (depends on this verifier's address), stable across restarts.
     const digest = ethers.keccak256(ethers.solidityPacked(["address", "uint256"], [this.deps.address, requestId]));
     return Number(BigInt(digest) % 10_000n) / 10_000 < rate;
+  }
+
+  #maxOutputBytes: bigint | null = null;
+
+  /** The hub's output size cap (read once; a governance change takes effect on restart). */
+  async #limits(): Promise<{ maxOutputBytes: bigint }> {
+    this.#maxOutputBytes ??= (await this.deps.hub.params()).maxOutputBytes;
+    return { maxOutputBytes: this.#maxOutputBytes };
   }
 
   async #done(job: VerifierJob, note: string): Promise<void> {

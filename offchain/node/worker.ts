@@ -148,7 +148,7 @@ export class WorkerNode extends NodeRunner {
     const context = await loadRequestContext(hub, registry, requestId, this.deps.ipfsGateway);
     let outcome;
     try {
-      outcome = await execute(context, this.deps.store, this.deps.runtime);
+      outcome = await execute(context, this.deps.store, this.deps.runtime, await this.#limits());
     } catch (error) {
       if (error instanceof ModelFetchError && job.attempts < (this.deps.maxAttempts ?? 5)) {
         log.warn("model.fetch_retry", { attempt: job.attempts, error: error.message });
@@ -217,6 +217,14 @@ export class WorkerNode extends NodeRunner {
       }
       throw error;
     }
+  }
+
+  #maxOutputBytes: bigint | null = null;
+
+  /** The hub's output size cap (read once; a governance change takes effect on restart). */
+  async #limits(): Promise<{ maxOutputBytes: bigint }> {
+    this.#maxOutputBytes ??= (await this.deps.hub.params()).maxOutputBytes;
+    return { maxOutputBytes: this.#maxOutputBytes };
   }
 
   #cheats(requestId: bigint): boolean {

@@ -4,7 +4,8 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { ModelRuntime } from "../../offchain/model/runtime.js";
+import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
+import { ModelLoadError, ModelRuntime } from "../../offchain/model/runtime.js";
 import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
 import { sha256Hex } from "../../offchain/model/store.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport } from "./context.js";
@@ -35,11 +36,17 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
     }),
   );
   const contentHash = `0x${sha256Hex(bytes)}`;
-  // Refuse what the runtime cannot run, before anyone pays for it.
-  const runtime = new ModelRuntime();
+  // Refuse what the runtime cannot serve, before anyone pays for it.
   let schema;
+  const runtime = new ModelRuntime();
   try {
+    assertServable(inspectOnnx(bytes));
     schema = modelSchema(await runtime.load(contentHash, bytes));
+  } catch (error) {
+    if (error instanceof UnsupportedModelError || error instanceof OnnxParseError || error instanceof ModelLoadError) {
+      throw new TaskInputError(`${file} cannot be registered: ${error.message}`);
+    }
+    throw error;
   } finally {
     await runtime.close();
   }
@@ -99,4 +106,48 @@ export async function showAction(args: { deployment: string; id: string }, hre: 
   );
   console.log(`  schema digest    ${m.schemaDigest}`);
   console.log(`  active           ${m.active}`);
+}
+
+export async function inspectAction(args: { file: string; json: boolean }) {
+  if (args.file === "") throw new TaskInputError("--file <model.onnx> is required");
+  const file = path.resolve(args.file);
+  const bytes = new Uint8Array(
+    await readFile(file).catch(() => {
+      throw new TaskInputError(`cannot read --file ${file}`);
+    }),
+  );
+  let info;
+  try {
+    info = inspectOnnx(bytes);
+  } catch (error) {
+    if (error instanceof OnnxParseError) throw new TaskInputError(`${file}: ${error.message}`);
+    throw error;
+  }
+  let servable = "yes";
+  try {
+    assertServable(info);
+  } catch (error) {
+    if (!(error instanceof UnsupportedModelError)) throw error;
+    servable = `no — ${error.message}`;
+  }
+  if (args.json) {
+    console.log(JSON.stringify({ file, ...info, servable }, null, 2));
+    return;
+  }
+  const fmt = (t: { name: string; elementType: string; shape: Array<number | string> }) =>
+    `${t.name.padEnd(16)} ${t.elementType.padEnd(8)} [${t.shape.join(", ")}]`;
+  console.log(`file        ${file}`);
+  console.log(`size        ${info.sizeBytes} bytes`);
+  console.log(`sha256      ${info.sha256}`);
+  console.log(
+    `ir version  ${info.irVersion}, opsets ${info.opsets.map((o) => `${o.domain || "ai.onnx"} ${o.version}`).join(", ")}`,
+  );
+  console.log(`producer    ${info.producer || "-"}`);
+  for (const t of info.inputs) console.log(`input       ${fmt(t)}`);
+  for (const t of info.outputs) console.log(`output      ${fmt(t)}`);
+  console.log(
+    `weights     ${info.initializers} initializers${info.externalData.length > 0 ? `, external data: ${info.externalData.join(", ")}` : ""}`,
+  );
+  for (const [k, v] of Object.entries(info.metadata)) console.log(`metadata    ${k} = ${v}`);
+  console.log(`servable    ${servable}`);
 }
