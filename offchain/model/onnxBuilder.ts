@@ -41,6 +41,13 @@ export interface MlpSpec {
   opset?: number;
   /** When true the batch dimension is symbolic (`"batch"`); otherwise it is fixed to 1. Default false. */
   dynamicBatch?: boolean;
+  /** `ModelProto.doc_string`: a human-readable description. Omitted (not written) by default. */
+  docString?: string;
+  /**
+   * `ModelProto.metadata_props`, written in the object's key order (keep it fixed for stable bytes). Keys must be
+   * non-empty and values strings. Omitted (not written) by default.
+   */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /** A ready-made model with what the registry needs to list it. */
@@ -106,6 +113,10 @@ export function buildMlp(spec: MlpSpec): Uint8Array {
   }
   checkPositiveInteger(spec.inputSize, "inputSize");
   if (spec.layers.length === 0) throw new OnnxBuildError("layers is empty; an MLP needs at least one layer.");
+  if (spec.docString !== undefined && typeof spec.docString !== "string") {
+    throw new OnnxBuildError(`docString is ${typeof spec.docString}; pass a string or leave it out.`);
+  }
+  const metadataProps = metadataEntries(spec.metadata);
 
   const batch: DimSpec = spec.dynamicBatch === true ? { dimParam: "batch" } : { dimValue: 1 };
   const initializer: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -170,6 +181,9 @@ export function buildMlp(spec: MlpSpec): Uint8Array {
     producerName: PRODUCER_NAME,
     opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: opset })],
     graph,
+    // Only set when given, so models built without them keep their bytes (and sha256).
+    ...(spec.docString !== undefined ? { docString: spec.docString } : {}),
+    ...(metadataProps.length > 0 ? { metadataProps } : {}),
   });
   // protobufjs returns a Node Buffer (possibly a slice of a pool); hand out a plain, exactly-sized copy.
   return Uint8Array.from(onnx.ModelProto.encode(model).finish());
@@ -252,6 +266,19 @@ function valueInfo(name: string, dims: DimSpec[]): InstanceType<typeof onnx.Valu
         shape: onnx.TensorShapeProto.create({ dim: dims.map((dim) => onnx.TensorShapeProto.Dimension.create(dim)) }),
       }),
     }),
+  });
+}
+
+function metadataEntries(
+  metadata: Readonly<Record<string, string>> | undefined,
+): InstanceType<typeof onnx.StringStringEntryProto>[] {
+  if (metadata === undefined) return [];
+  return Object.entries(metadata).map(([key, value]) => {
+    if (key.length === 0) throw new OnnxBuildError("metadata has an empty key; give every entry a name.");
+    if (typeof value !== "string") {
+      throw new OnnxBuildError(`metadata["${key}"] is ${typeof value}; metadata values must be strings.`);
+    }
+    return onnx.StringStringEntryProto.create({ key, value });
   });
 }
 
