@@ -26,8 +26,9 @@ const quiet = process.env.OPG_DEMO_LOGS === undefined;
 const logger = createLogger("devnet", { pretty: true, level: quiet ? "warn" : "info" });
 
 console.log("OPG demo — a complete local network on Hardhat's in-process chain\n");
-console.log("1. Deploying with Ignition, registering ONNX demo models, staking 4 workers and 5 verifiers…");
-const net = await startLocalNetwork(connection, { dir, logger, workers: 4, verifiers: 5, cheater: 3 });
+console.log("1. Training the model zoo on real data (Iris, MNIST), deploying with Ignition, registering the models,");
+console.log("   staking 4 workers and 5 verifiers and starting their nodes…");
+const net = await startLocalNetwork(connection, { dir, logger, workers: 4, verifiers: 5, cheater: 3, models: "zoo" });
 const cheater = net.actors.workers[3]!.address;
 const names = new Map<string, string>();
 net.actors.workers.forEach((w, i) => names.set(w.address, `worker-${i + 1}${i === 3 ? " (cheats)" : ""}`));
@@ -35,17 +36,19 @@ net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}`)
 const who = (a: string | null) => (a === null ? "-" : (names.get(a) ?? a.slice(0, 10)));
 for (const m of net.models) console.log(`   model #${m.id} ${m.name} (${Mode[m.mode]}) at ${path.basename(m.uri)}`);
 
-console.log("\n2. Sending requests in every mode (nodes pick them up from on-chain events)…");
+console.log("\n2. Sending requests in every mode with held-out examples (nodes pick them up from on-chain events)…");
 const client = new OpgClient(net.contracts.addresses, net.actors.requester);
-const sent: Array<{ id: bigint; label: string }> = [];
-for (let round = 0; round < 3; round++) {
+const sent: Array<{ id: bigint; label: string; truth: string | null; classNames?: readonly string[] }> = [];
+for (let k = 0; k < 3; k++) {
   for (const m of net.models) {
-    const { requestId } = await client.request(m.id, encodeTensors([m.exampleInput]));
-    sent.push({ id: requestId, label: `${m.name} ${Mode[m.mode]}` });
+    const example = m.examples?.[k];
+    const { requestId } = await client.request(m.id, encodeTensors([example?.input ?? m.exampleInput]));
+    const truth = example === undefined ? null : (m.classNames?.[example.label] ?? String(example.label));
+    sent.push({ id: requestId, label: `${m.name} ${Mode[m.mode]}`, truth, classNames: m.classNames });
   }
 }
 const malformed = await client.request(net.models[0]!.id, Uint8Array.from([1, 2, 3])); // does not decode
-sent.push({ id: malformed.requestId, label: "malformed input (error result)" });
+sent.push({ id: malformed.requestId, label: "malformed input", truth: null });
 const rounds = await settleAll(
   net,
   connection,
@@ -53,18 +56,32 @@ const rounds = await settleAll(
 );
 console.log(`   all ${sent.length} requests settled after ${rounds} node rounds\n`);
 
-console.log("3. Requests:");
-for (const { id, label } of sent) {
+console.log("3. Requests (prediction = argmax of the verified output; truth = the held-out label):");
+let correct = 0;
+let judged = 0;
+for (const { id, label, truth, classNames } of sent) {
   const record = await client.status(id);
-  const out = record.output?.isError
-    ? `error ${record.output.errorCode}`
-    : (record.output?.tensors?.[0]?.data ?? []).map((v) => (Number(v) / 1e6).toFixed(3)).join(" ");
+  let out: string;
+  if (record.output?.isError === true) out = `error result ${record.output.errorCode}`;
+  else {
+    const scores = (record.output?.tensors?.[0]?.data ?? []) as bigint[];
+    const best = scores.reduce((bi, v, i, arr) => (v > arr[bi]! ? i : bi), 0);
+    const predicted = classNames?.[best] ?? String(best);
+    out = `predicted ${predicted} (p=${(Number(scores[best] ?? 0n) / 1e6).toFixed(3)})${truth === null ? "" : `, truth ${truth}`}`;
+    if (truth !== null && record.status === "Finalized") {
+      judged += 1;
+      if (predicted === truth) correct += 1;
+    }
+  }
   const dispute =
-    record.dispute === null ? "" : `  dispute: ${record.dispute.upheld === false ? "worker slashed" : "worker upheld"}`;
+    record.dispute === null
+      ? ""
+      : `  [dispute: ${record.dispute.upheld === false ? "worker slashed" : "worker upheld"}]`;
   console.log(
-    `   #${String(id).padEnd(3)} ${label.padEnd(30)} ${record.status.padEnd(9)} ${who(record.worker).padEnd(19)} ${out}${dispute}`,
+    `   #${String(id).padEnd(3)} ${label.padEnd(21)} ${record.status.padEnd(9)} ${who(record.worker).padEnd(19)} ${out}${dispute}`,
   );
 }
+console.log(`   finalized predictions matching the held-out label: ${correct}/${judged}`);
 
 console.log("\n4. Network stats (from on-chain events only):");
 const indexer = new NetworkIndexer(net.contracts, { startBlock: net.contracts.addresses.fromBlock });

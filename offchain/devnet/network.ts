@@ -11,7 +11,8 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import type { TensorData } from "../codec/tensor.js";
 import { writeDeployment, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
-import { buildDemoModels } from "../model/onnxBuilder.js";
+import { buildDemoModels, type DemoModel } from "../model/onnxBuilder.js";
+import { buildZoo, type ZooModel } from "../zoo/zoo.js";
 import { ModelRuntime } from "../model/runtime.js";
 import { modelSchema, schemaDigest } from "../model/schema.js";
 import { ModelStore, sha256Hex } from "../model/store.js";
@@ -36,6 +37,9 @@ export interface NetworkModel {
   mode: Mode;
   exampleInput: TensorData;
   uri: string;
+  /** Zoo models: held-out examples with their true labels, and the class names. */
+  examples?: Array<{ input: TensorData; label: number }>;
+  classNames?: readonly string[];
 }
 
 export interface LocalNetwork {
@@ -64,6 +68,10 @@ export interface LocalNetworkOptions {
   deploymentRoot?: string;
   pollIntervalMs?: number;
   concurrency?: number;
+  /**
+   * "zoo": the models trained from real data (Iris, MNIST; ~10 s to train); "demo": tiny hand-built models (tests).
+   */
+  models?: "zoo" | "demo";
   /** Ignition parameters (default: ignition/parameters/hardhat.json) and deployment id (needed over HTTP). */
   parameters?: DeploymentParameters;
   deploymentId?: string;
@@ -119,12 +127,23 @@ export async function startLocalNetwork(
   const modelDir = path.join(options.dir, "models");
   await mkdir(modelDir, { recursive: true });
   const models: NetworkModel[] = [];
-  for (const demo of buildDemoModels()) {
+  const catalogue: Array<{ model: DemoModel; modes: Mode[]; zoo?: ZooModel }> =
+    options.models === "zoo"
+      ? (await buildZoo({ runtime })).map((zoo) => ({
+          model: zoo,
+          zoo,
+          modes:
+            zoo.name === "iris-mlp" ? [Mode.NONE, Mode.OPTIMISTIC, Mode.COMMITTEE] : [Mode.OPTIMISTIC, Mode.COMMITTEE],
+        }))
+      : buildDemoModels().map((model) => ({
+          model,
+          modes: model.name === "iris-linear" ? [Mode.NONE, Mode.OPTIMISTIC, Mode.COMMITTEE] : [Mode.OPTIMISTIC],
+        }));
+  for (const { model: demo, modes, zoo } of catalogue) {
     const file = path.join(modelDir, `${demo.name}.onnx`);
     await writeFile(file, demo.bytes);
     const contentHash = `0x${sha256Hex(demo.bytes)}`;
     const digest = schemaDigest(modelSchema(await runtime.load(contentHash, demo.bytes)));
-    const modes = demo.name === "iris-linear" ? [Mode.NONE, Mode.OPTIMISTIC, Mode.COMMITTEE] : [Mode.OPTIMISTIC];
     for (const mode of modes) {
       const uri = `file://${file}`;
       const id = await registerModel(protocol, actors.modelOwner, {
@@ -137,7 +156,16 @@ export async function startLocalNetwork(
         royaltyBps: 1_000,
         schemaDigest: digest,
       });
-      models.push({ id, name: demo.name, mode, exampleInput: demo.exampleInput, uri });
+      const examples = zoo?.exampleInputs.map((input, i) => ({ input, label: heldOutLabel(zoo, i) }));
+      models.push({
+        id,
+        name: demo.name,
+        mode,
+        exampleInput: demo.exampleInput,
+        uri,
+        examples,
+        classNames: zoo?.dataset.classNames,
+      });
     }
   }
 
@@ -203,4 +231,9 @@ export async function settleAll(
     await connection.networkHelpers.time.increase(options.stepSeconds ?? 20);
   }
   throw new Error(`requests not settled after ${maxRounds} rounds: check the node logs`);
+}
+
+/** The true label of the i-th held-out example (examples are the first rows of the held-out split). */
+function heldOutLabel(zoo: ZooModel, i: number): number {
+  return zoo.testSet.labels[i] ?? -1;
 }

@@ -264,5 +264,6 @@ export class VerifierNode extends NodeRunner {
     job.stage = "done";
     job.note = note;
     await this.persist();
+    this.logger.info("job.done", { job: job.key, note });
   }
 }
