@@ -40,6 +40,7 @@ export abstract class NodeRunner {
   #stopping = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
+  #restored = false;
 
   protected constructor(
     protected readonly feed: EventFeed,
@@ -67,13 +68,14 @@ export abstract class NodeRunner {
   }
 
   async start(): Promise<void> {
-    await this.restore();
+    await this.#restoreOnce();
     this.logger.info("node.started", { concurrency: this.options.concurrency });
     this.#loop = this.#run();
   }
 
   /** Runs one poll + dispatch round and waits for the jobs it started (tests and scripted networks use it). */
   async tick(): Promise<void> {
+    await this.#restoreOnce(); // a scripted node must not start from (and then persist over) an empty state
     await this.#round();
     await Promise.allSettled([...this.#inFlight.values()]);
   }
@@ -89,8 +91,14 @@ export abstract class NodeRunner {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.options.drainTimeoutMs).unref()),
     ]);
     if (!drained) this.logger.warn("node.drain_timeout", { abandoned: this.#inFlight.size });
-    await this.persist();
+    if (this.#restored) await this.persist(); // never ran: its (unloaded) empty state must not replace the file
     this.logger.info("node.stopped", {});
+  }
+
+  async #restoreOnce(): Promise<void> {
+    if (this.#restored) return;
+    await this.restore();
+    this.#restored = true;
   }
 
   async #run(): Promise<void> {

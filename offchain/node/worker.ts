@@ -21,6 +21,7 @@ import { NodeRunner, type EventFeed, type FeedEvent, type RunnerOptions } from "
 
 const STATUS_REQUESTED = 1n;
 const STATUS_SUBMITTED = 2n;
+const STATUS_FINALIZED = 4n;
 const MODE_NONE = 0n;
 /** Reverts that mean "someone already moved this request on": the job is done, not failed. */
 const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubNotAssignedWorker", "HubDeadlinePassed"]);
@@ -134,9 +135,11 @@ export class WorkerNode extends NodeRunner {
     // Idempotency: the chain decides whether there is still anything to do.
     const request = await hub.getRequest(requestId);
     if (request.status !== STATUS_REQUESTED || request.worker.toLowerCase() !== this.#me) {
+      // After a crash between broadcast and bookkeeping, a NONE-mode result of ours is already Finalized.
+      const ownFinal = request.status === STATUS_FINALIZED && request.worker.toLowerCase() === this.#me;
       return this.#settle(
         job,
-        request.status === STATUS_SUBMITTED ? "submitted" : "skipped",
+        request.status === STATUS_SUBMITTED ? "submitted" : ownFinal ? "finalized" : "skipped",
         "already handled on-chain",
       );
     }
