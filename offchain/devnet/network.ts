@@ -179,7 +179,8 @@ export async function startLocalNetwork(
     runtime,
     store,
     pollIntervalMs: options.pollIntervalMs ?? 500,
-    concurrency: options.concurrency ?? 4,
+    // Scripted rounds advance chain time quickly: let every due job of a round run in that round.
+    concurrency: options.concurrency ?? 16,
   });
   const workers: WorkerNode[] = [];
   for (const [i, w] of actors.workers.entries()) {

@@ -3,7 +3,10 @@
  * concurrent jobs, persisted job state (so a crash resumes where it stopped), and a clean shutdown that lets
  * in-flight jobs finish.
  */
+import { describeError, isTransientRpcError, withRetry } from "../chain/retry.js";
 import type { Logger } from "./logger.js";
+
+const JOB_RETRY = { retries: 4, baseDelayMs: 300, maxDelayMs: 3_000 };
 
 /** One decoded event, in chain order. */
 export interface FeedEvent {
@@ -126,9 +129,16 @@ export abstract class NodeRunner {
     for (const key of await this.ready()) {
       if (this.#stopping || this.#inFlight.size >= this.options.concurrency) break;
       if (this.#inFlight.has(key)) continue;
-      const job = this.runJob(key)
+      // Jobs are idempotent, so a transient RPC failure anywhere inside one re-runs the whole job with backoff
+      // instead of costing a round (which can cost a deadline).
+      const job = withRetry(() => this.runJob(key), {
+        ...JOB_RETRY,
+        isRetryable: isTransientRpcError,
+        onRetry: (error, attempt, delayMs) =>
+          this.logger.warn("job.retry", { job: key, attempt, delayMs, error: describeError(error) }),
+      })
         .catch((error: unknown) => {
-          this.logger.error("job.failed", { job: key, error: (error as Error).message });
+          this.logger.error("job.failed", { job: key, error: describeError(error) });
         })
         .finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, job);

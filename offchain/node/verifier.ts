@@ -24,7 +24,7 @@ import { NodeRunner, type EventFeed, type FeedEvent, type RunnerOptions } from "
 const STATUS_SUBMITTED = 2n;
 const STATUS_DISPUTED = 3n;
 const MODE_OPTIMISTIC = 1n;
-const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubAlreadyActed", "HubDeadlinePassed"]);
+const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubAlreadyActed", "HubDeadlinePassed", "HubNotCommitted"]);
 
 export type VerifierJobKind = "attest" | "check" | "vote";
 export type VerifierStage = "pending" | "committed" | "revealed" | "done";
@@ -116,8 +116,10 @@ export class VerifierNode extends NodeRunner {
     if (changed) await this.persist();
   }
 
+  /** Dispute votes first (their phases are short), then attestations, then sampled re-checks; oldest first. */
   protected async ready(): Promise<string[]> {
     const now = await this.deps.chainTime();
+    const priority: Record<VerifierJobKind, number> = { vote: 0, attest: 1, check: 2 };
     return Object.values(this.#state.jobs)
       .filter((j) => {
         if (j.stage === "pending") return true;
@@ -125,6 +127,7 @@ export class VerifierNode extends NodeRunner {
         if (j.stage === "revealed") return now > BigInt(j.revealDeadline ?? "0");
         return false;
       })
+      .sort((a, b) => priority[a.kind] - priority[b.kind] || Number(BigInt(a.requestId) - BigInt(b.requestId)))
       .map((j) => j.key);
   }
 
@@ -177,6 +180,8 @@ export class VerifierNode extends NodeRunner {
       await this.#send(job, `commitVote #${requestId}`, () =>
         hub.commitVote.populateTransaction(requestId, commitment),
       );
+      // "Already handled" may mean our own earlier commit (fine) or a closed phase (not committed): ask the chain.
+      if (!(await hub.ballotOf(requestId, this.deps.address)).acted) return this.#done(job, "commit not accepted");
       job.stage = "committed";
       await this.persist();
       this.logger.info("vote.committed", { requestId: job.requestId, upholdWorker: job.vote });
@@ -189,6 +194,7 @@ export class VerifierNode extends NodeRunner {
       await this.#send(job, `revealVote #${requestId}`, () =>
         hub.revealVote.populateTransaction(requestId, job.vote ?? false, job.salt ?? ethers.ZeroHash),
       );
+      if (!(await hub.ballotOf(requestId, this.deps.address)).revealed) return this.#done(job, "reveal not accepted");
       job.stage = "revealed";
       await this.persist();
       this.logger.info("vote.revealed", { requestId: job.requestId, upholdWorker: job.vote });

@@ -161,8 +161,8 @@ export class WorkerNode extends NodeRunner {
         log.error("model.hash_mismatch", { error: error.message });
         return this.#settle(job, "failed", error.message);
       }
-      log.error("model.unusable", { error: (error as Error).message });
-      return this.#settle(job, "failed", (error as Error).message);
+      // Anything else (an RPC hiccup, a full disk) is not the model's fault: the runner retries the whole job.
+      throw error;
     }
     let output = outcome.output;
     const cheat = this.#cheats(requestId) && outcome.kind === "ok";
