@@ -124,14 +124,19 @@ export class OpgClient {
       await this.deposit(fee - balance);
     }
     const inline = input instanceof Uint8Array;
-    const tx = await hub.request({
+    const params = {
       modelId,
       input: inline ? input : "0x",
       inputUri: inline ? "" : input.uri,
       inputHash: inline ? ethers.ZeroHash : input.hash,
       callbackGasLimit: options.callbackGasLimit ?? 0,
       maxFee: fee,
-    });
+    };
+    // A request's gas depends on the workers it draws, and the draw on its id: a request mined after someone else's
+    // gets another id than its estimate saw and can need a few hundred gas more, while ethers' estimate has no margin
+    // (the transaction then runs out of gas). Same margin as the nodes' TxSender.
+    const gasLimit = ((await hub.request.estimateGas(params)) * 12n) / 10n;
+    const tx = await hub.request(params, { gasLimit });
     const receipt = await tx.wait();
     for (const log of receipt?.logs ?? []) {
       const parsed = hub.interface.parseLog(log);
