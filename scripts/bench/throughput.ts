@@ -325,7 +325,7 @@ for (let i = 0; i < 30 + SEQUENTIAL_JOBS; i++) {
   const context = await loadRequestContext(probeHub, probeRegistry, probeId);
   const b = now() - t;
   t = now();
-  await execute(context, store, net.runtime);
+  await execute(context, store, net.runtime, { maxOutputBytes: 16_384n });
   const c = now() - t;
   t = now();
   await ethers.provider.getBlock("latest");
