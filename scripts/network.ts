@@ -4,7 +4,7 @@
  * From another terminal:
  *
  *   npx hardhat model:list --network localhost
- *   npx hardhat infer --network localhost --model 2 --input "[5.1, 3.5, 1.4, 0.2]" --wait
+ *   npx hardhat infer --network localhost --model 2 --input "[5.1, 3.5, 1.4, 0.2]" --wait   (iris-mlp)
  *   npx hardhat network:stats --network localhost
  *
  * Stop with Ctrl-C: the nodes finish their jobs and persist their state.
@@ -41,6 +41,7 @@ const net = await startLocalNetwork(connection, {
   logger,
   workers: 3,
   verifiers: 4,
+  models: "zoo",
   cheater: process.env.OPG_CHEATER === undefined ? undefined : Number(process.env.OPG_CHEATER),
   deploymentRoot: root,
   parameters: await loadIgnitionParameters("localhost"),
