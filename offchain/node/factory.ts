@@ -13,6 +13,7 @@ import { TxSender } from "../chain/sender.js";
 import { JsonStateFile } from "../chain/stateFile.js";
 import { ModelRuntime } from "../model/runtime.js";
 import { ModelStore } from "../model/store.js";
+import type { NodeDeps } from "./jobs.js";
 import type { Logger } from "./logger.js";
 import type { EventFeed, FeedEvent, RunnerOptions } from "./runner.js";
 import { VerifierNode, type VerifierState } from "./verifier.js";
@@ -50,7 +51,12 @@ function runnerOptions(config: NodeConfig): RunnerOptions {
   };
 }
 
-async function common(config: NodeConfig, role: string, events: readonly string[]) {
+/** Builds everything a node of `role` needs; state and cursor files are named after the role and operator. */
+async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
+  config: NodeConfig,
+  role: string,
+  events: readonly string[],
+): Promise<NodeDeps<State>> {
   const address = await config.signer.getAddress();
   const base = path.join(config.stateDir, `${role}-${address.toLowerCase()}`);
   const scanner = new EventScanner(config.contracts.hub, events as never, {
@@ -60,70 +66,36 @@ async function common(config: NodeConfig, role: string, events: readonly string[
   });
   const feed: EventFeed = {
     async next() {
-      const events = await scanner.poll();
-      return {
-        events: events as unknown as FeedEvent[],
-        commit: () => scanner.commit(),
-      };
+      const batch = await scanner.poll();
+      return { events: batch as unknown as FeedEvent[], commit: () => scanner.commit() };
     },
   };
   const provider = config.signer.provider;
   if (provider === null) throw new Error("the node's signer has no provider: connect it to a network first");
+  const { hub, staking, registry } = config.contracts;
   return {
+    hub,
+    registry,
     address,
-    base,
     feed,
-    sender:
-      config.sender ??
-      new TxSender(config.signer, {
-        errorInterfaces: [config.contracts.hub.interface, config.contracts.staking.interface],
-      }),
+    sender: config.sender ?? new TxSender(config.signer, { errorInterfaces: [hub.interface, staking.interface] }),
     store:
       config.store ??
       new ModelStore({ cacheDir: config.cacheDir, baseDir: config.modelBaseDir, ipfsGateway: config.ipfsGateway }),
     runtime: config.runtime ?? new ModelRuntime(),
+    stateFile: new JsonStateFile<State>(`${base}.json`, { jobs: {} } as State),
+    logger: config.logger,
     chainTime: async () => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0),
+    ipfsGateway: config.ipfsGateway,
   };
 }
 
 export async function createWorker(config: NodeConfig & { cheatRate?: number }): Promise<WorkerNode> {
-  const c = await common(config, "worker", WORKER_EVENTS);
-  return new WorkerNode(
-    {
-      hub: config.contracts.hub,
-      registry: config.contracts.registry,
-      address: c.address,
-      sender: c.sender,
-      feed: c.feed,
-      store: c.store,
-      runtime: c.runtime,
-      stateFile: new JsonStateFile<WorkerState>(`${c.base}.json`, { jobs: {} }),
-      logger: config.logger,
-      chainTime: c.chainTime,
-      ipfsGateway: config.ipfsGateway,
-      cheatRate: config.cheatRate,
-    },
-    runnerOptions(config),
-  );
+  const deps = await nodeDeps<WorkerState>(config, "worker", WORKER_EVENTS);
+  return new WorkerNode({ ...deps, cheatRate: config.cheatRate }, runnerOptions(config));
 }
 
 export async function createVerifier(config: NodeConfig & { sampleRate?: number }): Promise<VerifierNode> {
-  const c = await common(config, "verifier", VERIFIER_EVENTS);
-  return new VerifierNode(
-    {
-      hub: config.contracts.hub,
-      registry: config.contracts.registry,
-      address: c.address,
-      sender: c.sender,
-      feed: c.feed,
-      store: c.store,
-      runtime: c.runtime,
-      stateFile: new JsonStateFile<VerifierState>(`${c.base}.json`, { jobs: {} }),
-      logger: config.logger,
-      chainTime: c.chainTime,
-      sampleRate: config.sampleRate ?? 1,
-      ipfsGateway: config.ipfsGateway,
-    },
-    runnerOptions(config),
-  );
+  const deps = await nodeDeps<VerifierState>(config, "verifier", VERIFIER_EVENTS);
+  return new VerifierNode({ ...deps, sampleRate: config.sampleRate ?? 1 }, runnerOptions(config));
 }

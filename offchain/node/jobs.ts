@@ -12,8 +12,29 @@ import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
 import type { ModelStore } from "../model/store.js";
+import type { JsonStateFile } from "../chain/stateFile.js";
+import type { TxSender } from "../chain/sender.js";
+import type { Logger } from "./logger.js";
+import type { EventFeed } from "./runner.js";
 
 export type RequestRecord = Awaited<ReturnType<InferenceHub["getRequest"]>>;
+
+/** What every node is built from (see factory.ts); each role adds its own options and state type. */
+export interface NodeDeps<State> {
+  hub: InferenceHub;
+  registry: ModelRegistry;
+  /** The operator this node acts for. */
+  address: string;
+  sender: TxSender;
+  feed: EventFeed;
+  store: ModelStore;
+  runtime: ModelRuntime;
+  stateFile: JsonStateFile<State>;
+  logger: Logger;
+  /** Current chain time in seconds (latest block timestamp). */
+  chainTime: () => Promise<bigint>;
+  ipfsGateway?: string;
+}
 export type ModelRecord = IModelRegistry.ModelStructOutput;
 
 export interface RequestContext {

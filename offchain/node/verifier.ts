@@ -10,16 +10,10 @@ import { randomBytes } from "node:crypto";
 
 import { ethers } from "ethers";
 
-import type { InferenceHub, ModelRegistry } from "../../typechain-types/index.js";
-import type { JsonStateFile } from "../chain/stateFile.js";
-import type { TxSender } from "../chain/sender.js";
 import { TxRevertedError } from "../chain/sender.js";
-import type { ModelRuntime } from "../model/runtime.js";
-import type { ModelStore } from "../model/store.js";
 import { compareOutputs } from "../model/tolerance.js";
-import { execute, loadPostedResult, loadRequestContext } from "./jobs.js";
-import type { Logger } from "./logger.js";
-import { NodeRunner, type EventFeed, type FeedEvent, type RunnerOptions } from "./runner.js";
+import { execute, loadPostedResult, loadRequestContext, type NodeDeps } from "./jobs.js";
+import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_SUBMITTED = 2n;
 const STATUS_DISPUTED = 3n;
@@ -46,20 +40,9 @@ export interface VerifierState {
   jobs: Record<string, VerifierJob>;
 }
 
-export interface VerifierDeps {
-  hub: InferenceHub;
-  registry: ModelRegistry;
-  address: string;
-  sender: TxSender;
-  feed: EventFeed;
-  store: ModelStore;
-  runtime: ModelRuntime;
-  stateFile: JsonStateFile<VerifierState>;
-  logger: Logger;
-  chainTime: () => Promise<bigint>;
+export interface VerifierDeps extends NodeDeps<VerifierState> {
   /** Fraction of OPTIMISTIC results re-checked (0..1). */
   sampleRate: number;
-  ipfsGateway?: string;
 }
 
 export class VerifierNode extends NodeRunner {

@@ -7,17 +7,11 @@
  * Crash safety: a job is written to the state file before its event is acknowledged, and the on-chain status is
  * read again right before every submission, so a restart never loses a job and never submits twice.
  */
-import type { InferenceHub, ModelRegistry } from "../../typechain-types/index.js";
-import type { JsonStateFile } from "../chain/stateFile.js";
-import type { TxSender } from "../chain/sender.js";
 import { TxRevertedError } from "../chain/sender.js";
-import type { ModelRuntime } from "../model/runtime.js";
-import type { ModelStore } from "../model/store.js";
 import { ModelFetchError, ModelHashMismatchError } from "../model/store.js";
 import { perturbOutput } from "../model/tolerance.js";
-import { execute, loadRequestContext } from "./jobs.js";
-import type { Logger } from "./logger.js";
-import { NodeRunner, type EventFeed, type FeedEvent, type RunnerOptions } from "./runner.js";
+import { execute, loadRequestContext, type NodeDeps } from "./jobs.js";
+import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_REQUESTED = 1n;
 const STATUS_SUBMITTED = 2n;
@@ -41,19 +35,7 @@ export interface WorkerState {
   jobs: Record<string, WorkerJob>;
 }
 
-export interface WorkerDeps {
-  hub: InferenceHub;
-  registry: ModelRegistry;
-  address: string;
-  sender: TxSender;
-  feed: EventFeed;
-  store: ModelStore;
-  runtime: ModelRuntime;
-  stateFile: JsonStateFile<WorkerState>;
-  logger: Logger;
-  /** Current chain time in seconds (latest block timestamp). */
-  chainTime: () => Promise<bigint>;
-  ipfsGateway?: string;
+export interface WorkerDeps extends NodeDeps<WorkerState> {
   /** Demo and tests only: post a wrong output for this fraction of jobs (decided per request id). */
   cheatRate?: number;
   /** How many times a job whose model cannot be fetched is retried before it is left to time out. */
