@@ -9,7 +9,7 @@
  *
  * Stop with Ctrl-C: the nodes finish their jobs and persist their state.
  */
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { network } from "hardhat";
@@ -22,6 +22,10 @@ const PORT = Number(process.env.OPG_PORT ?? 8545);
 const root = process.cwd();
 const dir = path.join(root, ".opg", "network");
 await rm(dir, { recursive: true, force: true }); // a new chain: old node state would not match it
+// Ignition journals of earlier local chains describe contracts that no longer exist.
+for (const entry of await readdir(path.join(root, "ignition", "deployments")).catch(() => [] as string[])) {
+  if (entry.startsWith("opg-local-")) await rm(path.join(root, "ignition", "deployments", entry), { recursive: true });
+}
 
 const server = await network.createServer("default", "127.0.0.1", PORT);
 try {
