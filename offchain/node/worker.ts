@@ -16,7 +16,6 @@ import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 const STATUS_REQUESTED = 1n;
 const STATUS_SUBMITTED = 2n;
 const STATUS_FINALIZED = 4n;
-const MODE_NONE = 0n;
 /** Reverts that mean "someone already moved this request on": the job is done, not failed. */
 const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubNotAssignedWorker", "HubDeadlinePassed"]);
 
@@ -161,9 +160,11 @@ export class WorkerNode extends NodeRunner {
         `submitResult #${requestId}`,
       );
       job.txHash = receipt.hash;
-      const record = await hub.getRequest(requestId);
-      job.deadline = String(record.deadline);
-      const final = record.mode === MODE_NONE;
+      // The receipt already says when the window ends and whether the request finalized (NONE mode).
+      const events = receipt.logs.map((l) => hub.interface.parseLog(l)).filter((e) => e !== null);
+      const submitted = events.find((e) => e.name === "ResultSubmitted");
+      if (submitted !== undefined) job.deadline = String(submitted.args.windowEnd);
+      const final = events.some((e) => e.name === "RequestFinalized");
       log.info("job.submitted", {
         requestId: job.requestId,
         kind: outcome.kind,

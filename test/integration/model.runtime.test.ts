@@ -20,6 +20,7 @@ import {
   ModelRuntime,
   ModelRuntimeUsageError,
 } from "../../offchain/model/runtime.js";
+import { expectRejects } from "./helpers/assertions.js";
 
 const { onnx } = onnxProto;
 
@@ -49,19 +50,6 @@ function expectError(outcome: InferenceOutcome, code: ErrorCode): string {
   expect(outcome.output).to.deep.equal(encodeErrorResult(code));
   expect(decodeErrorResult(outcome.output)).to.equal(code);
   return outcome.detail;
-}
-
-async function expectRejects<T extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => T,
-): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(type);
-    return error as T;
-  }
-  return expect.fail(`expected ${type.name}`);
 }
 
 /** A hand-written graph (for shapes the MLP builder does not make). */

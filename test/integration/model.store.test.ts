@@ -16,6 +16,7 @@ import {
   ModelStoreConfigError,
   UnsupportedModelUriError,
 } from "../../offchain/model/store.js";
+import { expectRejects } from "./helpers/assertions.js";
 
 const MODEL = buildDemoModels()[0]?.bytes ?? new Uint8Array(0);
 const OTHER = buildDemoModels()[1]?.bytes ?? new Uint8Array(0);
@@ -26,19 +27,6 @@ function sha256(bytes: Uint8Array): string {
 
 const MODEL_HASH = sha256(MODEL);
 const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
-
-async function expectRejects<T extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => T,
-): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(type);
-    return error as T;
-  }
-  return expect.fail(`expected ${type.name}`);
-}
 
 /** A fetch that fails the test if the store reaches the network. */
 const noFetch: typeof fetch = () => {
