@@ -2,38 +2,36 @@
 pragma solidity ^0.8.28;
 
 /// @title IStaking
-/// @notice One OPG stake per operator, usable for the WORKER and/or VERIFIER role. Stake backs work: the hub locks
-///         collateral per active job, slashes faults, and draws workers and verifier committees by stake weight.
-/// @dev Stake moves `active -> unbonding -> withdrawn`. Unbonding stake stays slashable until it is withdrawn,
-///      and the unbonding delay is always longer than the longest request lifecycle of the hub, so nobody escapes a
-///      slash by unbonding. Sortition uses one Fenwick (binary indexed) tree per role: O(log n) per draw and per
-///      weight update, with a hard cap of {MAX_OPERATORS_PER_ROLE} weighted operators per role.
-///      Collateral locks and releases are reported by the hub, in the same transaction, with the request they
-///      belong to (`WorkerAssigned` carries the amount; `RequestFinalized`, `RequestRejected`, `RequestExpired` and
-///      `WorkerTimedOut` release it). Staking does not repeat them: that saves ~2,800 gas per inference.
+/// @notice Operator stakes (WORKER and/or VERIFIER roles), unbonding, per-job collateral, slashing, jailing by time,
+///         and stake-weighted sortition of workers and of panels.
+/// @dev Sortition counts stake in whole-OPG tickets (`TICKET` wei each): a panel of n seats is n distinct tickets
+///      drawn without replacement, so an operator holding several drawn tickets holds several seats, and splitting
+///      a stake over many addresses never adds expected seats (it can only lose the fractional ticket of each).
+///      The trees grow without a fixed capacity; draws and weight updates are O(log n).
+///      Collateral: the inference hub locks a job's exact collateral on assignment and releases exactly that amount
+///      when the job ends (it derives the amount from the job's terms). A slash for a fault on one job releases
+///      that job's collateral and then takes from free active stake and unbonding stake, never from the collateral
+///      of the operator's other open jobs: so `locked` always equals the sum of open jobs' collateral, exactly.
+///      Protocol calls (lock, unlock, slash) never revert for a state the protocol can reach.
 interface IStaking {
-    /// @notice Role bit flags.
-    /// @dev ROLE_WORKER = 1, ROLE_VERIFIER = 2; an operator may hold both.
-    function ROLE_WORKER() external view returns (uint8);
-    function ROLE_VERIFIER() external view returns (uint8);
+    // ------------------------------------------------------------------------------------------------- types
 
-    /// @notice Governance parameters (hard bounds in the implementation's constants).
+    /// @notice Governance parameters; each has hard bounds.
     struct StakingParams {
-        uint96 minWorkerStake; // active stake needed to be drawn as a worker
-        uint96 minVerifierStake; // active stake needed to verify, challenge or be drawn as a verifier
-        uint32 unbondingDelay; // seconds from unstake to withdrawability; > hub.maxLifecycleDuration()
-        uint32 jailDuration; // seconds an operator is excluded from sortition after a slash
+        uint128 minWorkerStake; // least active stake to be drawn as a worker
+        uint128 minVerifierStake; // least active stake to be drawn for a panel or to challenge
+        uint32 unbondingDelay; // seconds before unbonding stake can be withdrawn; > the longest request lifecycle
+        uint32 jailDuration; // seconds an operator cannot be drawn after a fault; ends by itself
     }
 
     /// @notice One operator's position.
     struct Operator {
         uint128 active; // bonded stake, drawn upon and slashable
-        uint128 locked; // part of `active` backing open jobs; cannot be unstaked
+        uint128 locked; // part of `active` backing open jobs (sum of their collateral); cannot be unstaked
         uint128 unbonding; // stake waiting for `unbondingReleaseAt`; still slashable
         uint64 unbondingReleaseAt; // when `unbonding` becomes withdrawable
-        uint64 jailedUntil; // sortition excludes the operator until this time (and until `unjail`)
+        uint64 jailedUntil; // the operator cannot be drawn before this time
         uint8 roles; // ROLE_WORKER | ROLE_VERIFIER
-        bool jailed; // set by a slash, cleared by `unjail` after `jailedUntil`
     }
 
     // ------------------------------------------------------------------------------------------------- events
@@ -46,53 +44,56 @@ interface IStaking {
     event UnbondingStarted(address indexed operator, uint256 amount, uint256 releaseAt);
     /// @notice Released unbonding stake was paid out.
     event StakeWithdrawn(address indexed operator, uint256 amount);
-    /// @notice Stake was slashed and sent to the hub for distribution.
-    event Slashed(address indexed operator, uint256 fromActive, uint256 fromUnbonding);
-    /// @notice The operator is excluded from sortition until `until` and a later `unjail`.
+    /// @notice `amount` of the operator's stake was locked as collateral of a job (`locked` is the new total).
+    event CollateralLocked(address indexed operator, uint256 amount, uint256 locked);
+    /// @notice `amount` of job collateral was released (`locked` is the new total).
+    event CollateralUnlocked(address indexed operator, uint256 amount, uint256 locked);
+    /// @notice Stake was slashed and sent to the settlement contract, which distributes it.
+    event Slashed(address indexed operator, address indexed slasher, uint256 fromActive, uint256 fromUnbonding);
+    /// @notice The operator cannot be drawn before `until`.
     event Jailed(address indexed operator, uint256 until);
-    /// @notice The operator rejoined sortition.
-    event Unjailed(address indexed operator);
-    /// @notice The sortition weight of `operator` in `role` changed.
-    event WeightUpdated(address indexed operator, uint8 indexed role, uint256 weight);
+    /// @notice The sortition weight (in tickets) of `operator` in `role` changed.
+    event WeightUpdated(address indexed operator, uint8 indexed role, uint256 tickets);
     /// @notice Governance changed the parameters.
     event ParamsUpdated(StakingParams params);
-    /// @notice The hub (the only slasher and collateral manager) was set, once.
-    event HubSet(address hub);
+    /// @notice Governance granted or revoked protocol permissions (`LOCKER`, `SLASHER` bits) of `account`.
+    event PermissionsSet(address indexed account, uint8 permissions);
+    /// @notice The settlement contract (recipient of slashes and recovered tokens) was set.
+    event SettlementSet(address settlement);
+    /// @notice The contract whose `maxLifecycleDuration` bounds the unbonding delay was set.
+    event LifecycleSourceSet(address source);
+    /// @notice Tokens held beyond all stakes were sent to the settlement contract for the treasury.
+    event SurplusRecovered(uint256 amount);
 
     // ------------------------------------------------------------------------------------------------- errors
 
     /// @notice Amount is zero.
     error StakingZeroAmount();
-    /// @notice Roles contain unknown bits or are empty where a role is required.
+    /// @notice Roles contain unknown bits, or are empty where a role is required.
     error StakingInvalidRoles(uint8 roles);
     /// @notice Unstake of more than the free (active minus locked) stake.
     error StakingInsufficientFreeStake(uint256 requested, uint256 available);
     /// @notice Nothing is unbonding, or the release time has not come.
     error StakingNothingToWithdraw(uint256 releaseAt);
-    /// @notice The caller is not the hub.
-    error StakingNotHub(address caller);
-    /// @notice The hub has already been set.
-    error StakingHubAlreadySet(address hub);
-    /// @notice The hub has not been set yet.
-    error StakingHubNotSet();
+    /// @notice The caller lacks the protocol permission `permission` (LOCKER or SLASHER).
+    error StakingUnauthorized(address caller, uint8 permission);
     /// @notice A parameter is outside its hard bounds.
     error StakingParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice The unbonding delay does not exceed the hub's longest lifecycle.
+    /// @notice The unbonding delay does not exceed the longest request lifecycle.
     error StakingUnbondingTooShort(uint256 unbondingDelay, uint256 maxLifecycle);
-    /// @notice The operator is not jailed, or its jail time has not passed.
-    error StakingCannotUnjail(uint256 jailedUntil);
-    /// @notice Sortition is full for this role.
-    error StakingSortitionFull(uint8 role);
     /// @notice A zero address was given.
     error StakingZeroAddress();
+    /// @notice The settlement contract was not set yet.
+    error StakingSettlementNotSet();
+    /// @notice A panel of more than `MAX_PANEL_SEATS` seats, or an exclusion list longer than `MAX_EXCLUDED`.
+    error StakingPanelTooLarge(uint256 seats, uint256 excluded);
 
-    // -------------------------------------------------------------------------------------------- operator functions
+    // -------------------------------------------------------------------------------------------- operators
 
     /// @notice Pulls `amount` OPG from the caller into its active stake and sets its roles.
-    /// @dev `amount` must be non-zero; use {setRoles} to only change roles.
     function stake(uint256 amount, uint8 roles) external;
 
-    /// @notice Changes the caller's roles (does not move stake).
+    /// @notice Changes the caller's roles (does not move stake). Zero leaves sortition in both roles.
     function setRoles(uint8 roles) external;
 
     /// @notice Moves `amount` of free active stake to unbonding; the release time of all unbonding stake becomes
@@ -102,58 +103,105 @@ interface IStaking {
     /// @notice Pays out all unbonding stake once its release time has passed.
     function withdraw() external returns (uint256 amount);
 
-    /// @notice Rejoins sortition after the jail time.
-    function unjail() external;
+    /// @notice Brings `operator`'s sortition weights up to date (after its jail ended, or after a change of the
+    ///         minimum stakes). Permissionless and idempotent: node software and keepers call it.
+    function refresh(address operator) external;
 
-    // ------------------------------------------------------------------------------------------------- hub functions
+    // -------------------------------------------------------------------------------------------- protocol
 
-    /// @notice Locks `amount` of a worker's free active stake as job collateral.
-    /// @return ok False (and no state change) when the operator is not an eligible worker (WORKER role, not
-    ///         jailed, active stake at least the worker minimum) or its free stake does not cover `amount`.
-    function lockCollateral(address operator, uint256 amount) external returns (bool ok);
+    /// @notice Draws a worker by stake among eligible workers other than `excludeA` and `excludeB` whose free stake
+    ///         covers `collateral`, and locks the collateral. Tries at most `MAX_WORKER_DRAWS` tickets.
+    /// @dev LOCKER only.
+    /// @return worker The assigned worker, or address(0) when none was found (nothing changes then).
+    function assignWorker(
+        uint256 seed,
+        address excludeA,
+        address excludeB,
+        uint256 collateral
+    ) external returns (address worker);
 
-    /// @notice Releases up to `amount` of job collateral; saturates at the locked amount, because a slash may have
-    ///         already cut `locked` below the open jobs' collateral and settlement must never revert.
+    /// @notice Releases exactly `amount` of `operator`'s job collateral. LOCKER only.
     function unlockCollateral(address operator, uint256 amount) external;
 
-    /// @notice Slashes up to `amount` from active stake first, then unbonding stake; sends it to the hub.
-    /// @param jail Whether to exclude the operator from sortition for `jailDuration`.
-    /// @return slashed The amount actually taken (less than `amount` only when the stake is exhausted).
-    function slash(address operator, uint256 amount, bool jail) external returns (uint256 slashed);
+    /// @notice Releases `releasedCollateral` of `operator`'s locked stake (the collateral of the job being judged),
+    ///         then slashes up to `amount` from its free active stake first and unbonding stake second; sends the
+    ///         slashed tokens to the settlement contract; optionally jails. Never touches other jobs' collateral.
+    /// @dev SLASHER only. Never reverts for amounts within the operator's position.
+    /// @return slashed The amount actually taken.
+    function slash(
+        address operator,
+        uint256 amount,
+        uint256 releasedCollateral,
+        bool jail
+    ) external returns (uint256 slashed);
 
-    /// @notice Draws an operator of `role` with probability proportional to its weight.
-    /// @return operator The drawn operator, or address(0) when nobody has weight.
-    function draw(uint8 role, uint256 randomness) external view returns (address operator);
+    // -------------------------------------------------------------------------------------------- sortition
 
-    // ------------------------------------------------------------------------------------------------- governance
+    /// @notice Draws a panel of exactly `seats` seats of `role`: distinct tickets drawn by stake without replacement,
+    ///         excluding every ticket of the `excluded` addresses and of ineligible operators.
+    /// @param seed Random word (from a delayed randomness source).
+    /// @param seats Panel size (at most `MAX_PANEL_SEATS`).
+    /// @param excluded Parties of the request (at most `MAX_EXCLUDED`).
+    /// @return members One entry per seat, in draw order (an address appears once per seat it holds); empty when
+    ///         fewer than `seats` eligible tickets exist (the caller waits or escalates — never a smaller panel).
+    function drawPanel(
+        uint8 role,
+        uint256 seed,
+        uint256 seats,
+        address[] calldata excluded
+    ) external view returns (address[] memory members);
+
+    // -------------------------------------------------------------------------------------------- governance
 
     /// @notice Replaces all parameters; each is checked against its hard bounds.
     function setParams(StakingParams calldata params) external;
 
-    /// @notice Sets the hub once; only the hub can lock, unlock and slash.
-    function setHub(address hub) external;
+    /// @notice Grants `permissions` (bit set of `LOCKER`, `SLASHER`) to a protocol contract; zero revokes.
+    function setPermissions(address account, uint8 permissions) external;
 
-    // ------------------------------------------------------------------------------------------------- views
+    /// @notice Sets where slashed and recovered tokens go (the settlement contract).
+    function setSettlement(address settlement) external;
+
+    /// @notice Sets the contract (the inference hub) whose `maxLifecycleDuration()` the unbonding delay must exceed.
+    function setLifecycleSource(address source) external;
+
+    /// @notice Sends tokens held beyond all stakes (direct transfers) to the settlement contract, for the treasury.
+    function recoverSurplus() external returns (uint256 amount);
+
+    // -------------------------------------------------------------------------------------------- views
+
+    function ROLE_WORKER() external view returns (uint8);
+
+    function ROLE_VERIFIER() external view returns (uint8);
 
     function params() external view returns (StakingParams memory);
 
-    function hub() external view returns (address);
-
     function getOperator(address operator) external view returns (Operator memory);
 
-    /// @notice Active plus unbonding stake: everything that can still be slashed.
-    function slashableStake(address operator) external view returns (uint256);
+    /// @notice Stake a slash for a fault on a job with `releasedCollateral` can reach: that collateral + free active
+    ///         + unbonding.
+    function slashableStake(address operator, uint256 releasedCollateral) external view returns (uint256);
 
     /// @notice Active minus locked stake.
     function freeStake(address operator) external view returns (uint256);
 
-    /// @notice Sortition weight of `operator` in `role` (0 when not eligible).
+    /// @notice Whether the operator can be drawn in `role` now: holds the role, its jail is over, and its active
+    ///         stake is at least the role's minimum.
+    function isEligible(address operator, uint8 role) external view returns (bool);
+
+    /// @notice Sortition weight of `operator` in `role`, in tickets, as of its last update.
     function weightOf(address operator, uint8 role) external view returns (uint256);
 
-    /// @notice Sum of weights in `role`.
+    /// @notice Sum of weights (tickets) in `role`.
     function totalWeight(uint8 role) external view returns (uint256);
 
-    /// @notice Whether the operator can currently act in `role`: holds the role, is not jailed, and its active stake
-    ///         is at least that role's minimum.
-    function isEligible(address operator, uint8 role) external view returns (bool);
+    /// @notice Operators holding weight in `role`.
+    function operatorCount(uint8 role) external view returns (uint256);
+
+    /// @notice Sum of all operators' active and unbonding stake (what the contract owes).
+    function totalStaked() external view returns (uint256);
+
+    function settlement() external view returns (address);
+
+    function permissionsOf(address account) external view returns (uint8);
 }

@@ -1,7 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import GovernanceModule from "./Governance.js";
-import InferenceHubModule from "./InferenceHub.js";
+import InferenceHubModule from "./v1/InferenceHubV1.js";
 
 /**
  * The whole protocol. Its last steps hand every parameter setter to the timelock (owned by the governor) and

@@ -8,14 +8,14 @@ import path from "node:path";
 import type { Signer } from "ethers";
 
 import {
-  InferenceHub__factory,
-  ModelRegistry__factory,
+  InferenceHubV1__factory,
+  ModelRegistryV1__factory,
   OPGToken__factory,
-  Staking__factory,
-  type InferenceHub,
-  type ModelRegistry,
+  StakingV1__factory,
+  type InferenceHubV1,
+  type ModelRegistryV1,
   type OPGToken,
-  type Staking,
+  type StakingV1,
 } from "../../typechain-types/index.js";
 
 export interface DeploymentAddresses {
@@ -31,9 +31,9 @@ export interface DeploymentAddresses {
 }
 
 export interface ProtocolContracts {
-  hub: InferenceHub;
-  staking: Staking;
-  registry: ModelRegistry;
+  hub: InferenceHubV1;
+  staking: StakingV1;
+  registry: ModelRegistryV1;
   token: OPGToken;
   addresses: DeploymentAddresses;
 }
@@ -72,9 +72,9 @@ export async function writeDeployment(file: string, addresses: DeploymentAddress
 
 export function connectContracts(addresses: DeploymentAddresses, runner: Signer): ProtocolContracts {
   return {
-    hub: InferenceHub__factory.connect(addresses.hub, runner),
-    staking: Staking__factory.connect(addresses.staking, runner),
-    registry: ModelRegistry__factory.connect(addresses.registry, runner),
+    hub: InferenceHubV1__factory.connect(addresses.hub, runner),
+    staking: StakingV1__factory.connect(addresses.staking, runner),
+    registry: ModelRegistryV1__factory.connect(addresses.registry, runner),
     token: OPGToken__factory.connect(addresses.token, runner),
     addresses,
   };

@@ -11,37 +11,37 @@ import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { ethers as ethersLib } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import InferenceHubModule from "../../ignition/modules/InferenceHub.js";
+import InferenceHubModule from "../../ignition/modules/v1/InferenceHubV1.js";
 import OPGModule from "../../ignition/modules/OPG.js";
 import {
-  InferenceHub__factory,
-  ModelRegistry__factory,
+  InferenceHubV1__factory,
+  ModelRegistryV1__factory,
   OPGGovernor__factory,
   OPGTimelock__factory,
   OPGToken__factory,
   PrevrandaoRandomness__factory,
-  Staking__factory,
-  type InferenceHub,
-  type ModelRegistry,
+  StakingV1__factory,
+  type InferenceHubV1,
+  type ModelRegistryV1,
   type OPGGovernor,
   type OPGTimelock,
   type OPGToken,
   type PrevrandaoRandomness,
-  type Staking,
+  type StakingV1,
 } from "../../typechain-types/index.js";
 
 export const OPG = 10n ** 18n;
 export const ROLE_WORKER = 1;
 export const ROLE_VERIFIER = 2;
 
-/** Verification modes, in the order of `IModelRegistry.VerificationMode`. */
+/** Verification modes, in the order of `IModelRegistryV1.VerificationMode`. */
 export enum Mode {
   NONE = 0,
   OPTIMISTIC = 1,
   COMMITTEE = 2,
 }
 
-/** Request statuses, in the order of `IInferenceHub.Status`. */
+/** Request statuses, in the order of `IInferenceHubV1.Status`. */
 export enum Status {
   None = 0,
   Requested = 1,
@@ -54,9 +54,9 @@ export enum Status {
 
 export interface Protocol {
   token: OPGToken;
-  staking: Staking;
-  registry: ModelRegistry;
-  hub: InferenceHub;
+  staking: StakingV1;
+  registry: ModelRegistryV1;
+  hub: InferenceHubV1;
   randomness: PrevrandaoRandomness;
   timelock: OPGTimelock;
   governor: OPGGovernor;
@@ -96,9 +96,9 @@ export async function deployProtocol(
     : await connection.ignition.deploy(InferenceHubModule, { parameters, displayUi: false, deploymentId });
   return {
     token: OPGToken__factory.connect(await deployed.token.getAddress(), deployer),
-    staking: Staking__factory.connect(await deployed.staking.getAddress(), deployer),
-    registry: ModelRegistry__factory.connect(await deployed.registry.getAddress(), deployer),
-    hub: InferenceHub__factory.connect(await deployed.hub.getAddress(), deployer),
+    staking: StakingV1__factory.connect(await deployed.staking.getAddress(), deployer),
+    registry: ModelRegistryV1__factory.connect(await deployed.registry.getAddress(), deployer),
+    hub: InferenceHubV1__factory.connect(await deployed.hub.getAddress(), deployer),
     randomness: PrevrandaoRandomness__factory.connect(await deployed.randomness.getAddress(), deployer),
     timelock: OPGTimelock__factory.connect(await deployed.timelock.getAddress(), deployer),
     governor: OPGGovernor__factory.connect(await deployed.governor.getAddress(), deployer),

@@ -10,7 +10,7 @@ import { decodeBytes32String, type Provider } from "ethers";
 
 import { EventReader, sortEvents, type EventName, type ParsedEvent } from "../chain/events.js";
 import { DEFAULT_RPC_RETRY, withRetry, type RetryOptions } from "../chain/retry.js";
-import type { InferenceHub, ModelRegistry, Staking } from "../../typechain-types/index.js";
+import type { InferenceHubV1, ModelRegistryV1, StakingV1 } from "../../typechain-types/index.js";
 
 // ------------------------------------------------------------------------------------------------- types
 
@@ -53,7 +53,7 @@ export interface NetworkStats {
     verifierWeight: bigint;
   };
   disputes: { opened: number; upheld: number; rejected: number; open: number };
-  /** Staking `Slashed` events that took stake (worker faults, liveness and juror penalties). */
+  /** StakingV1 `Slashed` events that took stake (worker faults, liveness and juror penalties). */
   slashes: { count: number; amount: bigint };
   fees: {
     /** Fee split of finalized requests (`RequestFinalized`). */
@@ -343,22 +343,22 @@ const HUB_EVENTS = [
   "DisputeOpened",
   "DisputeResolved",
   "ParamsUpdated",
-] as const satisfies readonly EventName<InferenceHub>[];
+] as const satisfies readonly EventName<InferenceHubV1>[];
 const STAKING_EVENTS = [
   "Staked",
   "UnbondingStarted",
   "StakeWithdrawn",
   "Slashed",
   "WeightUpdated",
-] as const satisfies readonly EventName<Staking>[];
-const REGISTRY_EVENTS = ["ModelRegistered", "ModelActiveSet"] as const satisfies readonly EventName<ModelRegistry>[];
+] as const satisfies readonly EventName<StakingV1>[];
+const REGISTRY_EVENTS = ["ModelRegistered", "ModelActiveSet"] as const satisfies readonly EventName<ModelRegistryV1>[];
 
 /** Incrementally indexes the protocol's events into a {@link NetworkState}. */
 export class NetworkIndexer {
   readonly state = new NetworkState();
   readonly #readers: ReadonlyArray<{ source: ProtocolContract; reader: EventReader }>;
   readonly #provider: Provider;
-  readonly #hub: InferenceHub;
+  readonly #hub: InferenceHubV1;
   readonly #confirmations: number;
   readonly #batchBlocks: number;
   readonly #retry: Omit<RetryOptions, "isRetryable">;
@@ -366,7 +366,7 @@ export class NetworkIndexer {
   #next: number;
 
   constructor(
-    contracts: { hub: InferenceHub; staking: Staking; registry: ModelRegistry },
+    contracts: { hub: InferenceHubV1; staking: StakingV1; registry: ModelRegistryV1 },
     options: NetworkIndexerOptions = {},
   ) {
     const provider = contracts.hub.runner?.provider ?? null;

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 
 import { ethers } from "ethers";
 
-import type { IModelRegistry, InferenceHub, ModelRegistry } from "../../typechain-types/index.js";
+import type { IModelRegistryV1, InferenceHubV1, ModelRegistryV1 } from "../../typechain-types/index.js";
 import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
@@ -17,12 +17,12 @@ import type { TxSender } from "../chain/sender.js";
 import type { Logger } from "./logger.js";
 import type { EventFeed } from "./runner.js";
 
-export type RequestRecord = Awaited<ReturnType<InferenceHub["getRequest"]>>;
+export type RequestRecord = Awaited<ReturnType<InferenceHubV1["getRequest"]>>;
 
 /** What every node is built from (see factory.ts); each role adds its own options and state type. */
 export interface NodeDeps<State> {
-  hub: InferenceHub;
-  registry: ModelRegistry;
+  hub: InferenceHubV1;
+  registry: ModelRegistryV1;
   /** The operator this node acts for. */
   address: string;
   sender: TxSender;
@@ -35,7 +35,7 @@ export interface NodeDeps<State> {
   chainTime: () => Promise<bigint>;
   ipfsGateway?: string;
 }
-export type ModelRecord = IModelRegistry.ModelStructOutput;
+export type ModelRecord = IModelRegistryV1.ModelStructOutput;
 
 export interface RequestContext {
   requestId: bigint;
@@ -85,8 +85,8 @@ async function download(url: string): Promise<Uint8Array> {
 
 /** Reads everything about `requestId` a worker or verifier needs. */
 export async function loadRequestContext(
-  hub: InferenceHub,
-  registry: ModelRegistry,
+  hub: InferenceHubV1,
+  registry: ModelRegistryV1,
   requestId: bigint,
   ipfsGateway?: string,
 ): Promise<RequestContext> {
@@ -108,7 +108,7 @@ export async function loadRequestContext(
 
 /** The result the worker posted (from its `ResultSubmitted` event). */
 export async function loadPostedResult(
-  hub: InferenceHub,
+  hub: InferenceHubV1,
   requestId: bigint,
 ): Promise<{ output: Uint8Array; isError: boolean; resultHash: string }> {
   const events = await hub.queryFilter(hub.filters.ResultSubmitted(requestId));

@@ -25,13 +25,13 @@ type Default = bigint | typeof DEPLOYER;
  */
 const MODULE_DEFAULTS: Record<string, Record<string, Default>> = {
   OPGToken: { recipient: DEPLOYER, supply: 1_000_000_000n * OPG },
-  Staking: {
+  StakingV1: {
     minWorkerStake: 1_000n * OPG,
     minVerifierStake: 500n * OPG,
     unbondingDelay: 604_800n,
     jailDuration: 86_400n,
   },
-  InferenceHub: {
+  InferenceHubV1: {
     protocolFeeBps: 500n,
     verifierShareBps: 1_000n,
     stakeToFeeRatio: 10n,
@@ -60,7 +60,7 @@ const MODULE_DEFAULTS: Record<string, Record<string, Default>> = {
     quorumPercent: 4n,
   },
   // Modules without parameters: a section for them would be ignored by Ignition.
-  ModelRegistry: {},
+  ModelRegistryV1: {},
   Randomness: {},
   OPG: {},
 };
@@ -85,14 +85,14 @@ const READERS: Record<string, Record<string, Reader>> = {
     },
     supply: (p) => p.token.totalSupply(),
   },
-  Staking: Object.fromEntries(
-    Object.keys(MODULE_DEFAULTS.Staking!).map((key) => [
+  StakingV1: Object.fromEntries(
+    Object.keys(MODULE_DEFAULTS.StakingV1!).map((key) => [
       key,
       async (p: Protocol) => field(await p.staking.params(), key),
     ]),
   ),
-  InferenceHub: Object.fromEntries(
-    Object.keys(MODULE_DEFAULTS.InferenceHub!).map((key) => [
+  InferenceHubV1: Object.fromEntries(
+    Object.keys(MODULE_DEFAULTS.InferenceHubV1!).map((key) => [
       key,
       async (p: Protocol) => field(await p.hub.params(), key),
     ]),
@@ -131,7 +131,7 @@ function numeric(params: DeploymentParameters, module: string, key: string): big
 
 function lifecycle(params: DeploymentParameters): bigint {
   return (["responseTimeout", "challengeWindow", "commitWindow", "revealWindow"] as const)
-    .map((key) => numeric(params, "InferenceHub", key))
+    .map((key) => numeric(params, "InferenceHubV1", key))
     .reduce((a, b) => a + b, 0n);
 }
 
@@ -175,17 +175,17 @@ describe("Deployment parameters (ignition/parameters/*.json)", function () {
 
       it("responseTimeout + challengeWindow + commitWindow + revealWindow < unbondingDelay", async function () {
         const params = await loadIgnitionParameters(name);
-        const unbonding = numeric(params, "Staking", "unbondingDelay");
+        const unbonding = numeric(params, "StakingV1", "unbondingDelay");
         expect(lifecycle(params) < unbonding, `lifecycle ${lifecycle(params)} vs unbonding ${unbonding}`).to.equal(
           true,
         );
       });
 
       if (name === "mainnet" || name === "sepolia") {
-        it("Governance timelockDelay >= Staking unbondingDelay", async function () {
+        it("Governance timelockDelay >= StakingV1 unbondingDelay", async function () {
           const params = await loadIgnitionParameters(name);
           const timelockDelay = numeric(params, "Governance", "timelockDelay");
-          const unbonding = numeric(params, "Staking", "unbondingDelay");
+          const unbonding = numeric(params, "StakingV1", "unbondingDelay");
           expect(timelockDelay >= unbonding, `timelockDelay ${timelockDelay} vs unbonding ${unbonding}`).to.equal(true);
         });
       }
@@ -195,8 +195,8 @@ describe("Deployment parameters (ignition/parameters/*.json)", function () {
   it("the defaults alone satisfy the same rules", function () {
     const none: DeploymentParameters = {};
     expect(lifecycle(none)).to.equal(1_500n);
-    expect(lifecycle(none) < numeric(none, "Staking", "unbondingDelay")).to.equal(true);
-    expect(numeric(none, "Governance", "timelockDelay") >= numeric(none, "Staking", "unbondingDelay")).to.equal(true);
+    expect(lifecycle(none) < numeric(none, "StakingV1", "unbondingDelay")).to.equal(true);
+    expect(numeric(none, "Governance", "timelockDelay") >= numeric(none, "StakingV1", "unbondingDelay")).to.equal(true);
   });
 
   for (const name of ["hardhat", "mainnet", null]) {

@@ -5,7 +5,7 @@ import { network } from "hardhat";
 import { DType, encodeTensors } from "../../offchain/codec/tensor.js";
 import { mined, pickChallenger, requestInference, submitAsWorker, voteAll } from "../../offchain/devnet/lifecycle.js";
 import { Mode, OPG, Status } from "../../offchain/devnet/protocol.js";
-import { ExampleClassifierConsumer__factory, type ExampleClassifierConsumer } from "../../typechain-types/index.js";
+import { ExampleClassifierConsumerV1__factory, type ExampleClassifierConsumerV1 } from "../../typechain-types/index.js";
 import { INPUT, hubFixture, totalFee } from "./fixtures.js";
 
 const connection = await network.create();
@@ -34,7 +34,7 @@ async function consumerFixture() {
   const f = await hubFixture(connection);
   const hubAddress = await f.protocol.hub.getAddress();
   const tokenAddress = await f.protocol.token.getAddress();
-  const factory = new ExampleClassifierConsumer__factory(f.protocol.deployer);
+  const factory = new ExampleClassifierConsumerV1__factory(f.protocol.deployer);
   const deploy = async (mode: Mode, gas: number) => {
     const consumer = await factory.deploy(hubAddress, tokenAddress, f.models[mode], gas);
     await consumer.waitForDeployment();
@@ -56,7 +56,7 @@ async function consumerFixture() {
 type Fixture = Awaited<ReturnType<typeof consumerFixture>>;
 
 /** `payer` (the fixture's requester by default) requests a classification; returns the hub request id. */
-async function classify(f: Fixture, consumer: ExampleClassifierConsumer, payer = f.requester): Promise<bigint> {
+async function classify(f: Fixture, consumer: ExampleClassifierConsumerV1, payer = f.requester): Promise<bigint> {
   const receipt = await mined(consumer.connect(payer).requestClassification(IMAGE, f.fee));
   for (const log of receipt.logs) {
     const parsed = consumer.interface.parseLog(log);
@@ -70,7 +70,7 @@ async function challengeWindow(f: Fixture): Promise<number> {
 }
 
 /** Optimistic request submitted with `output` and finalized after the challenge window. */
-async function finalizedOptimistic(f: Fixture, consumer: ExampleClassifierConsumer, output: Uint8Array) {
+async function finalizedOptimistic(f: Fixture, consumer: ExampleClassifierConsumerV1, output: Uint8Array) {
   const requestId = await classify(f, consumer);
   await submitAsWorker(f.protocol, f.book, requestId, output);
   await time.increase((await challengeWindow(f)) + 1);
@@ -89,7 +89,7 @@ async function expire(f: Fixture, requestId: bigint) {
 }
 
 /** Optimistic request challenged after submission and rejected by every juror. */
-async function rejectedOptimistic(f: Fixture, consumer: ExampleClassifierConsumer) {
+async function rejectedOptimistic(f: Fixture, consumer: ExampleClassifierConsumerV1) {
   const requestId = await classify(f, consumer);
   await submitAsWorker(f.protocol, f.book, requestId, SCORES);
   const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
@@ -109,7 +109,7 @@ async function hubSigner(f: Fixture) {
   return ethers.getSigner(address);
 }
 
-describe("ExampleClassifierConsumer — against the deployed hub", function () {
+describe("ExampleClassifierConsumerV1 — against the deployed hub", function () {
   describe("constructor", function () {
     it("stores the hub, token, model and callback gas", async function () {
       const f = await loadFixture(consumerFixture);
@@ -122,7 +122,7 @@ describe("ExampleClassifierConsumer — against the deployed hub", function () {
 
     it("rejects a zero hub or token", async function () {
       const f = await loadFixture(consumerFixture);
-      const factory = new ExampleClassifierConsumer__factory(f.protocol.deployer);
+      const factory = new ExampleClassifierConsumerV1__factory(f.protocol.deployer);
       const hub = await f.protocol.hub.getAddress();
       const token = await f.protocol.token.getAddress();
       await expect(factory.deploy(ethersLib.ZeroAddress, token, 1n, CALLBACK_GAS)).to.be.revertedWithCustomError(
@@ -218,7 +218,7 @@ describe("ExampleClassifierConsumer — against the deployed hub", function () {
     it("surfaces the hub's own checks (callback gas above the hub's cap)", async function () {
       const f = await loadFixture(consumerFixture);
       const maxGas = (await f.protocol.hub.params()).maxCallbackGas;
-      const greedy = await new ExampleClassifierConsumer__factory(f.protocol.deployer).deploy(
+      const greedy = await new ExampleClassifierConsumerV1__factory(f.protocol.deployer).deploy(
         await f.protocol.hub.getAddress(),
         await f.protocol.token.getAddress(),
         f.models[Mode.NONE],

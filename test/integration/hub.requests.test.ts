@@ -13,7 +13,7 @@ const { loadFixture, time } = networkHelpers;
 const fixture = () => hubFixture(connection);
 const noUri = { inputUri: "", inputHash: ethersLib.ZeroHash, callbackGasLimit: 0, maxFee: ethersLib.MaxUint256 };
 
-describe("InferenceHub — balances and requests", function () {
+describe("InferenceHubV1 — balances and requests", function () {
   describe("deposit / depositFor / withdraw / claimCredits", function () {
     it("deposit credits the free balance and pulls the tokens", async function () {
       const { protocol, outsider } = await loadFixture(fixture);

@@ -4,7 +4,7 @@ import hre, { network } from "hardhat";
 
 import { mined, requestInference, submitAsWorker } from "../../offchain/devnet/lifecycle.js";
 import { Mode, OPG, Status } from "../../offchain/devnet/protocol.js";
-import { MockConsumer__factory } from "../../typechain-types/index.js";
+import { MockConsumerV1__factory } from "../../typechain-types/index.js";
 import { INPUT, OUTPUT, hubFixture, totalFee, type HubFixture } from "./fixtures.js";
 
 const connection = await network.create();
@@ -29,7 +29,7 @@ enum Behaviour {
 
 async function consumerFixture() {
   const f = await hubFixture(connection);
-  const consumer = await new MockConsumer__factory(f.protocol.deployer).deploy(await f.protocol.hub.getAddress());
+  const consumer = await new MockConsumerV1__factory(f.protocol.deployer).deploy(await f.protocol.hub.getAddress());
   await f.protocol.token.connect(f.protocol.deployer).transfer(await consumer.getAddress(), 100n * OPG);
   return { ...f, consumer };
 }
@@ -59,7 +59,7 @@ async function submittedOptimistic(f: HubFixture) {
   return requestId;
 }
 
-describe("InferenceHub — settlement, callbacks and governance", function () {
+describe("InferenceHubV1 — settlement, callbacks and governance", function () {
   describe("finalizeBatch", function () {
     it("finalizes the ready ones and skips the rest", async function () {
       const f = await loadFixture(fixture);
@@ -422,7 +422,7 @@ describe("InferenceHub — settlement, callbacks and governance", function () {
 
     it("the constructor rejects zero addresses", async function () {
       const f = await loadFixture(fixture);
-      const factory = await ethers.getContractFactory("InferenceHub");
+      const factory = await ethers.getContractFactory("InferenceHubV1");
       const args = [
         await f.protocol.token.getAddress(),
         await f.protocol.staking.getAddress(),

@@ -34,7 +34,7 @@ async function disputed(f: HubFixture) {
   return { requestId, challenger };
 }
 
-describe("InferenceHub — verification", function () {
+describe("InferenceHubV1 — verification", function () {
   describe("OPTIMISTIC", function () {
     it("finalizes from one second after the window, not at its end", async function () {
       const f = await loadFixture(fixture);

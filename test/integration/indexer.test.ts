@@ -6,7 +6,7 @@ import { FlakyEip1193Provider } from "../../offchain/chain/flakyProvider.js";
 import { NetworkIndexer, type NetworkStats } from "../../offchain/indexer/stats.js";
 import { mined, pickChallenger, requestInference, submitAsWorker, voteAll } from "../../offchain/devnet/lifecycle.js";
 import { Mode, OPG, ROLE_VERIFIER, ROLE_WORKER, Status } from "../../offchain/devnet/protocol.js";
-import { InferenceHub__factory, ModelRegistry__factory, Staking__factory } from "../../typechain-types/index.js";
+import { InferenceHubV1__factory, ModelRegistryV1__factory, StakingV1__factory } from "../../typechain-types/index.js";
 import {
   INPUT,
   MODEL_FEE,
@@ -208,9 +208,9 @@ describe("NetworkIndexer", function () {
     const flaky = new FlakyEip1193Provider(connection.provider, { everyNth: 3, seed: 3 });
     const provider = new BrowserProvider(flaky, undefined, { cacheTimeout: -1 });
     const at = (runner: ContractRunner) => ({
-      hub: InferenceHub__factory.connect(f.protocol.hub.target as string, runner),
-      staking: Staking__factory.connect(f.protocol.staking.target as string, runner),
-      registry: ModelRegistry__factory.connect(f.protocol.registry.target as string, runner),
+      hub: InferenceHubV1__factory.connect(f.protocol.hub.target as string, runner),
+      staking: StakingV1__factory.connect(f.protocol.staking.target as string, runner),
+      registry: ModelRegistryV1__factory.connect(f.protocol.registry.target as string, runner),
     });
     const retry = { retries: 5, baseDelayMs: 1, maxDelayMs: 10 };
     const flakyIndexer = new NetworkIndexer(at(provider), { maxBlockSpan: 16, batchBlocks: 50, retry });

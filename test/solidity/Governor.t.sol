@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {BaseTest} from "./utils/BaseTest.sol";
-import {OPGToken} from "../../contracts/OPGToken.sol";
+import {OPGToken} from "../../contracts/token/OPGToken.sol";
 import {OPGGovernor} from "../../contracts/governance/OPGGovernor.sol";
 import {OPGTimelock} from "../../contracts/governance/OPGTimelock.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";

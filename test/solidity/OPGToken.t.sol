@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {BaseTest} from "./utils/BaseTest.sol";
-import {OPGToken} from "../../contracts/OPGToken.sol";
+import {OPGToken} from "../../contracts/token/OPGToken.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
