@@ -90,7 +90,11 @@ contract MockModuleHub {
     /// @notice Same shape as {IInferenceHub.jobOf}.
     function jobOf(
         uint256 requestId
-    ) external view returns (IVerificationModule.Job memory job, IInferenceHub.Status status, uint64 deadline, address) {
+    )
+        external
+        view
+        returns (IVerificationModule.Job memory job, IInferenceHub.Status status, uint64 deadline, address)
+    {
         Entry storage entry = _entries[requestId];
         return (entry.job, entry.status, entry.deadline, entry.module);
     }

@@ -39,8 +39,7 @@ contract OptimisticModuleTest is ModuleTestBase {
     // ------------------------------------------------------------------------------------------------- helpers
 
     function _deploy(uint32 window) internal returns (OptimisticModule) {
-        return
-            new OptimisticModule(_hub(), _court(), _settlement(), _staking(), window, address(this));
+        return new OptimisticModule(_hub(), _court(), _settlement(), _staking(), window, address(this));
     }
 
     function _submit() internal returns (uint64 deadline) {
@@ -162,9 +161,8 @@ contract OptimisticModuleTest is ModuleTestBase {
         uint64 deadline = _submit();
         vm.warp(block.timestamp + elapsed);
         (IVerificationModule.Verdict verdict, ) = _settleAsHub();
-        IVerificationModule.Verdict expected = block.timestamp > deadline
-            ? IVerificationModule.Verdict.Accepted
-            : IVerificationModule.Verdict.Pending;
+        IVerificationModule.Verdict expected =
+            block.timestamp > deadline ? IVerificationModule.Verdict.Accepted : IVerificationModule.Verdict.Pending;
         assertEq(uint256(verdict), uint256(expected), "verdict");
     }
 

@@ -157,6 +157,11 @@ abstract contract ModuleTestBase is BaseTest {
         court.closeJoins(requestId);
     }
 
+    /// @dev Locks `amount` of `operator`'s stake as the collateral of some open job (the hub's LOCKER path).
+    function _lockCollateral(address operator, uint128 amount) internal {
+        staking.lock(operator, amount);
+    }
+
     /// @dev Makes `account` a juror of the case.
     function _addJuror(uint256 requestId, address account) internal {
         court.addJuror(requestId, account);
