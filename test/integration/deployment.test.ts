@@ -62,7 +62,7 @@ const MODULE_DEFAULTS: Record<string, Record<string, Default>> = {
   // Modules without parameters: a section for them would be ignored by Ignition.
   ModelRegistryV1: {},
   Randomness: {},
-  OPG: {},
+  OPGV1: {},
 };
 const GLOBAL = "$global";
 
