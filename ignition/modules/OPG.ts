@@ -1,7 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import BlockhashRandomnessModule from "./BlockhashRandomness.js";
-import GovernanceModule from "./Governance.js";
 import VerificationModule from "./Verification.js";
 
 /**
@@ -9,14 +7,13 @@ import VerificationModule from "./Verification.js";
  * drop the deployer's temporary timelock admin role: after this module, only governance can change anything.
  */
 export default buildModule("OPG", (m) => {
-  const { hub, staking, settlement, registry, court, none, optimistic, committee } = m.useModule(VerificationModule);
-  const { randomness } = m.useModule(BlockhashRandomnessModule);
-  const { timelock, governor, token } = m.useModule(GovernanceModule);
+  const wired = m.useModule(VerificationModule);
+  const { hub, staking, settlement, registry, court, optimistic, committee, timelock } = wired;
   const owned = { staking, settlement, registry, hub, court, optimistic, committee };
   const handovers = Object.entries(owned).map(([name, contract]) =>
     m.call(contract, "transferOwnership", [timelock], { id: `${name}ToTimelock`, after: [VerificationModule] }),
   );
   const adminRole = m.staticCall(timelock, "DEFAULT_ADMIN_ROLE", [], 0, { id: "adminRole" });
   m.call(timelock, "renounceRole", [adminRole, m.getAccount(0)], { id: "renounceTimelockAdmin", after: handovers });
-  return { hub, staking, settlement, registry, court, none, optimistic, committee, randomness, token, timelock, governor };
+  return wired;
 });

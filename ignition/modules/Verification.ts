@@ -1,7 +1,9 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
+import BlockhashRandomnessModule from "./BlockhashRandomness.js";
 import CommitteeModuleModule from "./CommitteeModule.js";
 import DisputeCourtModule from "./DisputeCourt.js";
+import GovernanceModule from "./Governance.js";
 import InferenceHubModule from "./InferenceHub.js";
 import NoneModuleModule from "./NoneModule.js";
 import OptimisticModuleModule from "./OptimisticModule.js";
@@ -20,7 +22,9 @@ const BONDS = 2;
  * call here is made by the deployer while it still owns the contracts (`OPG` hands them to governance after).
  */
 export default buildModule("Verification", (m) => {
-  const { hub, staking, settlement, registry } = m.useModule(InferenceHubModule);
+  const { hub, staking, settlement, registry, token } = m.useModule(InferenceHubModule);
+  const { randomness } = m.useModule(BlockhashRandomnessModule);
+  const { timelock, governor } = m.useModule(GovernanceModule);
   const { court } = m.useModule(DisputeCourtModule);
   const { none } = m.useModule(NoneModuleModule);
   const { optimistic } = m.useModule(OptimisticModuleModule);
@@ -45,5 +49,18 @@ export default buildModule("Verification", (m) => {
   ];
   // The unbonding delay is checked against the hub's lifecycle from now on.
   m.call(staking, "setLifecycleSource", [hub], { after: [...enabled, settlementSet] });
-  return { hub, staking, settlement, registry, court, none, optimistic, committee };
+  return {
+    hub,
+    staking,
+    settlement,
+    registry,
+    court,
+    none,
+    optimistic,
+    committee,
+    randomness,
+    token,
+    timelock,
+    governor,
+  };
 });
