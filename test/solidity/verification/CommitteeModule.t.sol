@@ -152,6 +152,12 @@ contract CommitteeModuleTest is ModuleTestBase {
         return abi.encodeWithSelector(ICommitteeModule.CommitteeParamOutOfBounds.selector, name, value, min, max);
     }
 
+    /// @dev Silence penalty: `bps` per seat (at most all) of the stake, rounded up.
+    function _penalty(uint256 stake, uint256 bps, uint256 seats) internal pure returns (uint256) {
+        uint256 share = bps * seats > BPS ? BPS : bps * seats;
+        return (stake * share + BPS - 1) / BPS;
+    }
+
     function _stakeOf(address operator) internal view returns (uint256) {
         return _staking().slashableStake(operator, 0);
     }
@@ -762,7 +768,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         _cast(id, seats, _votes(Vote.Agree, Vote.Silent, Vote.Agree));
         _afterReveals(id);
         uint256 stake = _stakeOf(seats[1]);
-        uint256 penalty = (stake * SILENCE_BPS) / BPS;
+        uint256 penalty = _penalty(stake, SILENCE_BPS, 1);
         vm.expectEmit(address(module));
         emit ICommitteeModule.SilencePenalised(id, seats[1], penalty);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settle(id);
@@ -971,8 +977,8 @@ contract CommitteeModuleTest is ModuleTestBase {
         uint256 stake2 = _stakeOf(seats[2]);
         uint256 stake0 = _stakeOf(seats[0]);
         module.escalate(id);
-        uint256 penalty1 = (stake1 * SILENCE_BPS) / BPS;
-        uint256 penalty2 = (stake2 * SILENCE_BPS) / BPS;
+        uint256 penalty1 = _penalty(stake1, SILENCE_BPS, 1);
+        uint256 penalty2 = _penalty(stake2, SILENCE_BPS, 1);
         assertEq(_stakeOf(seats[1]), stake1 - penalty1, "silent seat slashed");
         assertEq(_stakeOf(seats[2]), stake2 - penalty2, "committed-only seat slashed");
         assertEq(_stakeOf(seats[0]), stake0, "revealing seat untouched");
@@ -990,13 +996,34 @@ contract CommitteeModuleTest is ModuleTestBase {
         address member = address(0x5010);
         uint256 stake = _stakeOf(member);
         module.escalate(REQUEST);
-        assertEq(_stakeOf(member), stake - (stake * SILENCE_BPS * SIZE) / BPS, "penalised for each seat");
+        assertEq(_stakeOf(member), stake - _penalty(stake, SILENCE_BPS, SIZE), "penalised for each seat");
         assertEq(court.excludedOf(REQUEST).length, 1, "excluded once");
+    }
+
+    function test_escalate_silencePenaltyCappedAtWholeStake() public {
+        module.setParams(
+            ICommitteeModule.CommitteeParams({
+                committeeSize: 15,
+                quorum: 8,
+                silencePenaltyBps: module.MAX_SILENCE_PENALTY_BPS(),
+                drawWindow: DRAW_WINDOW,
+                commitWindow: COMMIT_WINDOW,
+                revealWindow: REVEAL_WINDOW
+            })
+        );
+        _deployLoneVerifier();
+        _submit(REQUEST);
+        _draw(REQUEST);
+        _afterReveals(REQUEST);
+        uint256 stake = _stakeOf(address(0x5010));
+        module.escalate(REQUEST);
+        assertEq(_stakeOf(address(0x5010)), 0, "15 silent seats x 10 % take the whole stake, no more");
+        assertEq(settlement.creditsOf(TREASURY), stake, "treasury credited the whole stake");
     }
 
     function testFuzz_escalate_silencePenaltyExact(uint256 stake, uint16 bps) public {
         bps = uint16(bound(bps, module.MIN_SILENCE_PENALTY_BPS(), module.MAX_SILENCE_PENALTY_BPS()));
-        stake = bound(stake, 500e18, 1_000_000_000e18);
+        stake = bound(stake, 500e18, 1_000_000_000e18 + 12_345);
         ICommitteeModule.CommitteeParams memory p = _defaultParams();
         p.silencePenaltyBps = bps;
         module.setParams(p);
@@ -1006,7 +1033,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         _draw(REQUEST);
         _afterReveals(REQUEST);
         module.escalate(REQUEST);
-        uint256 penalty = (stake * bps * SIZE) / BPS;
+        uint256 penalty = _penalty(stake, bps, SIZE);
         assertEq(_stakeOf(address(0x5010)), stake - penalty, "stake after penalty");
         assertEq(settlement.creditsOf(TREASURY), penalty, "treasury credit");
     }

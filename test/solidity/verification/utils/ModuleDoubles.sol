@@ -5,11 +5,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {IDisputeCourt} from "../../../../contracts/interfaces/IDisputeCourt.sol";
 import {IRandomnessSource} from "../../../../contracts/interfaces/IRandomnessSource.sol";
-import {ISettlement} from "../../../../contracts/interfaces/ISettlement.sol";
 import {IStaking} from "../../../../contracts/interfaces/IStaking.sol";
 
-// Test doubles of the protocol contracts the verification modules call, used until the real Staking, Settlement,
-// DisputeCourt and BlockhashRandomness reach main (only ModuleTestBase deploys them). Each implements the calls the
+// Test doubles of the protocol contracts the verification modules call, used until the real Staking, DisputeCourt
+// and BlockhashRandomness reach main (only ModuleTestBase deploys them). Each implements the calls the
 // modules make with the interfaces' errors and semantics, plus a few controls for the tests. Never deploy outside
 // tests.
 
@@ -156,80 +155,6 @@ contract StakingDouble {
 
     function getOperator(address operator) external view returns (IStaking.Operator memory) {
         return _ops[operator];
-    }
-}
-
-/// @notice Free balances, bonds and credits, with the surplus (tokens beyond them) as the source of slashed stake.
-contract SettlementDouble {
-    uint8 public constant FEES = 1;
-    uint8 public constant BONDS = 2;
-
-    IERC20 public immutable token;
-    address public treasury;
-    mapping(address => uint256) public balanceOf;
-    mapping(address => uint256) public creditsOf;
-    mapping(address => uint8) public permissionsOf;
-    mapping(uint256 => uint256) public bondsOf;
-    uint256 public totalBalances;
-    uint256 public totalBonded;
-    uint256 public totalCredits;
-
-    event BondLocked(uint256 indexed requestId, address indexed account, uint256 amount);
-    event Credited(uint256 indexed requestId, address indexed account, uint256 amount, bytes32 indexed reason);
-
-    constructor(IERC20 token_, address treasury_) {
-        token = token_;
-        treasury = treasury_;
-    }
-
-    function setPermissions(address account, uint8 permissions) external {
-        permissionsOf[account] = permissions;
-    }
-
-    function deposit(uint256 amount) external {
-        token.transferFrom(msg.sender, address(this), amount);
-        balanceOf[msg.sender] += amount;
-        totalBalances += amount;
-    }
-
-    function lockBond(uint256 requestId, address account, uint256 amount) external {
-        if (permissionsOf[msg.sender] & BONDS == 0) revert ISettlement.SettlementUnauthorized(msg.sender, BONDS);
-        if (amount == 0) revert ISettlement.SettlementZeroAmount();
-        uint256 balance = balanceOf[account];
-        if (balance < amount) revert ISettlement.SettlementInsufficientBalance(account, balance, amount);
-        balanceOf[account] = balance - amount;
-        totalBalances -= amount;
-        bondsOf[requestId] += amount;
-        totalBonded += amount;
-        emit BondLocked(requestId, account, amount);
-    }
-
-    function credit(
-        uint256 requestId,
-        ISettlement.Source source,
-        address[] calldata accounts,
-        uint256[] calldata amounts,
-        bytes32 reason
-    ) external {
-        if (permissionsOf[msg.sender] & BONDS == 0) revert ISettlement.SettlementUnauthorized(msg.sender, BONDS);
-        if (accounts.length != amounts.length) revert ISettlement.SettlementLengthMismatch();
-        uint256 sum;
-        for (uint256 i; i < amounts.length; ++i) sum += amounts[i];
-        uint256 available = source == ISettlement.Source.Surplus ? surplus() : bondsOf[requestId];
-        if (available < sum) revert ISettlement.SettlementInsufficientSource(source, available, sum);
-        if (source == ISettlement.Source.Bonds) {
-            bondsOf[requestId] -= sum;
-            totalBonded -= sum;
-        }
-        for (uint256 i; i < accounts.length; ++i) {
-            creditsOf[accounts[i]] += amounts[i];
-            emit Credited(requestId, accounts[i], amounts[i], reason);
-        }
-        totalCredits += sum;
-    }
-
-    function surplus() public view returns (uint256) {
-        return token.balanceOf(address(this)) - totalBalances - totalBonded - totalCredits;
     }
 }
 

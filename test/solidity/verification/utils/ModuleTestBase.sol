@@ -10,10 +10,11 @@ import {ISettlement} from "../../../../contracts/interfaces/ISettlement.sol";
 import {IStaking} from "../../../../contracts/interfaces/IStaking.sol";
 import {IVerificationModule} from "../../../../contracts/interfaces/IVerificationModule.sol";
 import {BaseTest} from "../../utils/BaseTest.sol";
-import {CourtDouble, RandomnessDouble, SettlementDouble, StakingDouble} from "./ModuleDoubles.sol";
+import {Settlement} from "../../../../contracts/settlement/Settlement.sol";
+import {CourtDouble, RandomnessDouble, StakingDouble} from "./ModuleDoubles.sol";
 
-/// @notice Deploys what the verification modules call: a test-double hub (MockModuleHub), and — until the real
-///         contracts reach main — doubles of Staking, Settlement, DisputeCourt and BlockhashRandomness
+/// @notice Deploys what the verification modules call: a test-double hub (MockModuleHub), the real Settlement, and —
+///         until the real contracts reach main — doubles of Staking, DisputeCourt and BlockhashRandomness
 ///         (ModuleDoubles.sol) with the shipped default parameters. Moving to the real contracts changes this file
 ///         only: the deployment, and the three court controls at the bottom (`_decide`, `_closeJoins`,
 ///         `_addJuror`), which then drive a real jury.
@@ -37,7 +38,7 @@ abstract contract ModuleTestBase is BaseTest {
 
     MockERC20 internal token;
     StakingDouble internal staking;
-    SettlementDouble internal settlement;
+    Settlement internal settlement;
     CourtDouble internal court;
     RandomnessDouble internal randomness;
     MockModuleHub internal hub;
@@ -48,7 +49,7 @@ abstract contract ModuleTestBase is BaseTest {
         vm.roll(B0);
         token = new MockERC20("OPG", "OPG");
         staking = new StakingDouble(token);
-        settlement = new SettlementDouble(token, TREASURY);
+        settlement = new Settlement(token, TREASURY, address(this));
         staking.setSettlement(address(settlement));
         court = new CourtDouble(_defaultCourtParams());
         randomness = new RandomnessDouble();
@@ -131,7 +132,7 @@ abstract contract ModuleTestBase is BaseTest {
         vm.stopPrank();
     }
 
-    function _job() internal view returns (IVerificationModule.Job memory) {
+    function _job() internal pure returns (IVerificationModule.Job memory) {
         return
             IVerificationModule.Job({
                 worker: WORKER,
@@ -140,8 +141,7 @@ abstract contract ModuleTestBase is BaseTest {
                 resultHash: keccak256("output"),
                 isError: false,
                 collateral: COLLATERAL,
-                fee: 11e18,
-                submittedAt: uint64(block.timestamp)
+                fee: 11e18
             });
     }
 
