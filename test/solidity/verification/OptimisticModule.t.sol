@@ -386,7 +386,7 @@ contract OptimisticModuleTest is ModuleTestBase {
 
     function test_revert_challenge_unknownRequest() public {
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IOptimisticModule.OptimisticUnknownRequest.selector, REQUEST));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubUnknownRequest.selector, REQUEST));
         module.challenge(REQUEST);
     }
 
