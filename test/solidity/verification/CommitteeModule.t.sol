@@ -180,10 +180,6 @@ contract CommitteeModuleTest is ModuleTestBase {
         assertEq(p.revealWindow, REVEAL_WINDOW, "revealWindow");
     }
 
-    function test_size_underLimit() public view {
-        assertLe(address(module).code.length, MAX_CODE_SIZE, "CommitteeModule runtime size");
-    }
-
     function test_revert_constructor_zeroAddress() public {
         ICommitteeModule.CommitteeParams memory p = _defaultParams();
         bytes memory err = abi.encodeWithSelector(IVerificationModule.ModuleZeroAddress.selector);

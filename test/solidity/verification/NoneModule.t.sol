@@ -32,10 +32,6 @@ contract NoneModuleTest is BaseTest {
             });
     }
 
-    function test_size_underLimit() public view {
-        assertLe(address(module).code.length, 20_480, "NoneModule runtime size");
-    }
-
     function test_onResult_acceptedAtOnceWithoutDeadline() public {
         (IVerificationModule.Verdict verdict, uint64 deadline) = hub.submit(REQUEST, address(module), _job());
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Accepted), "verdict");

@@ -29,7 +29,6 @@ abstract contract ModuleTestBase is BaseTest {
     uint256 internal constant VERIFIER_STAKE = 1_000e18;
     uint96 internal constant CHALLENGE_BOND = 100e18;
     uint256 internal constant COLLATERAL = 110e18;
-    uint256 internal constant MAX_CODE_SIZE = 20_480;
 
     address internal constant TREASURY = address(0x7EA5);
     address internal constant WORKER = address(0x1000);
