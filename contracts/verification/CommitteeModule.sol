@@ -129,17 +129,17 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         if (round.seats == 0) {
             return (block.timestamp > round.drawDeadline ? Verdict.Refunded : Verdict.Pending, paid);
         }
-        address[] memory committee = _committees[requestId];
         if (round.escalated) {
             (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(requestId);
             if (outcome == IDisputeCourt.Outcome.Upheld) {
-                return (Verdict.Accepted, _agreeingSeats(requestId, committee, majority));
+                return (Verdict.Accepted, _agreeingSeats(requestId, _committees[requestId], majority));
             }
             if (outcome == IDisputeCourt.Outcome.Rejected) return (Verdict.Rejected, paid);
             if (outcome == IDisputeCourt.Outcome.Undecided) return (Verdict.Refunded, paid);
             return (Verdict.Pending, paid);
         }
         if (!_closed(round) || !_approved(round)) return (Verdict.Pending, paid);
+        address[] memory committee = _committees[requestId];
         if (!round.penalised) {
             round.penalised = true;
             (address[] memory members, , ) = _sortMembers(requestId, committee);
