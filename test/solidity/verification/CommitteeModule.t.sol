@@ -69,7 +69,7 @@ contract CommitteeModuleTest is ModuleTestBase {
 
     /// @dev Waits for the ticket's block and draws.
     function _draw(uint256 requestId) internal returns (address[] memory seats) {
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(requestId).ticket);
         module.drawCommittee(requestId);
         return module.committeeOf(requestId);
     }
@@ -386,7 +386,7 @@ contract CommitteeModuleTest is ModuleTestBase {
 
     function test_draw_emitsCommitteeDrawn() public {
         _submit(REQUEST);
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(REQUEST).ticket);
         vm.recordLogs();
         module.drawCommittee(REQUEST);
         Vm.Log[] memory logs = vm.getRecordedLogs();
@@ -419,7 +419,7 @@ contract CommitteeModuleTest is ModuleTestBase {
 
     /// @dev Replaces the verifier set by one verifier (the others leave the role).
     function _deployLoneVerifier() internal {
-        for (uint256 i; i < verifiers.length; ++i) staking.jail(verifiers[i], type(uint64).max);
+        for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
         _stake(address(0x5010), VERIFIER_STAKE, ROLE_VERIFIER);
     }
 
@@ -436,7 +436,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         );
         _addVerifiers(30, VERIFIER_STAKE);
         _submit(REQUEST);
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(REQUEST).ticket);
         uint256 before = gasleft();
         module.drawCommittee(REQUEST);
         uint256 used = before - gasleft();
@@ -462,7 +462,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         module.drawCommittee(REQUEST);
         assertEq(module.roundOf(REQUEST).ticket, renewed, "new ticket");
         assertEq(module.roundOf(REQUEST).seats, 0, "not drawn from an expired ticket");
-        vm.roll(renewed + 1);
+        _ready(renewed);
         module.drawCommittee(REQUEST);
         assertEq(module.committeeOf(REQUEST).length, SIZE, "drawn from the new ticket");
     }
@@ -470,14 +470,14 @@ contract CommitteeModuleTest is ModuleTestBase {
     function test_revert_draw_tooFewVerifiers() public {
         _deployNoOtherVerifier();
         _submit(REQUEST);
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(REQUEST).ticket);
         vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeTooFewVerifiers.selector, REQUEST, SIZE));
         module.drawCommittee(REQUEST);
     }
 
     /// @dev Only the request's parties hold verifier stake.
     function _deployNoOtherVerifier() internal {
-        for (uint256 i; i < verifiers.length; ++i) staking.jail(verifiers[i], type(uint64).max);
+        for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
         _stake(WORKER, 100_000e18, ROLE_WORKER | ROLE_VERIFIER);
         _stake(REQUESTER, 100_000e18, ROLE_VERIFIER);
     }
@@ -504,7 +504,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         _submit(REQUEST);
         uint256 drawDeadline = module.roundOf(REQUEST).drawDeadline;
         vm.warp(drawDeadline + 1);
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(REQUEST).ticket);
         vm.expectRevert(
             abi.encodeWithSelector(ICommitteeModule.CommitteeDeadlinePassed.selector, REQUEST, drawDeadline)
         );
@@ -820,7 +820,7 @@ contract CommitteeModuleTest is ModuleTestBase {
     function test_settle_tooFewVerifiersRefundedAfterDrawDeadline() public {
         _deployNoOtherVerifier();
         _submit(REQUEST);
-        vm.roll(block.number + 2);
+        _ready(module.roundOf(REQUEST).ticket);
         vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeTooFewVerifiers.selector, REQUEST, SIZE));
         module.drawCommittee(REQUEST);
         vm.warp(module.roundOf(REQUEST).drawDeadline + 1);
@@ -1023,7 +1023,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         ICommitteeModule.CommitteeParams memory p = _defaultParams();
         p.silencePenaltyBps = bps;
         module.setParams(p);
-        for (uint256 i; i < verifiers.length; ++i) staking.jail(verifiers[i], type(uint64).max);
+        for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
         _stake(address(0x5010), stake, ROLE_VERIFIER);
         _submit(REQUEST);
         _draw(REQUEST);

@@ -11,19 +11,22 @@ import {IStaking} from "../../../../contracts/interfaces/IStaking.sol";
 import {IVerificationModule} from "../../../../contracts/interfaces/IVerificationModule.sol";
 import {BaseTest} from "../../utils/BaseTest.sol";
 import {Settlement} from "../../../../contracts/settlement/Settlement.sol";
-import {CourtDouble, RandomnessDouble, StakingDouble} from "./ModuleDoubles.sol";
+import {BlockhashRandomness} from "../../../../contracts/randomness/BlockhashRandomness.sol";
+import {Staking} from "../../../../contracts/staking/Staking.sol";
+import {CourtDouble} from "./CourtDouble.sol";
 
-/// @notice Deploys what the verification modules call: a test-double hub (MockModuleHub), the real Settlement, and —
-///         until the real contracts reach main — doubles of Staking, DisputeCourt and BlockhashRandomness
-///         (ModuleDoubles.sol) with the shipped default parameters. Moving to the real contracts changes this file
-///         only: the deployment, and the three court controls at the bottom (`_decide`, `_closeJoins`,
-///         `_addJuror`), which then drive a real jury.
+/// @notice Deploys what the verification modules call with the shipped default parameters: a test-double hub
+///         (MockModuleHub), the real Staking, Settlement and BlockhashRandomness, and — until the real DisputeCourt
+///         reaches main — a court double (CourtDouble.sol). Moving to the real court changes this file only: the
+///         deployment, and the court controls at the bottom (`_decide`, `_closeJoins`, `_addJuror`), which then drive
+///         a real jury.
 abstract contract ModuleTestBase is BaseTest {
     uint256 internal constant T0 = 1_000_000;
     uint256 internal constant B0 = 100;
     uint256 internal constant BPS = 10_000;
     uint8 internal constant ROLE_WORKER = 1;
     uint8 internal constant ROLE_VERIFIER = 2;
+    uint8 internal constant LOCKER = 1;
     uint8 internal constant SLASHER = 2;
     uint8 internal constant BONDS = 2;
     uint256 internal constant VERIFIER_STAKE = 1_000e18;
@@ -36,10 +39,10 @@ abstract contract ModuleTestBase is BaseTest {
     address internal constant OWNER_B = address(0xB0B);
 
     MockERC20 internal token;
-    StakingDouble internal staking;
+    Staking internal staking;
     Settlement internal settlement;
     CourtDouble internal court;
-    RandomnessDouble internal randomness;
+    BlockhashRandomness internal randomness;
     MockModuleHub internal hub;
     address[] internal verifiers;
 
@@ -47,11 +50,22 @@ abstract contract ModuleTestBase is BaseTest {
         vm.warp(T0);
         vm.roll(B0);
         token = new MockERC20("OPG", "OPG");
-        staking = new StakingDouble(token);
+        staking = new Staking(
+            token,
+            IStaking.StakingParams({
+                minWorkerStake: 1_000e18,
+                minVerifierStake: 500e18,
+                unbondingDelay: 7 days,
+                jailDuration: 1 days
+            }),
+            address(this)
+        );
         settlement = new Settlement(token, TREASURY, address(this));
         staking.setSettlement(address(settlement));
+        // The test contract stands in for the hub's LOCKER role and for a slasher (to jail in set-ups).
+        staking.setPermissions(address(this), LOCKER | SLASHER);
         court = new CourtDouble(_defaultCourtParams());
-        randomness = new RandomnessDouble();
+        randomness = new BlockhashRandomness();
         hub = new MockModuleHub();
     }
 
@@ -156,9 +170,29 @@ abstract contract ModuleTestBase is BaseTest {
         court.closeJoins(requestId);
     }
 
-    /// @dev Locks `amount` of `operator`'s stake as the collateral of some open job (the hub's LOCKER path).
-    function _lockCollateral(address operator, uint128 amount) internal {
-        staking.lock(operator, amount);
+    /// @dev Locks `collateral` of `operator`'s stake as the collateral of a job, the way the hub does (a worker draw
+    ///      in which `operator` is the only eligible worker: it takes the worker role for it).
+    function _lockCollateral(address operator, uint256 collateral) internal {
+        vm.prank(operator);
+        staking.setRoles(ROLE_WORKER | ROLE_VERIFIER);
+        assertEq(staking.assignWorker(uint256(keccak256("lock")), WORKER, REQUESTER, collateral), operator, "locked");
+    }
+
+    /// @dev Jails `operator` for the jail duration (a zero slash with jail).
+    function _jail(address operator) internal {
+        staking.slash(operator, 0, 0, true);
+    }
+
+    /// @dev Takes `operator` out of sortition (no roles).
+    function _retire(address operator) internal {
+        vm.prank(operator);
+        staking.setRoles(0);
+    }
+
+    /// @dev Makes randomness `ticket` readable: moves past its block and gives it a hash.
+    function _ready(uint256 ticket) internal {
+        if (block.number <= ticket) vm.roll(ticket + 1);
+        vm.setBlockhash(ticket, keccak256(abi.encode("block", ticket)));
     }
 
     /// @dev Makes `account` a juror of the case.
