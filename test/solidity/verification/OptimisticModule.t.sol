@@ -181,21 +181,18 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_settle_upheldAcceptsAndPaysMajoritySeats() public {
         _submit();
         _challenge(alice);
-        address[] memory majority = new address[](3);
-        majority[0] = address(0xA1);
-        majority[1] = address(0xA2);
-        majority[2] = address(0xA1);
-        _decide(REQUEST, IDisputeCourt.Outcome.Upheld, majority);
+        address[] memory majority = _decide(REQUEST, IDisputeCourt.Outcome.Upheld);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Accepted), "verdict");
-        assertEq(paid.length, 3, "one payee per majority seat");
-        for (uint256 i; i < 3; ++i) assertEq(paid[i], majority[i], "payee");
+        assertGe(majority.length, 1, "a majority");
+        assertEq(paid.length, majority.length, "one payee per majority seat");
+        for (uint256 i; i < majority.length; ++i) assertEq(paid[i], majority[i], "payee");
     }
 
     function test_settle_rejectedWhenCourtRejects() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Rejected, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Rejected);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Rejected), "verdict");
         assertEq(paid.length, 0, "no payees");
@@ -204,20 +201,10 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_settle_refundedWhenCourtUndecided() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Undecided, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Undecided);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Refunded), "verdict");
         assertEq(paid.length, 0, "no payees");
-    }
-
-    /// @notice A case decides even before the window would have ended.
-    function test_settle_courtOutcomeBeforeDeadline() public {
-        uint64 deadline = _submit();
-        _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Rejected, new address[](0));
-        assertLe(block.timestamp, deadline, "inside window");
-        (IVerificationModule.Verdict verdict, ) = _settleAsHub();
-        assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Rejected), "verdict");
     }
 
     // ------------------------------------------------------------------------------------------------- challenge
@@ -242,8 +229,8 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_challenge_opensCaseWithoutDefendersOrExclusions() public {
         _submit();
         _challenge(alice);
-        assertEq(court.defendersOf(REQUEST).length, 0, "no defenders");
-        assertEq(court.excludedOf(REQUEST).length, 0, "no further exclusions");
+        assertEq(_defenders(REQUEST).length, 0, "no defenders");
+        assertEq(_excluded(REQUEST).length, 0, "no further exclusions");
     }
 
     function test_challenge_acceptedAtDeadline() public {
@@ -289,18 +276,18 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_revert_challenge_joinAfterCourtClosedJoins() public {
         _submit();
         _challenge(alice);
-        _closeJoins(REQUEST);
+        bytes memory refused = _closeJoins(REQUEST);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtDeadlinePassed.selector, REQUEST, 0));
+        vm.expectRevert(refused);
         module.challenge(REQUEST);
     }
 
     function test_revert_challenge_jurorCannotJoin() public {
         _submit();
         _challenge(alice);
-        _addJuror(REQUEST, bob);
-        vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtPartyConflict.selector, REQUEST, bob));
+        address juror = _juror(REQUEST);
+        vm.prank(juror);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtPartyConflict.selector, REQUEST, juror));
         module.challenge(REQUEST);
     }
 
@@ -447,7 +434,7 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_isDisputed_falseOnceResolved() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Upheld, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Upheld);
         assertTrue(!module.isDisputed(REQUEST), "resolved");
     }
 

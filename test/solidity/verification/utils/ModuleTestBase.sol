@@ -160,14 +160,28 @@ abstract contract ModuleTestBase is BaseTest {
 
     // ------------------------------------------------------------------------------------------------- court controls
 
-    /// @dev Ends (or keeps Pending) the case of `requestId` with `outcome`; `majority` = the deciding seats.
-    function _decide(uint256 requestId, IDisputeCourt.Outcome outcome, address[] memory majority) internal {
+    /// @dev Ends the case of `requestId` with `outcome` and returns the majority seats the court reports (Upheld).
+    function _decide(uint256 requestId, IDisputeCourt.Outcome outcome) internal returns (address[] memory majority) {
+        if (outcome == IDisputeCourt.Outcome.Upheld) {
+            majority = new address[](3);
+            majority[0] = address(0xA1);
+            majority[1] = address(0xA2);
+            majority[2] = address(0xA1);
+        }
         court.decide(requestId, outcome, majority);
+        (, majority) = _court().outcomeOf(requestId);
     }
 
-    /// @dev Brings the case past round 1's commit deadline (no more challengers may join).
-    function _closeJoins(uint256 requestId) internal {
+    /// @dev Brings the case past round 1's commit deadline (no more challengers may join); returns the court's error.
+    function _closeJoins(uint256 requestId) internal returns (bytes memory expectedError) {
         court.closeJoins(requestId);
+        return abi.encodeWithSelector(IDisputeCourt.CourtDeadlinePassed.selector, requestId, 0);
+    }
+
+    /// @dev A juror of the case's first round who holds a free balance (drawn, with a real court).
+    function _juror(uint256 requestId) internal returns (address juror) {
+        juror = verifiers[verifiers.length - 1];
+        court.addJuror(requestId, juror);
     }
 
     /// @dev Locks `collateral` of `operator`'s stake as the collateral of a job, the way the hub does (a worker draw
@@ -195,13 +209,13 @@ abstract contract ModuleTestBase is BaseTest {
         vm.setBlockhash(ticket, keccak256(abi.encode("block", ticket)));
     }
 
-    /// @dev Makes `account` a juror of the case.
-    function _addJuror(uint256 requestId, address account) internal {
-        court.addJuror(requestId, account);
+    /// @dev The defenders and further excluded addresses the module gave the court (the double records them; the
+    ///      real court keeps them internal: with it, check `isParty` and the defenders' slash on Rejected instead).
+    function _defenders(uint256 requestId) internal view returns (address[] memory) {
+        return court.defendersOf(requestId);
     }
 
-    function _one(address a) internal pure returns (address[] memory list) {
-        list = new address[](1);
-        list[0] = a;
+    function _excluded(uint256 requestId) internal view returns (address[] memory) {
+        return court.excludedOf(requestId);
     }
 }
