@@ -41,7 +41,6 @@ export const PARAMETER_DEFAULTS = {
     minorityPenaltyBps: 50,
     nonRevealPenaltyBps: 100,
     drawWindow: 1_800, // longer than BlockhashRandomness.delay blocks
-
     commitWindow: 300,
     revealWindow: 300,
     challengeBond: 100n * OPG,
@@ -52,7 +51,6 @@ export const PARAMETER_DEFAULTS = {
     quorum: 2,
     silencePenaltyBps: 100,
     drawWindow: 1_800, // longer than BlockhashRandomness.delay blocks
-
     commitWindow: 300,
     revealWindow: 300,
   },
