@@ -28,7 +28,7 @@ contract CommitteeModuleTest is ModuleTestBase {
     uint8 internal constant SIZE = 3;
     uint8 internal constant QUORUM = 2;
     uint16 internal constant SILENCE_BPS = 100;
-    uint32 internal constant DRAW_WINDOW = 300;
+    uint32 internal constant DRAW_WINDOW = 1_800;
     uint32 internal constant COMMIT_WINDOW = 300;
     uint32 internal constant REVEAL_WINDOW = 300;
     uint256 internal constant REQUEST = 7;

@@ -65,15 +65,15 @@ abstract contract ModuleTestBase is BaseTest {
         // The test contract stands in for the hub's LOCKER role and for a slasher (to jail in set-ups).
         staking.setPermissions(address(this), LOCKER | SLASHER);
         court = new CourtDouble(_defaultCourtParams());
-        randomness = new BlockhashRandomness();
+        randomness = new BlockhashRandomness(1); // local-chain delay: ticket = next block
         hub = new MockModuleHub();
     }
 
     function _defaultCourtParams() internal pure returns (IDisputeCourt.CourtParams memory) {
         return
             IDisputeCourt.CourtParams({
-                jurySize: 5,
-                appealJurySize: 11,
+                jurySize: 9,
+                appealJurySize: 15,
                 maxChallengers: 8,
                 slashBps: 1_000,
                 defenderSlashBps: 1_000,
@@ -81,7 +81,7 @@ abstract contract ModuleTestBase is BaseTest {
                 voterRewardBps: 1_000,
                 minorityPenaltyBps: 50,
                 nonRevealPenaltyBps: 100,
-                drawWindow: 600,
+                drawWindow: 1_800,
                 commitWindow: 300,
                 revealWindow: 300,
                 challengeBond: CHALLENGE_BOND
