@@ -25,7 +25,6 @@ interface IVerificationModule {
         bool isError;
         uint256 collateral; // the worker's stake locked for this job
         uint256 fee; // model fee + protocol fee locked from the requester
-        uint64 submittedAt;
     }
 
     /// @notice Thrown when a caller other than the hub calls a hub-only function.

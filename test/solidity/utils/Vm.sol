@@ -13,6 +13,7 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function prevrandao(bytes32 newPrevrandao) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
