@@ -108,12 +108,11 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
 
     // ------------------------------------------------------------------------------------------------- constructor
 
-    /// @param hub_ The inference hub, or address(0) to set it later with {setHub}.
+    /// @dev The inference hub is deployed after the court: governance sets it once with {setHub}.
     constructor(
         IStaking staking_,
         ISettlement settlement_,
         IRandomnessSource randomness_,
-        address hub_,
         CourtParams memory params_,
         address owner_
     ) Ownable(owner_) {
@@ -129,10 +128,6 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         _roleVerifier = staking_.ROLE_VERIFIER();
         _params = params_;
         emit ParamsUpdated(params_);
-        if (hub_ != address(0)) {
-            hub = hub_;
-            emit HubSet(hub_);
-        }
     }
 
     // ------------------------------------------------------------------------------------------------- modules
@@ -159,7 +154,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         _storeParties(requestId, parties);
         emit CaseOpened(requestId, msg.sender, parties.worker);
 
-        _addChallenger(requestId, c, challenger, bond);
+        if (challenger != address(0) || bond != 0) _addChallenger(requestId, c, challenger, bond);
         _openRound(requestId, c, 1, _params.jurySize);
     }
 
@@ -564,6 +559,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         Challenger[] storage challengers = _challengers[requestId];
         uint256 n = challengers.length;
         uint256 totalWeight = c.challengerWeight;
+        if (totalWeight == 0) return 0; // no challenger: the treasury keeps their share
         address[] memory accounts = new address[](n);
         uint256[] memory amounts = new uint256[](n);
         uint256 k;
