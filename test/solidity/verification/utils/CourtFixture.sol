@@ -271,6 +271,41 @@ abstract contract CourtFixture is BaseTest {
         if (amount > slashable) amount = slashable;
     }
 
+    /// @dev Active + unbonding stake (what slashes take from).
+    function _staked(address account) internal view returns (uint256) {
+        MockCourtStaking.Operator memory op = staking.getOperator(account);
+        return uint256(op.active) + op.unbonding;
+    }
+
+    function _locked(address account) internal view returns (uint256) {
+        return staking.getOperator(account).locked;
+    }
+
+    /// @dev A decided round whatever the seat counts: the juror with the fewest seats votes against `majority`, the
+    ///      next one stays silent (when there are three jurors or more), the others vote `majority`.
+    function _decided(
+        uint256 requestId,
+        address[] memory jurors,
+        uint8 majority
+    ) internal view returns (uint8[] memory choices) {
+        uint8 round = _case(requestId).round;
+        uint256 n = jurors.length;
+        choices = _all(n, majority);
+        if (n < 2) return choices;
+        uint256 smallest;
+        for (uint256 i = 1; i < n; ++i) {
+            if (_seats(requestId, round, jurors[i]) < _seats(requestId, round, jurors[smallest])) smallest = i;
+        }
+        choices[smallest] = majority == UPHOLD ? REJECT : UPHOLD;
+        if (n < 3) return choices;
+        uint256 next = smallest == 0 ? 1 : 0;
+        for (uint256 i; i < n; ++i) {
+            if (i == smallest) continue;
+            if (_seats(requestId, round, jurors[i]) < _seats(requestId, round, jurors[next])) next = i;
+        }
+        choices[next] = SILENT;
+    }
+
     function _credits(address[] memory accounts) internal view returns (uint256[] memory amounts) {
         amounts = new uint256[](accounts.length);
         for (uint256 i; i < accounts.length; ++i) amounts[i] = settlement.creditsOf(accounts[i]);
