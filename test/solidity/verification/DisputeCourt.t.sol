@@ -85,7 +85,7 @@ contract DisputeCourtTest is CourtFixture {
     function test_constructor_emitsParamsUpdated() public {
         vm.expectEmit();
         emit IDisputeCourt.ParamsUpdated(_defaultParams());
-        new DisputeCourt(IStaking(address(staking)), settlement, randomness, _defaultParams(), address(this));
+        new DisputeCourt(staking, settlement, randomness, _defaultParams(), address(this));
     }
 
     function test_revert_constructor_zeroAddress() public {
@@ -93,7 +93,7 @@ contract DisputeCourtTest is CourtFixture {
         new DisputeCourt(IStaking(address(0)), settlement, randomness, _defaultParams(), address(this));
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
         new DisputeCourt(
-            IStaking(address(staking)),
+            staking,
             ISettlement(address(0)),
             randomness,
             _defaultParams(),
@@ -101,7 +101,7 @@ contract DisputeCourtTest is CourtFixture {
         );
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
         new DisputeCourt(
-            IStaking(address(staking)),
+            staking,
             settlement,
             IRandomnessSource(address(0)),
             _defaultParams(),
@@ -113,7 +113,7 @@ contract DisputeCourtTest is CourtFixture {
         IDisputeCourt.CourtParams memory p = _defaultParams();
         p.jurySize = 4;
         vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtParamOutOfBounds.selector, "jurySize", 4, 3, 15));
-        new DisputeCourt(IStaking(address(staking)), settlement, randomness, p, address(this));
+        new DisputeCourt(staking, settlement, randomness, p, address(this));
     }
 
     // ------------------------------------------------------------------------------------------------- governance
@@ -139,12 +139,12 @@ contract DisputeCourtTest is CourtFixture {
         p.jurySize = 6;
         _expectBound(p, "jurySize", 6, 3, 15);
         p = _defaultParams();
-        p.appealJurySize = 5;
-        _expectBound(p, "appealJurySize", 5, 7, 31);
+        p.appealJurySize = 9; // not larger than the jury
+        _expectBound(p, "appealJurySize", 9, 11, 31);
         p.appealJurySize = 33;
-        _expectBound(p, "appealJurySize", 33, 7, 31);
+        _expectBound(p, "appealJurySize", 33, 11, 31);
         p.appealJurySize = 12;
-        _expectBound(p, "appealJurySize", 12, 7, 31);
+        _expectBound(p, "appealJurySize", 12, 11, 31);
         p = _defaultParams();
         p.maxChallengers = 0;
         _expectBound(p, "maxChallengers", 0, 1, 16);
@@ -257,7 +257,7 @@ contract DisputeCourtTest is CourtFixture {
         IDisputeCourt.CourtParams memory p = _defaultParams();
         p.drawWindow = 4 days; // 2 × (4 days + 600 s) ≥ 7 days
         court.setParams(p); // no hub yet: nothing to check
-        p.drawWindow = 600;
+        p.drawWindow = DRAW_WINDOW;
         court.setParams(p);
         court.setHub(address(lifecycle));
         p.drawWindow = 4 days;
@@ -305,7 +305,7 @@ contract DisputeCourtTest is CourtFixture {
     }
 
     function test_maxCaseDuration_isTwoFullRounds() public view {
-        assertEq(court.maxCaseDuration(), 2 * (600 + 300 + 300), "two rounds of draw + commit + reveal");
+        assertEq(court.maxCaseDuration(), 2 * (1_800 + 300 + 300), "two rounds of draw + commit + reveal");
     }
 
     // ------------------------------------------------------------------------------------------------- open
@@ -319,7 +319,7 @@ contract DisputeCourtTest is CourtFixture {
         vm.expectEmit(address(court));
         emit IDisputeCourt.ChallengerJoined(ID, challenger, BOND, BOND);
         vm.expectEmit(address(court));
-        emit IDisputeCourt.RoundOpened(ID, 1, 5, ticket, T0 + 600);
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, ticket, T0 + DRAW_WINDOW);
         module.open(ID, _plainParties(), challenger, BOND);
 
         IDisputeCourt.Case memory c = _case(ID);
@@ -330,9 +330,9 @@ contract DisputeCourtTest is CourtFixture {
         assertEq(uint256(c.phase), uint256(IDisputeCourt.Phase.Drawing), "phase");
         assertEq(uint256(c.outcome), uint256(IDisputeCourt.Outcome.Pending), "outcome");
         assertEq(c.round, 1, "round");
-        assertEq(c.seats, 5, "seats");
+        assertEq(c.seats, JURY, "seats");
         assertEq(c.ticket, ticket, "ticket");
-        assertEq(c.drawDeadline, T0 + 600, "draw deadline");
+        assertEq(c.drawDeadline, T0 + DRAW_WINDOW, "draw deadline");
         assertEq(c.totalBond, BOND, "total bond");
         assertEq(c.challengerWeight, BOND, "challenger weight");
         assertEq(settlement.totalBonded(), BOND, "bond held in settlement");
@@ -444,7 +444,7 @@ contract DisputeCourtTest is CourtFixture {
         assertTrue(court.isParty(ID, b), "excluded");
         assertTrue(!court.isParty(ID, address(0)), "zero is not listed");
         _draw(ID); // would revert MockDuplicateExclusion on a duplicate
-        assertEq(court.juryOf(ID, 1).length, 5, "drawn");
+        assertEq(court.juryOf(ID, 1).length, JURY, "drawn");
     }
 
     // ------------------------------------------------------------------------------------------------- join
@@ -596,7 +596,7 @@ contract DisputeCourtTest is CourtFixture {
         vm.roll(block.number + 1);
         randomness.setReady(_case(ID).ticket, word);
         court.drawJury(ID);
-        assertEq(court.juryOf(ID, 1).length, 5, "round 1 jury size");
+        assertEq(court.juryOf(ID, 1).length, JURY, "round 1 jury size");
         _assertNoParty(ID, 1, parties);
 
         address[] memory jurors = _jurorsOf(ID, 1);
@@ -605,7 +605,7 @@ contract DisputeCourtTest is CourtFixture {
         vm.roll(block.number + 1);
         randomness.setReady(_case(ID).ticket, appealWord);
         court.drawJury(ID);
-        assertEq(court.juryOf(ID, 2).length, 11, "appeal jury size");
+        assertEq(court.juryOf(ID, 2).length, APPEAL_JURY, "appeal jury size");
         _assertNoParty(ID, 2, parties);
     }
 
@@ -633,7 +633,7 @@ contract DisputeCourtTest is CourtFixture {
                 (uint8, address[], uint256, uint256)
             );
             assertEq(round, 1, "event round");
-            assertEq(drawn.length, 5, "event seats");
+            assertEq(drawn.length, JURY, "event seats");
             assertEq(commitDeadline, c.commitDeadline, "event commit deadline");
             assertEq(revealDeadline, c.revealDeadline, "event reveal deadline");
             found = true;
@@ -676,7 +676,7 @@ contract DisputeCourtTest is CourtFixture {
         randomness.setExpired(oldTicket);
         vm.warp(T0 + 100);
         vm.expectEmit(address(court));
-        emit IDisputeCourt.RoundOpened(ID, 1, 5, oldTicket + 1, deadline);
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, oldTicket + 1, deadline);
         court.drawJury(ID);
         IDisputeCourt.Case memory c = _case(ID);
         assertEq(c.ticket, oldTicket + 1, "new ticket");
@@ -685,7 +685,7 @@ contract DisputeCourtTest is CourtFixture {
         _expectRevert(IDisputeCourt.CourtRandomnessPending.selector, ID, oldTicket + 1);
         court.drawJury(ID);
         _draw(ID);
-        assertEq(court.juryOf(ID, 1).length, 5, "drawn from the new ticket");
+        assertEq(court.juryOf(ID, 1).length, JURY, "drawn from the new ticket");
     }
 
     /// @dev Every verifier of the pool is a defender or excluded: nobody is eligible.
@@ -704,7 +704,7 @@ contract DisputeCourtTest is CourtFixture {
     function test_revert_drawJury_tooFewJurors() public {
         _openWithNoEligibleJuror();
         _ready(ID);
-        _expectRevert(IDisputeCourt.CourtTooFewJurors.selector, ID, 5);
+        _expectRevert(IDisputeCourt.CourtTooFewJurors.selector, ID, JURY);
         court.drawJury(ID);
     }
 
@@ -713,9 +713,9 @@ contract DisputeCourtTest is CourtFixture {
         _ready(ID);
         vm.expectRevert();
         court.drawJury(ID);
-        _addVerifiers(5, VERIFIER_STAKE);
+        _addVerifiers(JURY, VERIFIER_STAKE);
         court.drawJury(ID);
-        assertEq(court.juryOf(ID, 1).length, 5, "drawn once enough stake is eligible");
+        assertEq(court.juryOf(ID, 1).length, JURY, "drawn once enough stake is eligible");
     }
 
     function test_resolve_noJuryByTheDrawDeadlineIsUndecided() public {
@@ -902,17 +902,17 @@ contract DisputeCourtTest is CourtFixture {
         vm.expectEmit(address(court));
         emit IDisputeCourt.Appealed(ID, 1, side, side);
         vm.expectEmit(address(court));
-        emit IDisputeCourt.RoundOpened(ID, 2, 11, randomness.lastTicket() + 1, block.timestamp + 600);
+        emit IDisputeCourt.RoundOpened(ID, 2, APPEAL_JURY, randomness.lastTicket() + 1, block.timestamp + DRAW_WINDOW);
         court.resolve(ID);
         IDisputeCourt.Case memory c = _case(ID);
         assertEq(c.round, 2, "round 2");
-        assertEq(c.seats, 11, "appeal jury size");
+        assertEq(c.seats, APPEAL_JURY, "appeal jury size");
         assertEq(uint256(c.phase), uint256(IDisputeCourt.Phase.Drawing), "drawing");
         assertEq(uint256(c.outcome), uint256(IDisputeCourt.Outcome.Pending), "pending");
         assertEq(c.upholdSeats + c.rejectSeats + c.revealedSeats + c.committedSeats, 0, "counters reset");
 
         jurors = _draw(ID);
-        assertEq(court.juryOf(ID, 2).length, 11, "eleven seats");
+        assertEq(court.juryOf(ID, 2).length, APPEAL_JURY, "appeal seats");
         (choices, side) = _tie(ID, jurors);
         _vote(ID, jurors, choices);
         vm.expectEmit(address(court));
@@ -953,7 +953,7 @@ contract DisputeCourtTest is CourtFixture {
         court.resolve(ID);
         (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(ID);
         assertEq(uint256(outcome), uint256(IDisputeCourt.Outcome.Upheld), "upheld in round 2");
-        assertEq(majority.length, 11, "every round-2 seat in the majority");
+        assertEq(majority.length, APPEAL_JURY, "every round-2 seat in the majority");
         address[] memory jury = court.juryOf(ID, 2);
         for (uint256 i; i < jury.length; ++i) assertTrue(_contains(majority, jury[i]), "majority from round 2");
     }
@@ -983,9 +983,9 @@ contract DisputeCourtTest is CourtFixture {
         _vote(ID, jurors, choices);
         court.resolve(ID);
         (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(ID);
-        if (minoritySeats * 2 < 5) {
+        if (minoritySeats * 2 < JURY) {
             assertEq(uint256(outcome), uint256(IDisputeCourt.Outcome.Upheld), "upheld");
-            assertEq(majority.length, 5 - minoritySeats, "majority seats");
+            assertEq(majority.length, JURY - minoritySeats, "majority seats");
             for (uint256 i; i < majority.length; ++i) {
                 assertTrue(court.ballotOf(ID, 1, majority[i]).upholdWorker, "majority upheld");
             }

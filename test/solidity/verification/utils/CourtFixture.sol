@@ -6,15 +6,12 @@ import {OPGToken} from "../../../../contracts/token/OPGToken.sol";
 import {Settlement} from "../../../../contracts/settlement/Settlement.sol";
 import {DisputeCourt} from "../../../../contracts/verification/DisputeCourt.sol";
 import {IDisputeCourt} from "../../../../contracts/interfaces/IDisputeCourt.sol";
-import {IRandomnessSource} from "../../../../contracts/interfaces/IRandomnessSource.sol";
-import {ISettlement} from "../../../../contracts/interfaces/ISettlement.sol";
 import {IStaking} from "../../../../contracts/interfaces/IStaking.sol";
 import {MockCourtModule} from "../../../../contracts/mocks/MockCourtModule.sol";
-import {MockCourtStaking} from "../../../../contracts/mocks/MockCourtStaking.sol";
-import {MockLifecycleHub} from "../../../../contracts/mocks/MockLifecycleHub.sol";
-import {MockTicketRandomness} from "../../../../contracts/mocks/MockTicketRandomness.sol";
+import {MockRandomnessSource} from "../../../../contracts/mocks/MockRandomnessSource.sol";
+import {Staking} from "../../../../contracts/staking/Staking.sol";
 
-/// @notice The dispute court on the real token and Settlement, with a staking and randomness source it can steer,
+/// @notice The dispute court on the real token, Settlement and Staking, with a randomness source the tests steer,
 ///         a test module that opens cases, and the helpers the court suites share: staking, bonding, opening,
 ///         drawing, voting, and an independent re-computation of every slash and credit.
 abstract contract CourtFixture is BaseTest {
@@ -25,6 +22,10 @@ abstract contract CourtFixture is BaseTest {
     uint256 internal constant WORKER_STAKE = 10_000e18;
     uint256 internal constant COLLATERAL = 300e18;
     uint96 internal constant BOND = 100e18;
+    /// @dev The shipped court defaults (ignition/defaults.ts).
+    uint8 internal constant JURY = 9;
+    uint8 internal constant APPEAL_JURY = 15;
+    uint32 internal constant DRAW_WINDOW = 1_800;
     uint8 internal constant ROLE_WORKER = 1;
     uint8 internal constant ROLE_VERIFIER = 2;
     uint8 internal constant SILENT = 0;
@@ -38,8 +39,8 @@ abstract contract CourtFixture is BaseTest {
 
     OPGToken internal token;
     Settlement internal settlement;
-    MockCourtStaking internal staking;
-    MockTicketRandomness internal randomness;
+    Staking internal staking;
+    MockRandomnessSource internal randomness;
     DisputeCourt internal court;
     MockCourtModule internal module;
     MockCourtModule internal otherModule;
@@ -52,10 +53,19 @@ abstract contract CourtFixture is BaseTest {
         vm.roll(100);
         token = new OPGToken(address(this), SUPPLY);
         settlement = new Settlement(token, TREASURY, address(this));
-        staking = new MockCourtStaking(token);
-        randomness = new MockTicketRandomness();
+        staking = new Staking(
+            token,
+            IStaking.StakingParams({
+                minWorkerStake: 1_000e18,
+                minVerifierStake: 500e18,
+                unbondingDelay: 7 days,
+                jailDuration: 1 days
+            }),
+            address(this)
+        );
+        randomness = new MockRandomnessSource();
         court = new DisputeCourt(
-            IStaking(address(staking)),
+            staking,
             settlement,
             randomness,
             _defaultParams(),
@@ -75,11 +85,12 @@ abstract contract CourtFixture is BaseTest {
 
     // ------------------------------------------------------------------------------------------------- params
 
+    /// @dev Shipped defaults (ignition/defaults.ts, DisputeCourt).
     function _defaultParams() internal pure returns (IDisputeCourt.CourtParams memory) {
         return
             IDisputeCourt.CourtParams({
-                jurySize: 5,
-                appealJurySize: 11,
+                jurySize: JURY,
+                appealJurySize: APPEAL_JURY,
                 maxChallengers: 8,
                 slashBps: 1_000,
                 defenderSlashBps: 1_000,
@@ -87,7 +98,7 @@ abstract contract CourtFixture is BaseTest {
                 voterRewardBps: 1_000,
                 minorityPenaltyBps: 50,
                 nonRevealPenaltyBps: 100,
-                drawWindow: 600,
+                drawWindow: DRAW_WINDOW,
                 commitWindow: 300,
                 revealWindow: 300,
                 challengeBond: 100e18
@@ -273,7 +284,7 @@ abstract contract CourtFixture is BaseTest {
 
     /// @dev Active + unbonding stake (what slashes take from).
     function _staked(address account) internal view returns (uint256) {
-        MockCourtStaking.Operator memory op = staking.getOperator(account);
+        IStaking.Operator memory op = staking.getOperator(account);
         return uint256(op.active) + op.unbonding;
     }
 
@@ -304,6 +315,11 @@ abstract contract CourtFixture is BaseTest {
             if (_seats(requestId, round, jurors[i]) < _seats(requestId, round, jurors[next])) next = i;
         }
         choices[next] = SILENT;
+        // Equal seats everywhere (e.g. 3 × 3): the would-be minority stays silent too, so the round is decided.
+        uint256 minority = _seats(requestId, round, jurors[smallest]);
+        uint256 majoritySeats;
+        for (uint256 i; i < n; ++i) if (choices[i] == majority) majoritySeats += _seats(requestId, round, jurors[i]);
+        if (majoritySeats <= minority) choices[smallest] = SILENT;
     }
 
     function _credits(address[] memory accounts) internal view returns (uint256[] memory amounts) {
