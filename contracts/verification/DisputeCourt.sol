@@ -116,11 +116,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         CourtParams memory params_,
         address owner_
     ) Ownable(owner_) {
-        if (
-            address(staking_) == address(0) ||
-            address(settlement_) == address(0) ||
-            address(randomness_) == address(0)
-        ) revert CourtZeroAddress();
+        if (address(staking_) == address(0) || address(settlement_) == address(0) || address(randomness_) == address(0))
+            revert CourtZeroAddress();
         _checkParams(params_);
         staking = staking_;
         settlement = settlement_;
@@ -133,12 +130,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     // ------------------------------------------------------------------------------------------------- modules
 
     /// @inheritdoc IDisputeCourt
-    function open(
-        uint256 requestId,
-        Parties calldata parties,
-        address challenger,
-        uint96 bond
-    ) external nonReentrant {
+    function open(uint256 requestId, Parties calldata parties, address challenger, uint96 bond) external nonReentrant {
         if (!isModule[msg.sender]) revert CourtNotModule(msg.sender);
         Case storage c = _cases[requestId];
         if (c.phase != Phase.None) revert CourtCaseExists(requestId);
@@ -551,11 +543,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @dev Credits `challengerPool` pro rata to the challengers' weights (rounded down); returns what was paid.
-    function _payChallengers(
-        uint256 requestId,
-        Case storage c,
-        uint256 challengerPool
-    ) private returns (uint256 paid) {
+    function _payChallengers(uint256 requestId, Case storage c, uint256 challengerPool) private returns (uint256 paid) {
         Challenger[] storage challengers = _challengers[requestId];
         uint256 n = challengers.length;
         uint256 totalWeight = c.challengerWeight;
