@@ -64,7 +64,6 @@ interface IInferenceHub {
         bool isError;
         address worker;
         uint64 deadline; // response deadline (Requested) or the module's window end (Submitted)
-        uint64 submittedAt;
         uint32 callbackGasLimit;
         bool callbackPending; // terminal with an undelivered callback
         uint96 modelFee;

@@ -74,6 +74,10 @@ interface ISettlement {
     error SettlementInsufficientSource(Source source, uint256 available, uint256 needed);
     error SettlementLengthMismatch();
     error SettlementInsufficientLocked(uint256 locked, uint256 needed);
+    /// @notice A {credit} batch or a fee split's verifier list is longer than `maxLength` (`MAX_CREDIT_BATCH`).
+    error SettlementBatchTooLarge(uint256 length, uint256 maxLength);
+    /// @notice `permissions` has bits other than FEES and BONDS.
+    error SettlementInvalidPermissions(uint8 permissions);
 
     // ------------------------------------------------------------------------------------------------- accounts
 

@@ -25,11 +25,13 @@ interface IVerificationModule {
         bool isError;
         uint256 collateral; // the worker's stake locked for this job
         uint256 fee; // model fee + protocol fee locked from the requester
-        uint64 submittedAt;
     }
 
     /// @notice Thrown when a caller other than the hub calls a hub-only function.
     error ModuleNotHub(address caller);
+
+    /// @notice Thrown when a constructor is given the zero address for a contract it calls.
+    error ModuleZeroAddress();
 
     /// @notice The hub tells the module that `job`'s result was posted.
     /// @return verdict Accepted (final at once, e.g. NONE) or Pending.

@@ -12,7 +12,7 @@ import { ethers as ethersLib } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import InferenceHubModule from "../../ignition/modules/v1/InferenceHubV1.js";
-import OPGModule from "../../ignition/modules/OPG.js";
+import OPGModule from "../../ignition/modules/v1/OPGV1.js";
 import {
   InferenceHubV1__factory,
   ModelRegistryV1__factory,
