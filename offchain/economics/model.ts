@@ -28,8 +28,8 @@
  *   defenders `defenderSlashBps` of their stake; challengers share `challengerRewardBps` of that pool pro rata to
  *   weight, majority seats `voterRewardBps`; minority seats lose `minorityPenaltyBps`, silent seats
  *   `nonRevealPenaltyBps` (per seat, to the treasury). Upheld — bonds are forfeited and stake-backed challengers
- *   slashed `challengeBond`; majority seats share `voterRewardBps` of that pool and the worker takes the rest, so an
- *   attacker that wins keeps every honest challenger's bond (and its own bonds come back to it).
+ *   slashed `challengeBond`; majority seats share `voterRewardBps` of that pool and the treasury takes the rest, so
+ *   an attacker that wins gets only its jurors' voter share of the honest bonds (its own bonds are forfeited too).
  * - **Slashable stake**: the slash reaches the judged job's collateral, free active stake and unbonding stake,
  *   never other jobs' collateral. A busy worker whose other jobs lock all its stake (free = 0) is slashed exactly
  *   the collateral: that is the attacker's best choice and the default (`workerFreeStake = 0`).
@@ -43,7 +43,7 @@
  * Gains and losses, in OPG, per wrong result. `f` = model fee, F = f·(1 + protocolFeeBps), collateral C = F·ratio.
  * - gain G of a finalized wrong result = C + f: the value the protocol claims to secure per request (the collateral)
  *   plus all the pay the attacker can collect (worker, model owner and committee verifier shares of f). An upheld
- *   result also brings the honest challengers' forfeited bonds.
+ *   result also brings its majority jurors the voter share of the honest challengers' forfeited bonds.
  * - loss when Rejected = worker slash + the attacker's defenders' slashes − what the coalition recovers (its share of
  *   the challenger reward, its majority seats' share of the voter reward) + its penalised seats (minority, silent).
  * - break-even gain = the largest G for which EV < 0 at the best strategy: the honest figure of the security of one
@@ -319,7 +319,7 @@ interface CaseTerms {
   /** Round-1 jury pool after excluding honest parties, tickets. */
   tickets: number;
   attackerTickets: number;
-  /** What the attacker gets if the result is upheld: G + honest challengers' forfeited bonds / slashes. */
+  /** What the attacker gets if the result is upheld: G + its jurors' voter share of the forfeited honest bonds. */
   gainIfUpheld: number;
   /** What the attacker loses if rejected, before recoveries: worker slash + own defenders' slashes. */
   lossIfRejected: number;
@@ -449,7 +449,7 @@ function strategies(mode: Mode, params: ProtocolParams, a: Assumptions): Strateg
       {
         tickets: N - honest * honestParty,
         attackerTickets: K,
-        gainIfUpheld: job.gain + honest * params.challengeBond,
+        gainIfUpheld: job.gain + (honest * params.challengeBond * params.voterRewardBps) / BPS,
         lossIfRejected: job.workerSlash,
         slashPool: job.workerSlash,
         challengerShare: (params.maxChallengers - honest) / params.maxChallengers,
@@ -513,7 +513,7 @@ function strategies(mode: Mode, params: ProtocolParams, a: Assumptions): Strateg
       const base = {
         tickets: N - honestMembers * honestParty,
         attackerTickets: K,
-        gainIfUpheld: job.gain + D * params.challengeBond,
+        gainIfUpheld: job.gain + (D * params.challengeBond * params.voterRewardBps) / BPS,
       };
       const byPolicy: Record<(typeof policies)[number], Outcomes> = {
         disagree: evaluateCase(
