@@ -163,7 +163,9 @@ interface IDisputeCourt {
     // ------------------------------------------------------------------------------------------------- modules
 
     /// @notice Opens the case of `requestId` with a first challenger. `bond` > 0: bonded (already locked in
-    ///         settlement by the module); 0: stake-backed. Only an allowed module.
+    ///         settlement by the module); 0: stake-backed. `challenger` = address(0) (with `bond` 0) opens a case
+    ///         without a challenger (a COMMITTEE without quorum); on Rejected the challengers' share then goes to
+    ///         the treasury. Only an allowed module.
     /// @dev A challenger may not be the worker, the requester, a defender, a challenger already, or a juror of the
     ///      case. An address that is only in `parties.excluded` may challenge (a COMMITTEE module excludes its whole
     ///      committee from the jury and opens the case with the disagreeing members as challengers).

@@ -87,7 +87,7 @@ contract MockModuleHub {
 
     // ------------------------------------------------------------------------------------------------- views
 
-    /// @notice Same shape as {IInferenceHub.jobOf}.
+    /// @notice Same as {IInferenceHub.jobOf}: reverts for an unknown request.
     function jobOf(
         uint256 requestId
     )
@@ -96,6 +96,7 @@ contract MockModuleHub {
         returns (IVerificationModule.Job memory job, IInferenceHub.Status status, uint64 deadline, address)
     {
         Entry storage entry = _entries[requestId];
+        if (entry.status == IInferenceHub.Status.None) revert IInferenceHub.HubUnknownRequest(requestId);
         return (entry.job, entry.status, entry.deadline, entry.module);
     }
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICommitteeModule} from "../interfaces/ICommitteeModule.sol";
@@ -128,17 +129,17 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         if (round.seats == 0) {
             return (block.timestamp > round.drawDeadline ? Verdict.Refunded : Verdict.Pending, paid);
         }
-        address[] memory committee = _committees[requestId];
         if (round.escalated) {
             (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(requestId);
             if (outcome == IDisputeCourt.Outcome.Upheld) {
-                return (Verdict.Accepted, _agreeingSeats(requestId, committee, majority));
+                return (Verdict.Accepted, _agreeingSeats(requestId, _committees[requestId], majority));
             }
             if (outcome == IDisputeCourt.Outcome.Rejected) return (Verdict.Rejected, paid);
             if (outcome == IDisputeCourt.Outcome.Undecided) return (Verdict.Refunded, paid);
             return (Verdict.Pending, paid);
         }
         if (!_closed(round) || !_approved(round)) return (Verdict.Pending, paid);
+        address[] memory committee = _committees[requestId];
         if (!round.penalised) {
             round.penalised = true;
             (address[] memory members, , ) = _sortMembers(requestId, committee);
@@ -390,17 +391,17 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         for (uint256 i; i < extra.length; ++i) seats[k++] = extra[i];
     }
 
-    /// @dev Slashes every distinct member that did not reveal `silencePenaltyBps` of its slashable stake per seat
-    ///      (no collateral released, no jail) and credits the total to the treasury.
+    /// @dev Slashes every distinct member that did not reveal `silencePenaltyBps` per seat (at most all) of its
+    ///      slashable stake (free active + unbonding), rounded up like the court's penalties; no collateral is
+    ///      released and nobody is jailed. The total slashed is credited to the treasury.
     function _penaliseSilence(uint256 requestId, address[] memory members) internal {
         uint256 bps = _params.silencePenaltyBps;
         uint256 total;
         for (uint256 i; i < members.length; ++i) {
             Attestation storage attestation = _attestations[requestId][members[i]];
             if (attestation.revealed) continue;
-            uint256 stake = staking.slashableStake(members[i], 0);
-            uint256 amount = (stake * bps * attestation.seats) / BPS;
-            if (amount > stake) amount = stake;
+            uint256 share = Math.min(bps * attestation.seats, BPS);
+            uint256 amount = Math.ceilDiv(staking.slashableStake(members[i], 0) * share, BPS);
             uint256 slashed = amount == 0 ? 0 : staking.slash(members[i], amount, 0, false);
             total += slashed;
             emit SilencePenalised(requestId, members[i], slashed);

@@ -108,20 +108,16 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
 
     // ------------------------------------------------------------------------------------------------- constructor
 
-    /// @param hub_ The inference hub, or address(0) to set it later with {setHub}.
+    /// @dev The inference hub is deployed after the court: governance sets it once with {setHub}.
     constructor(
         IStaking staking_,
         ISettlement settlement_,
         IRandomnessSource randomness_,
-        address hub_,
         CourtParams memory params_,
         address owner_
     ) Ownable(owner_) {
-        if (
-            address(staking_) == address(0) ||
-            address(settlement_) == address(0) ||
-            address(randomness_) == address(0)
-        ) revert CourtZeroAddress();
+        if (address(staking_) == address(0) || address(settlement_) == address(0) || address(randomness_) == address(0))
+            revert CourtZeroAddress();
         _checkParams(params_);
         staking = staking_;
         settlement = settlement_;
@@ -129,21 +125,12 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         _roleVerifier = staking_.ROLE_VERIFIER();
         _params = params_;
         emit ParamsUpdated(params_);
-        if (hub_ != address(0)) {
-            hub = hub_;
-            emit HubSet(hub_);
-        }
     }
 
     // ------------------------------------------------------------------------------------------------- modules
 
     /// @inheritdoc IDisputeCourt
-    function open(
-        uint256 requestId,
-        Parties calldata parties,
-        address challenger,
-        uint96 bond
-    ) external nonReentrant {
+    function open(uint256 requestId, Parties calldata parties, address challenger, uint96 bond) external nonReentrant {
         if (!isModule[msg.sender]) revert CourtNotModule(msg.sender);
         Case storage c = _cases[requestId];
         if (c.phase != Phase.None) revert CourtCaseExists(requestId);
@@ -159,7 +146,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         _storeParties(requestId, parties);
         emit CaseOpened(requestId, msg.sender, parties.worker);
 
-        _addChallenger(requestId, c, challenger, bond);
+        if (challenger != address(0) || bond != 0) _addChallenger(requestId, c, challenger, bond);
         _openRound(requestId, c, 1, _params.jurySize);
     }
 
@@ -556,14 +543,11 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @dev Credits `challengerPool` pro rata to the challengers' weights (rounded down); returns what was paid.
-    function _payChallengers(
-        uint256 requestId,
-        Case storage c,
-        uint256 challengerPool
-    ) private returns (uint256 paid) {
+    function _payChallengers(uint256 requestId, Case storage c, uint256 challengerPool) private returns (uint256 paid) {
         Challenger[] storage challengers = _challengers[requestId];
         uint256 n = challengers.length;
         uint256 totalWeight = c.challengerWeight;
+        if (totalWeight == 0) return 0; // no challenger: the treasury keeps their share
         address[] memory accounts = new address[](n);
         uint256[] memory amounts = new uint256[](n);
         uint256 k;

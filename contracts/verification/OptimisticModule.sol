@@ -99,14 +99,13 @@ contract OptimisticModule is IOptimisticModule, Ownable {
     // ------------------------------------------------------------------------------------------------- challengers
 
     /// @inheritdoc IOptimisticModule
-    /// @dev Checks: the request is Submitted under this module, the caller is an eligible verifier and neither its
-    ///      worker nor its requester, and (for the first challenge) the window is open. The court refuses jurors,
-    ///      parties, repeated and late joins, and challengers beyond `maxChallengers`.
+    /// @dev Checks: the request is known to the hub (else the hub's {IInferenceHub.HubUnknownRequest}), was made
+    ///      under this module (else {OptimisticUnknownRequest}) and is Submitted; the caller is an eligible verifier
+    ///      and neither its worker nor its requester; for the first challenge, the window is open. The court refuses
+    ///      jurors, parties, repeated and late joins, and challengers beyond `maxChallengers`.
     function challenge(uint256 requestId) external {
         (Job memory job, IInferenceHub.Status status, uint64 deadline, address module) = hub.jobOf(requestId);
-        if (status == IInferenceHub.Status.None || module != address(this)) {
-            revert OptimisticUnknownRequest(requestId);
-        }
+        if (module != address(this)) revert OptimisticUnknownRequest(requestId);
         if (status != IInferenceHub.Status.Submitted) revert OptimisticNotSubmitted(requestId);
         if (msg.sender == job.worker || msg.sender == job.requester) {
             revert OptimisticPartyToRequest(requestId, msg.sender);

@@ -19,7 +19,7 @@ contract NoneModuleTest is BaseTest {
         hub = new MockModuleHub();
     }
 
-    function _job() internal view returns (IVerificationModule.Job memory) {
+    function _job() internal pure returns (IVerificationModule.Job memory) {
         return
             IVerificationModule.Job({
                 worker: address(0x1000),
@@ -28,13 +28,8 @@ contract NoneModuleTest is BaseTest {
                 resultHash: keccak256("output"),
                 isError: false,
                 collateral: 1e18,
-                fee: 1e17,
-                submittedAt: uint64(block.timestamp)
+                fee: 1e17
             });
-    }
-
-    function test_size_underLimit() public view {
-        assertLe(address(module).code.length, 20_480, "NoneModule runtime size");
     }
 
     function test_onResult_acceptedAtOnceWithoutDeadline() public {

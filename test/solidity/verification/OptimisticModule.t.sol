@@ -66,10 +66,6 @@ contract OptimisticModuleTest is ModuleTestBase {
         assertEq(module.owner(), address(this), "owner");
     }
 
-    function test_size_underLimit() public view {
-        assertLe(address(module).code.length, MAX_CODE_SIZE, "OptimisticModule runtime size");
-    }
-
     function test_revert_constructor_zeroAddress() public {
         vm.expectRevert(abi.encodeWithSelector(IVerificationModule.ModuleZeroAddress.selector));
         new OptimisticModule(IInferenceHub(address(0)), _court(), _settlement(), _staking(), WINDOW, address(this));
@@ -124,13 +120,14 @@ contract OptimisticModuleTest is ModuleTestBase {
         assertEq(deadline, block.timestamp + WINDOW, "deadline");
     }
 
-    /// @notice An unchallenged result costs the module no storage: no slot is written (a new slot costs 20,000 gas).
-    function test_gas_onResultStoresNothing() public {
+    /// @notice An unchallenged result costs the module no storage.
+    function test_onResult_writesNoStorage() public {
         IVerificationModule.Job memory job = _job();
+        vm.record();
         vm.prank(address(hub));
-        uint256 before = gasleft();
         module.onResult(REQUEST, job);
-        assertLe(before - gasleft(), 10_000, "onResult gas");
+        (, bytes32[] memory writes) = vm.accesses(address(module));
+        assertEq(writes.length, 0, "no slot written");
     }
 
     function test_revert_onResult_notHub() public {
@@ -184,21 +181,18 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_settle_upheldAcceptsAndPaysMajoritySeats() public {
         _submit();
         _challenge(alice);
-        address[] memory majority = new address[](3);
-        majority[0] = address(0xA1);
-        majority[1] = address(0xA2);
-        majority[2] = address(0xA1);
-        _decide(REQUEST, IDisputeCourt.Outcome.Upheld, majority);
+        address[] memory majority = _decide(REQUEST, IDisputeCourt.Outcome.Upheld);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Accepted), "verdict");
-        assertEq(paid.length, 3, "one payee per majority seat");
-        for (uint256 i; i < 3; ++i) assertEq(paid[i], majority[i], "payee");
+        assertGe(majority.length, 1, "a majority");
+        assertEq(paid.length, majority.length, "one payee per majority seat");
+        for (uint256 i; i < majority.length; ++i) assertEq(paid[i], majority[i], "payee");
     }
 
     function test_settle_rejectedWhenCourtRejects() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Rejected, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Rejected);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Rejected), "verdict");
         assertEq(paid.length, 0, "no payees");
@@ -207,20 +201,10 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_settle_refundedWhenCourtUndecided() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Undecided, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Undecided);
         (IVerificationModule.Verdict verdict, address[] memory paid) = _settleAsHub();
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Refunded), "verdict");
         assertEq(paid.length, 0, "no payees");
-    }
-
-    /// @notice A case decides even before the window would have ended.
-    function test_settle_courtOutcomeBeforeDeadline() public {
-        uint64 deadline = _submit();
-        _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Rejected, new address[](0));
-        assertLe(block.timestamp, deadline, "inside window");
-        (IVerificationModule.Verdict verdict, ) = _settleAsHub();
-        assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Rejected), "verdict");
     }
 
     // ------------------------------------------------------------------------------------------------- challenge
@@ -245,8 +229,8 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_challenge_opensCaseWithoutDefendersOrExclusions() public {
         _submit();
         _challenge(alice);
-        assertEq(court.defendersOf(REQUEST).length, 0, "no defenders");
-        assertEq(court.excludedOf(REQUEST).length, 0, "no further exclusions");
+        assertEq(_defenders(REQUEST).length, 0, "no defenders");
+        assertEq(_excluded(REQUEST).length, 0, "no further exclusions");
     }
 
     function test_challenge_acceptedAtDeadline() public {
@@ -292,18 +276,18 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_revert_challenge_joinAfterCourtClosedJoins() public {
         _submit();
         _challenge(alice);
-        _closeJoins(REQUEST);
+        bytes memory refused = _closeJoins(REQUEST);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtDeadlinePassed.selector, REQUEST, 0));
+        vm.expectRevert(refused);
         module.challenge(REQUEST);
     }
 
     function test_revert_challenge_jurorCannotJoin() public {
         _submit();
         _challenge(alice);
-        _addJuror(REQUEST, bob);
-        vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtPartyConflict.selector, REQUEST, bob));
+        address juror = _juror(REQUEST);
+        vm.prank(juror);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtPartyConflict.selector, REQUEST, juror));
         module.challenge(REQUEST);
     }
 
@@ -367,7 +351,7 @@ contract OptimisticModuleTest is ModuleTestBase {
     }
 
     function test_revert_challenge_jailedVerifier() public {
-        staking.jail(alice, uint64(block.timestamp + 1 days));
+        _jail(alice);
         _submit();
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IOptimisticModule.OptimisticNotEligible.selector, alice));
@@ -386,7 +370,7 @@ contract OptimisticModuleTest is ModuleTestBase {
 
     function test_revert_challenge_unknownRequest() public {
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IOptimisticModule.OptimisticUnknownRequest.selector, REQUEST));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubUnknownRequest.selector, REQUEST));
         module.challenge(REQUEST);
     }
 
@@ -450,7 +434,7 @@ contract OptimisticModuleTest is ModuleTestBase {
     function test_isDisputed_falseOnceResolved() public {
         _submit();
         _challenge(alice);
-        _decide(REQUEST, IDisputeCourt.Outcome.Upheld, new address[](0));
+        _decide(REQUEST, IDisputeCourt.Outcome.Upheld);
         assertTrue(!module.isDisputed(REQUEST), "resolved");
     }
 
