@@ -1242,7 +1242,7 @@ contract ProtocolV2Handler is BaseTest {
 
     function _governCourt(uint256 seed) internal {
         IDisputeCourt.CourtParams memory p = court.params();
-        p.jurySize = uint8(3 + 2 * (seed % 3));
+        p.jurySize = uint8(5 + 2 * (seed % 4));
         p.appealJurySize = uint8(p.jurySize + 2 * bound(seed >> 8, 1, 4));
         p.maxChallengers = uint8(bound(seed >> 16, 1, 8));
         p.slashBps = uint16(bound(seed >> 24, 100, 10_000));
@@ -1251,7 +1251,7 @@ contract ProtocolV2Handler is BaseTest {
         p.voterRewardBps = uint16(bound(seed >> 72, 0, 5_000));
         p.nonRevealPenaltyBps = uint16(bound(seed >> 88, 1, 1_000));
         p.minorityPenaltyBps = uint16(bound(seed >> 104, 0, p.nonRevealPenaltyBps));
-        p.drawWindow = uint32(bound(seed >> 120, 60, 1_200));
+        p.drawWindow = uint32(bound(seed >> 120, 1_200, 3_600)); // longer than the randomness delay (96 blocks)
         p.commitWindow = uint32(bound(seed >> 136, 60, 1_200));
         p.revealWindow = uint32(bound(seed >> 152, 60, 1_200));
         p.challengeBond = uint96(bound(seed >> 168, 1e18, 200e18));
@@ -1269,7 +1269,7 @@ contract ProtocolV2Handler is BaseTest {
         p.committeeSize = uint8(1 + 2 * (seed % 3));
         p.quorum = uint8(bound(seed >> 8, p.committeeSize / 2 + 1, p.committeeSize));
         p.silencePenaltyBps = uint16(bound(seed >> 16, 10, 1_000));
-        p.drawWindow = uint32(bound(seed >> 32, 60, 900));
+        p.drawWindow = uint32(bound(seed >> 32, 1_200, 3_600)); // longer than the randomness delay (96 blocks)
         p.commitWindow = uint32(bound(seed >> 64, 60, 900));
         p.revealWindow = uint32(bound(seed >> 96, 60, 900));
         _before();
@@ -1835,8 +1835,10 @@ contract ProtocolV2Handler is BaseTest {
     /// @dev Makes a randomness ticket readable: the chain moves past it, and its block gets a hash from `salt`.
     function _readyTicket(uint256 ticket) internal {
         if (currentBlock <= ticket) {
+            currentTime += 12 * (ticket + 1 - currentBlock);
             currentBlock = ticket + 1;
             vm.roll(currentBlock);
+            vm.warp(currentTime);
         }
         if (currentBlock - ticket <= 256) vm.setBlockhash(ticket, keccak256(abi.encode(salt, ticket)));
     }

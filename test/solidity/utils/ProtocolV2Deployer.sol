@@ -32,12 +32,13 @@ import {BaseTest} from "./BaseTest.sol";
 /// @dev The test contract that inherits this deploys everything and owns every contract (it plays governance) and
 ///      holds the whole token supply; nothing is handed to a timelock. The test contract, not a factory, deploys so
 ///      that no single deployed contract has to embed all creation codes under the EIP-170 size limit.
-///      Randomness: the real {BlockhashRandomness} by default. A ticket is `block.number + 1` at request time and is
-///      Ready once the chain has moved past it, within 256 blocks; the test chain does not produce block hashes by
-///      itself after `vm.roll`, so a test makes a ticket readable with {_feedBlockhash} (a hash of its choice for a
-///      block that is already in the past), which keeps the draw fuzzable and the real expiry rule (a ticket more
-///      than 256 blocks old is Expired and the consumer requests a new one) reachable with `vm.roll`. This is
-///      what lets an invariant campaign progress through committee and jury draws with the production source.
+///      Randomness: the real {BlockhashRandomness} by default, with the shipped delay (96 blocks). A ticket is
+///      `block.number + delay` at request time and is Ready once the chain has moved past it, for 256 blocks; a
+///      test moves the chain with `vm.roll` (and time with it: 12 s a block keeps the shipped draw windows
+///      meaningful) and gives the ticket's block a hash of its choice with {_feedBlockhash}, so draws stay fuzzable
+///      and the real expiry rule (a ticket more than 256 blocks old is Expired and the consumer requests a new one)
+///      is reachable with a longer roll. This is what lets an invariant campaign progress through committee and
+///      jury draws with the production source and its production delay.
 ///      Tests that want to set words directly pass a {MockRandomnessSource} to {_deployProtocolV2With}.
 abstract contract ProtocolV2Deployer is BaseTest {
     uint256 internal constant SUPPLY = 1_000_000_000e18;
@@ -62,6 +63,8 @@ abstract contract ProtocolV2Deployer is BaseTest {
     uint96 internal constant MIN_FEE = 1e16;
     uint32 internal constant CHALLENGE_WINDOW = 600;
     uint96 internal constant CHALLENGE_BOND = 100e18;
+    /// @notice Shipped BlockhashRandomness delay (blocks between a draw's trigger and its word).
+    uint256 internal constant RANDOMNESS_DELAY = 96;
 
     struct ProtocolV2 {
         OPGToken token;
@@ -109,8 +112,8 @@ abstract contract ProtocolV2Deployer is BaseTest {
     function _defaultCourtParams() internal pure returns (IDisputeCourt.CourtParams memory) {
         return
             IDisputeCourt.CourtParams({
-                jurySize: 5,
-                appealJurySize: 11,
+                jurySize: 9,
+                appealJurySize: 15,
                 maxChallengers: 8,
                 slashBps: 1_000,
                 defenderSlashBps: 1_000,
@@ -118,7 +121,7 @@ abstract contract ProtocolV2Deployer is BaseTest {
                 voterRewardBps: 1_000,
                 minorityPenaltyBps: 50,
                 nonRevealPenaltyBps: 100,
-                drawWindow: 600,
+                drawWindow: 1_800,
                 commitWindow: 300,
                 revealWindow: 300,
                 challengeBond: CHALLENGE_BOND
@@ -131,7 +134,7 @@ abstract contract ProtocolV2Deployer is BaseTest {
                 committeeSize: 3,
                 quorum: 2,
                 silencePenaltyBps: 100,
-                drawWindow: 300,
+                drawWindow: 1_800,
                 commitWindow: 300,
                 revealWindow: 300
             });
@@ -139,9 +142,9 @@ abstract contract ProtocolV2Deployer is BaseTest {
 
     // ------------------------------------------------------------------------------------------------- deployment
 
-    /// @notice The whole protocol with {BlockhashRandomness}.
+    /// @notice The whole protocol with {BlockhashRandomness} and its shipped delay of 96 blocks.
     function _deployProtocolV2() internal returns (ProtocolV2 memory p) {
-        return _deployProtocolV2With(new BlockhashRandomness());
+        return _deployProtocolV2With(new BlockhashRandomness(RANDOMNESS_DELAY));
     }
 
     /// @notice The whole protocol with the given randomness source (e.g. a MockRandomnessSource).
@@ -165,7 +168,6 @@ abstract contract ProtocolV2Deployer is BaseTest {
             IStaking(address(p.staking)),
             ISettlement(address(p.settlement)),
             randomness,
-            address(0),
             _defaultCourtParams(),
             owner
         );
