@@ -63,7 +63,7 @@ contract CampaignConsumer is IInferenceConsumer {
 contract ProtocolV2Handler is BaseTest {
     // ------------------------------------------------------------------------------------------------- constants
 
-    uint256 public constant MAX_REQUESTS = 36;
+    uint256 public constant MAX_REQUESTS = 48;
     uint256 internal constant BPS = 10_000;
     uint8 internal constant ROLE_WORKER = 1;
     uint8 internal constant ROLE_VERIFIER = 2;
@@ -464,6 +464,8 @@ contract ProtocolV2Handler is BaseTest {
         if (n == 0) return;
         uint256[] memory ids = new uint256[](bound(count, 1, 10));
         for (uint256 i; i < ids.length; ++i) ids[i] = _ids[uint256(keccak256(abi.encode(seed, i))) % n];
+        (uint256 open, bool found) = _pick(seed, K_OPEN);
+        if (found) ids[0] = open; // at least one that may be due
         if (lateFirst) _warpPast(hub.getRequest(ids[0]).deadline);
         _before();
         vm.prank(_anyone(seed));
@@ -891,6 +893,7 @@ contract ProtocolV2Handler is BaseTest {
     uint8 internal constant K_COMMITTEE = 3;
     uint8 internal constant K_CASE = 4;
     uint8 internal constant K_CALLBACK = 5;
+    uint8 internal constant K_OPEN = 6;
 
     /// @dev One step of request `id` along a path chosen by `c`; false once it is terminal.
     function _step(uint256 id, uint256 c) internal returns (bool) {
@@ -969,6 +972,12 @@ contract ProtocolV2Handler is BaseTest {
             return;
         }
         address[] memory jurors = court.juryOf(id, cs.round);
+        if (c % 7 == 0 || (cs.committedSeats == 0 && c % 3 == 0)) {
+            // The rest of the jury stays silent: with no vote yet this is a tie (appeal, or Undecided in round 2).
+            _warpPast(cs.revealDeadline);
+            _resolve(id);
+            return;
+        }
         if (currentTime <= cs.commitDeadline && c % 10 != 0) {
             if (c % 7 == 0 && _g[id].mode == MODE_OPTIMISTIC && cs.round == 1) {
                 _challenge(id, c >> 8);
@@ -1793,6 +1802,7 @@ contract ProtocolV2Handler is BaseTest {
         IInferenceHub.Status status = _storedStatus(id);
         if (kind == K_REQUESTED) return status == IInferenceHub.Status.Requested;
         if (kind == K_CALLBACK) return hub.getRequest(id).callbackPending;
+        if (kind == K_OPEN) return !_isTerminal(status);
         if (status != IInferenceHub.Status.Submitted) return false;
         if (kind == K_SUBMITTED) return true;
         if (kind == K_OPTIMISTIC) return _g[id].mode == MODE_OPTIMISTIC;

@@ -314,8 +314,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
         invariant_panels();
         invariant_lifecycle();
         _printCoverage();
-        uint256[] memory ids = handler.requestIds();
-        assertGe(ids.length, 20, "the sequence made requests");
+        _assertPathsTaken();
         _driveToTerminal();
         _checkAllSettled();
     }
@@ -531,7 +530,37 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
             "deliverCallback"
         ];
         for (uint256 i; i < keys.length; ++i) console.log(_name(keys[i]), handler.successes(keys[i]));
+        console.log("committeeDrawn", handler.successes("committeeDrawn"));
+        console.log("declined", handler.successes("declined"));
         console.log("requests", handler.requestIds().length);
+    }
+
+    /// @dev The fixed sequences reach every deep path: a handler that stops reaching one fails here.
+    function _assertPathsTaken() internal view {
+        bytes22[18] memory keys = [
+            bytes22("request"),
+            "requestBatch",
+            "requestWithPermit",
+            "submitBatch",
+            "declined",
+            "timedOut",
+            "caseOpened",
+            "juryDrawn",
+            "committeeDrawn",
+            "escalate",
+            "silencePenalised",
+            "appealed",
+            "rejected",
+            "nonReveal",
+            "finalize",
+            "processBatch",
+            "deliverCallback",
+            "governCourt"
+        ];
+        for (uint256 i; i < keys.length; ++i) {
+            assertGe(handler.successes(bytes32(keys[i])), 1, _name(bytes32(keys[i])));
+        }
+        assertGe(handler.requestIds().length, 30, "the sequences made requests");
     }
 
     function _name(bytes32 key) internal pure returns (string memory) {
