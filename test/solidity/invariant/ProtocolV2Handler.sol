@@ -559,6 +559,48 @@ contract ProtocolV2Handler is BaseTest {
     ///         step, so that deep paths (disputes, appeals, escalations, rejections, penalties) are reached at the
     ///         default depth. See `_step`.
     function advance(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    /// @notice {advance} under more selectors: EDR picks a target selector uniformly, so these weight the campaign
+    ///         towards multi-step lifecycles (disputes, appeals, escalations) at the default depth of 40 calls.
+    function advance1(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance2(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance3(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance4(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance5(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance6(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance7(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance8(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function advance9(uint256 requestSeed, uint256 choices) external tracked {
+        _advance(requestSeed, choices);
+    }
+
+    function _advance(uint256 requestSeed, uint256 choices) internal {
         successes["advanceCalls"]++;
         uint256 n = _ids.length;
         uint256 id;

@@ -103,7 +103,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
 
     /// @notice Only the handler's actions (not its views) are fuzzed.
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](40);
+        bytes4[] memory s = new bytes4[](49);
         s[0] = ProtocolV2Handler.deposit.selector;
         s[1] = ProtocolV2Handler.withdraw.selector;
         s[2] = ProtocolV2Handler.claim.selector;
@@ -144,6 +144,15 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
         s[37] = ProtocolV2Handler.probeAccess.selector;
         s[38] = ProtocolV2Handler.partyVote.selector;
         s[39] = ProtocolV2Handler.resettle.selector;
+        s[40] = ProtocolV2Handler.advance1.selector;
+        s[41] = ProtocolV2Handler.advance2.selector;
+        s[42] = ProtocolV2Handler.advance3.selector;
+        s[43] = ProtocolV2Handler.advance4.selector;
+        s[44] = ProtocolV2Handler.advance5.selector;
+        s[45] = ProtocolV2Handler.advance6.selector;
+        s[46] = ProtocolV2Handler.advance7.selector;
+        s[47] = ProtocolV2Handler.advance8.selector;
+        s[48] = ProtocolV2Handler.advance9.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
