@@ -115,9 +115,7 @@ contract LifecyclePropertiesTest is ProtocolV2Deployer {
         if (afterWindow) {
             vm.warp(windowEnd + 1 + bound(offset, 0, 1 days));
             vm.prank(verifiers[0]);
-            vm.expectRevert(
-                abi.encodeWithSelector(IOptimisticModule.OptimisticWindowClosed.selector, id, windowEnd)
-            );
+            vm.expectRevert(abi.encodeWithSelector(IOptimisticModule.OptimisticWindowClosed.selector, id, windowEnd));
             p.optimistic.challenge(id);
             p.hub.finalize(id);
             assertEq(uint256(p.hub.getRequest(id).status), uint256(IInferenceHub.Status.Finalized), "final");
@@ -150,9 +148,7 @@ contract LifecyclePropertiesTest is ProtocolV2Deployer {
             return;
         }
         vm.warp(r.drawDeadline + 1 + bound(offset, 0, 1 days));
-        vm.expectRevert(
-            abi.encodeWithSelector(ICommitteeModule.CommitteeDeadlinePassed.selector, id, r.drawDeadline)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeDeadlinePassed.selector, id, r.drawDeadline));
         p.committee.drawCommittee(id);
         uint256 activeBefore = p.staking.getOperator(WORKER).active;
         p.hub.finalize(id);
@@ -260,7 +256,9 @@ contract LifecyclePropertiesTest is ProtocolV2Deployer {
         vm.prank(jurors[0]);
         p.court.revealVote(id, false, "s");
         if (jurors.length > 1) {
-            vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtDeadlineNotReached.selector, id, c.revealDeadline));
+            vm.expectRevert(
+                abi.encodeWithSelector(IDisputeCourt.CourtDeadlineNotReached.selector, id, c.revealDeadline)
+            );
             p.court.resolve(id);
         }
         vm.warp(c.revealDeadline + 1);

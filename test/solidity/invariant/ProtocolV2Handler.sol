@@ -72,8 +72,9 @@ contract ProtocolV2Handler is BaseTest {
     uint8 internal constant MODE_COMMITTEE = 2;
     uint256 public constant PERMIT_KEY = 0xA11CE;
     uint256 internal constant FORGER_KEY = 0xBAD;
-    bytes32 internal constant PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant PERMIT_TYPEHASH = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    );
 
     bytes internal constant RIGHT_OUTPUT = hex"4f50470101800600000000000000000f4240";
     bytes internal constant WRONG_OUTPUT = hex"4f50470101800600000000000000001e8480";
@@ -971,7 +972,8 @@ contract ProtocolV2Handler is BaseTest {
     function _stepCommittee(uint256 id, uint256 c) internal {
         ICommitteeModule.Round memory round = committee.roundOf(id);
         if (round.seats == 0) {
-            if (c % 10 == 0) _finalize(id, true); // nobody draws in time: Refunded
+            if (c % 10 == 0)
+                _finalize(id, true); // nobody draws in time: Refunded
             else _drawCommittee(id);
             return;
         }

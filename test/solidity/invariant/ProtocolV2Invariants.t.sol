@@ -86,7 +86,14 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
     ) internal {
         actors.operators[i] = operator;
         actors.homeRoles[i] = roles;
-        vm.label(operator, roles == ROLE_WORKER ? "worker" : roles == ROLE_VERIFIER ? "verifier" : "dual");
+        vm.label(
+            operator,
+            roles == ROLE_WORKER
+                ? "worker"
+                : roles == ROLE_VERIFIER
+                    ? "verifier"
+                    : "dual"
+        );
         _fund(p, operator, 1_000_000e18);
         vm.startPrank(operator);
         p.token.approve(address(p.staking), type(uint256).max);
