@@ -1103,10 +1103,12 @@ contract ProtocolV2Handler is BaseTest {
 
     function _repriceMaybe(uint256 modelSeed, uint256 feeSeed) internal {
         if (feeSeed % 4 != 0) return;
-        uint96 fee = uint96(bound(feeSeed >> 8, 1e16, 20e18));
+        uint96 fee = uint96(bound(feeSeed >> 8, registry.minFee(), 20e18));
         uint256 modelId = _models[modelSeed % 3];
         vm.prank(modelOwner);
-        registry.setFee(modelId, fee);
+        try registry.setFee(modelId, fee) {
+            successes["setFee"]++;
+        } catch {}
     }
 
     function _submit(uint256 id, bool wrong, bool isError) internal {
@@ -1116,6 +1118,17 @@ contract ProtocolV2Handler is BaseTest {
         try hub.submitResult(id, wrong ? WRONG_OUTPUT : RIGHT_OUTPUT, isError) {
             _g[id].wrong = wrong;
             _ok("submit");
+        } catch {
+            _discard();
+            return;
+        }
+        // A worker that posted a wrong result tries to escape its slash: it unbonds all its free stake.
+        uint256 free = staking.freeStake(worker);
+        if (!wrong || uint256(keccak256(abi.encode(salt, id))) % 2 == 0 || free == 0) return;
+        _before();
+        vm.prank(worker);
+        try staking.unstake(free) {
+            _ok("flee");
         } catch {
             _discard();
         }
@@ -1261,14 +1274,35 @@ contract ProtocolV2Handler is BaseTest {
         }
     }
 
+    /// @dev On a rejection, checks invariant 4's "unbonding stake stays slashable": the worker loses exactly
+    ///      max(⌈slashBps × slashable⌉, collateral), capped at its slashable stake (collateral + free active +
+    ///      unbonding), whatever it moved to unbonding after posting the wrong result.
     function _resolve(uint256 id) internal {
+        IDisputeCourt.Case memory c = court.getCase(id);
+        uint256 slashable = staking.slashableStake(c.worker, c.collateral);
+        uint256 unbonding = staking.getOperator(c.worker).unbonding;
+        uint256 slashBps = court.params().slashBps;
         _before();
         vm.prank(OUTSIDER);
         try court.resolve(id) {
             _ok("resolve");
         } catch {
             _discard();
+            return;
         }
+        (IDisputeCourt.Outcome outcome, ) = court.outcomeOf(id);
+        if (outcome != IDisputeCourt.Outcome.Rejected) return;
+        uint256 expected = (slashable * slashBps + BPS - 1) / BPS;
+        if (expected < c.collateral) expected = c.collateral;
+        if (expected > slashable) expected = slashable;
+        uint256 after_ = staking.slashableStake(c.worker, 0);
+        if (after_ > slashable || slashable - after_ != expected) {
+            _flag(V_STAKE, "worker slash differs from max(slashBps of slashable stake, collateral)");
+        }
+        if (staking.getOperator(c.worker).jailedUntil < block.timestamp + staking.params().jailDuration) {
+            _flag(V_LIFECYCLE, "a rejected worker was not jailed");
+        }
+        if (unbonding != 0) successes["rejectedWithUnbonding"]++;
     }
 
     // ===================================================================================== internal: governance

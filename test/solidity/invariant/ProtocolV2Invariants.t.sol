@@ -170,7 +170,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
     ///         the ghost books (free balance per account, locked fees of the requests' open parts, bonds of
     ///         unresolved cases, credits, surplus = donations + Staking recoveries − recoveries); OPG held by Staking
     ///         == Σ (active + unbonding) + surplus; both balances explained by the recorded token flows. Exactly.
-    function invariant_solvency() public view {
+    function invariant_solvencyExact() public view {
         _checkSolvency();
     }
 
@@ -322,7 +322,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
             uint256 seed = uint256(keccak256(abi.encode("liveness", s)));
             for (uint256 i; i < LIVENESS_ACTIONS; ++i) _randomAction(uint256(keccak256(abi.encode(seed, i))));
         }
-        invariant_solvency();
+        invariant_solvencyExact();
         invariant_conservation();
         invariant_exactlyOneTerminalState();
         invariant_collateralExact();
@@ -548,6 +548,8 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
         for (uint256 i; i < keys.length; ++i) console.log(_name(keys[i]), handler.successes(keys[i]));
         console.log("committeeDrawn", handler.successes("committeeDrawn"));
         console.log("declined", handler.successes("declined"));
+        console.log("flee", handler.successes("flee"));
+        console.log("rejectedWithUnbonding", handler.successes("rejectedWithUnbonding"));
         console.log("requests", handler.requestIds().length);
     }
 

@@ -60,9 +60,9 @@ abstract contract ProtocolV2Deployer is BaseTest {
     uint128 internal constant MIN_VERIFIER_STAKE = 500e18;
     uint32 internal constant UNBONDING_DELAY = 7 days;
     uint32 internal constant JAIL_DURATION = 1 days;
-    uint96 internal constant MIN_FEE = 1e16;
+    uint96 internal constant MIN_FEE = 1e17;
     uint32 internal constant CHALLENGE_WINDOW = 600;
-    uint96 internal constant CHALLENGE_BOND = 100e18;
+    uint96 internal constant CHALLENGE_BOND = 10e18;
     /// @notice Shipped BlockhashRandomness delay (blocks between a draw's trigger and its word).
     uint256 internal constant RANDOMNESS_DELAY = 96;
 
