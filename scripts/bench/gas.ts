@@ -96,7 +96,9 @@ async function none(measure: boolean): Promise<void> {
 }
 
 async function optimistic(measure: boolean): Promise<void> {
-  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.OPTIMISTIC], INPUT, { maxFee });
+  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.OPTIMISTIC], INPUT, {
+    maxFee,
+  });
   record("optimistic.request", receipt.gasUsed, measure);
   record("optimistic.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
   await passTime(protocol, (await protocol.hub.getRequest(requestId)).deadline);
@@ -134,7 +136,9 @@ async function optimisticBatched(measure: boolean): Promise<void> {
 }
 
 async function committee(measure: boolean): Promise<void> {
-  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.COMMITTEE], INPUT, { maxFee });
+  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.COMMITTEE], INPUT, {
+    maxFee,
+  });
   record("committee.request", receipt.gasUsed, measure);
   record("committee.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
   const steps = await runCommittee(protocol, book, requestId, () => true);
@@ -148,12 +152,18 @@ async function committee(measure: boolean): Promise<void> {
 }
 
 async function disputed(measure: boolean): Promise<void> {
-  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.OPTIMISTIC], INPUT, { maxFee });
+  const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.OPTIMISTIC], INPUT, {
+    maxFee,
+  });
   record("dispute.request", receipt.gasUsed, measure);
   const request = await protocol.hub.getRequest(requestId);
   record("dispute.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
   const challenger = verifiers.find((v) => v.address.toLowerCase() !== request.worker.toLowerCase())!;
-  record("dispute.challenge", (await mined(protocol.optimistic.connect(challenger).challenge(requestId))).gasUsed, measure);
+  record(
+    "dispute.challenge",
+    (await mined(protocol.optimistic.connect(challenger).challenge(requestId))).gasUsed,
+    measure,
+  );
   const steps = await runJury(protocol, book, requestId, () => false);
   for (const name of ["drawJury", "commitVote", "revealVote", "resolve"]) {
     const total = steps.filter((s) => s.step === name).reduce((a, s) => a + s.gasUsed, 0n);

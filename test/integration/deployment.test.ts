@@ -262,11 +262,23 @@ describe("Deployment parameters (v2 Ignition modules, ignition/defaults.ts, igni
       expect(await protocol.settlement.permissionsOf(protocol.deployer.address)).to.equal(0n);
       expect(await protocol.settlement.treasury()).to.equal(a.timelock);
       expect(await protocol.registry.suspender()).to.equal(a.hub);
+      expect(await protocol.court.hub()).to.equal(a.hub);
+      expect(await protocol.court.isModule(a.modules.optimistic)).to.equal(true);
+      expect(await protocol.court.isModule(a.modules.committee)).to.equal(true);
+      expect(await protocol.court.isModule(a.modules.none)).to.equal(false);
       expect(await protocol.governor.timelock()).to.equal(a.timelock);
       expect(await protocol.governor.token()).to.equal(a.token);
 
       // Governance: every owned contract is the timelock's, and the deployer keeps no admin role.
-      for (const owned of [a.hub, a.staking, a.settlement, a.registry, a.court, a.modules.optimistic, a.modules.committee]) {
+      for (const owned of [
+        a.hub,
+        a.staking,
+        a.settlement,
+        a.registry,
+        a.court,
+        a.modules.optimistic,
+        a.modules.committee,
+      ]) {
         expect(await ownable(protocol, owned).getFunction("owner")(), owned).to.equal(a.timelock);
       }
       const admin = await protocol.timelock.DEFAULT_ADMIN_ROLE();

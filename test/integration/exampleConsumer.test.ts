@@ -664,9 +664,7 @@ describe("ExampleClassifierConsumer — against the deployed v2 protocol", funct
       const before = await f.protocol.token.balanceOf(f.requester.address);
       const tx = f.none.connect(f.outsider).recordOutput(requestId, SCORES);
       await expect(tx).to.emit(f.protocol.hub, "CallbackCancelled").withArgs(requestId, callbackFee);
-      await expect(tx)
-        .to.emit(f.none, "CallbackFeeReturned")
-        .withArgs(requestId, f.requester.address, callbackFee);
+      await expect(tx).to.emit(f.none, "CallbackFeeReturned").withArgs(requestId, f.requester.address, callbackFee);
       await expect(tx).to.emit(f.none, "ClassificationRecorded");
       expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(before + callbackFee);
       expect(await f.protocol.settlement.balanceOf(await f.none.getAddress())).to.equal(0n);

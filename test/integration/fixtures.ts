@@ -79,7 +79,9 @@ export async function callbackFee(protocol: Protocol, callbackGasLimit: number):
  * Solvency of the settlement contract, exactly: the tokens it holds are its accounted sums plus the surplus; and
  * staking holds at least what it owes.
  */
-export async function settlementAccounts(protocol: Protocol): Promise<{ held: bigint; accounted: bigint; surplus: bigint }> {
+export async function settlementAccounts(
+  protocol: Protocol,
+): Promise<{ held: bigint; accounted: bigint; surplus: bigint }> {
   const s = protocol.settlement;
   const accounted =
     (await s.totalBalances()) + (await s.totalLocked()) + (await s.totalBonded()) + (await s.totalCredits());

@@ -9,6 +9,7 @@ import { network } from "hardhat";
 
 import {
   SignerBook,
+  inlineRequest,
   mined,
   passTime,
   requestInference,
@@ -77,9 +78,7 @@ async function expectSolvent(protocol: Protocol): Promise<void> {
     (await s.totalBalances()) + (await s.totalLocked()) + (await s.totalBonded()) + (await s.totalCredits());
   const held = await protocol.token.balanceOf(protocol.addresses.settlement);
   expect(held - accounted).to.equal(await s.surplus());
-  expect(await protocol.token.balanceOf(protocol.addresses.staking)).to.be.gte(
-    await protocol.staking.totalStaked(),
-  );
+  expect(await protocol.token.balanceOf(protocol.addresses.staking)).to.be.gte(await protocol.staking.totalStaked());
 }
 
 describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
@@ -87,7 +86,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
     const w = await world();
     const { protocol } = w;
     const before = await protocol.settlement.balanceOf(w.requester.address);
-    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, { maxFee: MAX_FEE });
+    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, {
+      maxFee: MAX_FEE,
+    });
     const [modelFee, protocolFee] = await protocol.hub.quote(w.models[Mode.NONE]);
     expect(before - (await protocol.settlement.balanceOf(w.requester.address))).to.equal(modelFee + protocolFee);
     expect((await protocol.staking.getOperator(worker)).locked).to.equal((modelFee + protocolFee) * 10n);
@@ -113,7 +114,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("OPTIMISTIC: not final inside the window, final after it without a challenge", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId } = await requestInference(protocol, w.requester, w.models[Mode.OPTIMISTIC], INPUT, { maxFee: MAX_FEE });
+    const { requestId } = await requestInference(protocol, w.requester, w.models[Mode.OPTIMISTIC], INPUT, {
+      maxFee: MAX_FEE,
+    });
     await submitAsWorker(protocol, w.book, requestId, OUTPUT);
     await expect(protocol.hub.finalize(requestId))
       .to.be.revertedWithCustomError(protocol.hub, "HubNotFinal")
@@ -127,7 +130,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("OPTIMISTIC: a wrong result is challenged, the jury rejects it, the worker is slashed and jailed", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.OPTIMISTIC], INPUT, { maxFee: MAX_FEE });
+    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.OPTIMISTIC], INPUT, {
+      maxFee: MAX_FEE,
+    });
     await submitAsWorker(protocol, w.book, requestId, WRONG);
     const [challenger, joiner] = w.verifiers;
     await mined(protocol.optimistic.connect(challenger!).challenge(requestId));
@@ -142,9 +147,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
     const seats = await protocol.court.juryOf(requestId, 1);
     expect(BigInt(seats.length)).to.equal((await protocol.court.params()).jurySize);
     for (const seat of seats) {
-      expect([worker, w.requester.address, challenger!.address, joiner!.address].map((a) => a.toLowerCase())).to.not.include(
-        seat.toLowerCase(),
-      );
+      expect(
+        [worker, w.requester.address, challenger!.address, joiner!.address].map((a) => a.toLowerCase()),
+      ).to.not.include(seat.toLowerCase());
     }
     await mined(protocol.hub.finalize(requestId));
     const request = await protocol.hub.getRequest(requestId);
@@ -163,7 +168,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("COMMITTEE: exactly committeeSize seats, no party, final on a revealed quorum; members paid per seat", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.COMMITTEE], INPUT, { maxFee: MAX_FEE });
+    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.COMMITTEE], INPUT, {
+      maxFee: MAX_FEE,
+    });
     await submitAsWorker(protocol, w.book, requestId, OUTPUT);
     await expect(protocol.hub.finalize(requestId)).to.be.revertedWithCustomError(protocol.hub, "HubNotFinal");
     await runCommittee(protocol, w.book, requestId, () => true);
@@ -184,7 +191,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("COMMITTEE: one revealed disagreement escalates to the court — silence or dissent is never approval", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId } = await requestInference(protocol, w.requester, w.models[Mode.COMMITTEE], INPUT, { maxFee: MAX_FEE });
+    const { requestId } = await requestInference(protocol, w.requester, w.models[Mode.COMMITTEE], INPUT, {
+      maxFee: MAX_FEE,
+    });
     await submitAsWorker(protocol, w.book, requestId, WRONG);
     let first = true;
     await runCommittee(protocol, w.book, requestId, () => {
@@ -208,7 +217,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("a worker that cannot obtain the model declines without penalty; the request goes to another worker", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, { maxFee: MAX_FEE });
+    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, {
+      maxFee: MAX_FEE,
+    });
     const stake = (await protocol.staking.getOperator(worker)).active;
     await mined(protocol.hub.connect(w.book.get(worker)).decline(requestId, encodeBytes32String("uri-unreachable")));
     const request = await protocol.hub.getRequest(requestId);
@@ -229,11 +240,15 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
     for (let i = 0; i < 3; i++) {
       const request = await protocol.hub.getRequest(requestId);
       if (request.status !== BigInt(Status.Requested)) break;
-      await mined(protocol.hub.connect(w.book.get(request.worker)).decline(requestId, encodeBytes32String("hash-mismatch")));
+      await mined(
+        protocol.hub.connect(w.book.get(request.worker)).decline(requestId, encodeBytes32String("hash-mismatch")),
+      );
     }
     expect((await protocol.hub.getRequest(requestId)).status).to.equal(Status.Expired);
     expect((await protocol.registry.getModel(modelId)).suspended).to.equal(true);
-    await expect(requestInference(protocol, w.requester, modelId, INPUT, { maxFee: MAX_FEE })).to.be.rejected;
+    await expect(protocol.hub.connect(w.requester).request(inlineRequest(modelId, INPUT, { maxFee: MAX_FEE })))
+      .to.be.revertedWithCustomError(protocol.hub, "HubModelUnavailable")
+      .withArgs(modelId);
     await mined(protocol.registry.connect(w.owner).resume(modelId));
     await requestInference(protocol, w.requester, modelId, INPUT, { maxFee: MAX_FEE });
     await expectSolvent(protocol);
@@ -242,7 +257,9 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
   it("a late worker is penalised and jailed; its jail ends by time and refresh brings it back", async function () {
     const w = await world();
     const { protocol } = w;
-    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, { maxFee: MAX_FEE });
+    const { requestId, worker } = await requestInference(protocol, w.requester, w.models[Mode.NONE], INPUT, {
+      maxFee: MAX_FEE,
+    });
     const request = await protocol.hub.getRequest(requestId);
     await expect(protocol.hub.reassign(requestId)).to.be.revertedWithCustomError(protocol.hub, "HubDeadlineNotReached");
     await passTime(protocol, request.deadline);

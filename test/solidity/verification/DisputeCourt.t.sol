@@ -92,21 +92,9 @@ contract DisputeCourtTest is CourtFixture {
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
         new DisputeCourt(IStaking(address(0)), settlement, randomness, _defaultParams(), address(this));
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
-        new DisputeCourt(
-            staking,
-            ISettlement(address(0)),
-            randomness,
-            _defaultParams(),
-            address(this)
-        );
+        new DisputeCourt(staking, ISettlement(address(0)), randomness, _defaultParams(), address(this));
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
-        new DisputeCourt(
-            staking,
-            settlement,
-            IRandomnessSource(address(0)),
-            _defaultParams(),
-            address(this)
-        );
+        new DisputeCourt(staking, settlement, IRandomnessSource(address(0)), _defaultParams(), address(this));
     }
 
     function test_revert_constructor_paramOutOfBounds() public {

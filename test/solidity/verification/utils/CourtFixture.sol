@@ -64,13 +64,7 @@ abstract contract CourtFixture is BaseTest {
             address(this)
         );
         randomness = new MockRandomnessSource();
-        court = new DisputeCourt(
-            staking,
-            settlement,
-            randomness,
-            _defaultParams(),
-            address(this)
-        );
+        court = new DisputeCourt(staking, settlement, randomness, _defaultParams(), address(this));
         module = new MockCourtModule(court, settlement);
         otherModule = new MockCourtModule(court, settlement);
         staking.setSettlement(address(settlement));
