@@ -236,16 +236,26 @@ describe("v2 lifecycle (Ignition deployment, every layer real)", function () {
     const w = await world(4);
     const { protocol } = w;
     const modelId = w.models[Mode.NONE];
-    const { requestId } = await requestInference(protocol, w.requester, modelId, INPUT, { maxFee: MAX_FEE });
-    for (let i = 0; i < 3; i++) {
-      const request = await protocol.hub.getRequest(requestId);
-      if (request.status !== BigInt(Status.Requested)) break;
-      await mined(
-        protocol.hub.connect(w.book.get(request.worker)).decline(requestId, encodeBytes32String("hash-mismatch")),
+    const threshold = Number((await protocol.hub.params()).declineThreshold);
+    // Every assigned worker declines; a worker counts once per epoch, whichever request it declines.
+    const decliners = new Set<string>();
+    let last = 0n;
+    while (decliners.size < threshold) {
+      expect((await protocol.registry.getModel(modelId)).suspended, `after ${decliners.size} decliners`).to.equal(
+        false,
       );
+      const request = last === 0n ? undefined : await protocol.hub.getRequest(last);
+      if (request === undefined || request.status !== BigInt(Status.Requested)) {
+        last = (await requestInference(protocol, w.requester, modelId, INPUT, { maxFee: MAX_FEE })).requestId;
+        continue;
+      }
+      await mined(protocol.hub.connect(w.book.get(request.worker)).decline(last, encodeBytes32String("hash-mismatch")));
+      decliners.add(request.worker.toLowerCase());
     }
-    expect((await protocol.hub.getRequest(requestId)).status).to.equal(Status.Expired);
+    // The threshold-th distinct decline suspends the model and expires the request it was assigned.
+    expect((await protocol.hub.getRequest(last)).status).to.equal(Status.Expired);
     expect((await protocol.registry.getModel(modelId)).suspended).to.equal(true);
+    for (const worker of decliners) expect(await protocol.staking.isEligible(worker, ROLE_WORKER)).to.equal(true);
     await expect(protocol.hub.connect(w.requester).request(inlineRequest(modelId, INPUT, { maxFee: MAX_FEE })))
       .to.be.revertedWithCustomError(protocol.hub, "HubModelUnavailable")
       .withArgs(modelId);
