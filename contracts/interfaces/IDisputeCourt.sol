@@ -15,7 +15,8 @@ pragma solidity ^0.8.28;
 ///        the challengers share `challengerRewardBps` pro rata to their weight, majority seats share
 ///        `voterRewardBps`, the treasury takes the rest; bonds are returned.
 ///      - Upheld: bonds are forfeited and stake-backed challengers slashed `challengeBond` each; majority seats share
-///        `voterRewardBps` of that pool, the worker takes the rest.
+///        `voterRewardBps` of that pool, the treasury takes the rest (never the worker: a wrong result upheld by
+///        colluding jurors must not win the honest bonds).
 ///      - Every decided round: seats in the minority lose `minorityPenaltyBps` of their stake; every round: seats
 ///        that did not reveal lose `nonRevealPenaltyBps` of their stake (per seat; to the treasury).
 ///      - Undecided: bonds are returned, nobody is slashed except silent jurors.

@@ -16,12 +16,7 @@ contract MockCourtModule {
         settlement = settlement_;
     }
 
-    function open(
-        uint256 requestId,
-        IDisputeCourt.Parties calldata parties,
-        address challenger,
-        uint96 bond
-    ) external {
+    function open(uint256 requestId, IDisputeCourt.Parties calldata parties, address challenger, uint96 bond) external {
         if (bond != 0) settlement.lockBond(requestId, challenger, bond);
         court.open(requestId, parties, challenger, bond);
     }

@@ -21,7 +21,7 @@ import {IStaking} from "../interfaces/IStaking.sol";
 ///      Funds: the court holds no tokens. Every slash is sent by Staking to the settlement contract, and the court
 ///      credits exactly what each slash returned, in the same transaction, with `Source.Surplus`; bonds are paid out
 ///      of `Source.Bonds`, exactly `totalBond` per case. Divisions round down for payouts and up for slashes; every
-///      remainder is credited explicitly (Rejected: treasury; Upheld: worker).
+///      remainder is credited explicitly (to the treasury).
 ///      Choices (docs/PROTOCOL.md is silent on them):
 ///      - "stake" of a penalty or defender slash is `slashableStake(account, 0)` (free active + unbonding: what a
 ///        slash can reach without touching job collateral); a juror with k seats loses k × bps of it (capped at all).
@@ -67,7 +67,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     bytes32 internal constant CREDIT_BOND_RETURN = "bond-return";
     bytes32 internal constant CREDIT_CHALLENGER_REWARD = "challenger-reward";
     bytes32 internal constant CREDIT_VOTER_REWARD = "voter-reward";
-    bytes32 internal constant CREDIT_WORKER_REWARD = "worker-reward";
+    bytes32 internal constant CREDIT_FORFEIT = "forfeit";
     bytes32 internal constant CREDIT_TREASURY = "treasury";
 
     // ------------------------------------------------------------------------------------------------- immutables
@@ -116,11 +116,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         CourtParams memory params_,
         address owner_
     ) Ownable(owner_) {
-        if (
-            address(staking_) == address(0) ||
-            address(settlement_) == address(0) ||
-            address(randomness_) == address(0)
-        ) revert CourtZeroAddress();
+        if (address(staking_) == address(0) || address(settlement_) == address(0) || address(randomness_) == address(0))
+            revert CourtZeroAddress();
         _checkParams(params_);
         staking = staking_;
         settlement = settlement_;
@@ -133,12 +130,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     // ------------------------------------------------------------------------------------------------- modules
 
     /// @inheritdoc IDisputeCourt
-    function open(
-        uint256 requestId,
-        Parties calldata parties,
-        address challenger,
-        uint96 bond
-    ) external nonReentrant {
+    function open(uint256 requestId, Parties calldata parties, address challenger, uint96 bond) external nonReentrant {
         if (!isModule[msg.sender]) revert CourtNotModule(msg.sender);
         Case storage c = _cases[requestId];
         if (c.phase != Phase.None) revert CourtCaseExists(requestId);
@@ -551,11 +543,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @dev Credits `challengerPool` pro rata to the challengers' weights (rounded down); returns what was paid.
-    function _payChallengers(
-        uint256 requestId,
-        Case storage c,
-        uint256 challengerPool
-    ) private returns (uint256 paid) {
+    function _payChallengers(uint256 requestId, Case storage c, uint256 challengerPool) private returns (uint256 paid) {
         Challenger[] storage challengers = _challengers[requestId];
         uint256 n = challengers.length;
         uint256 totalWeight = c.challengerWeight;
@@ -575,7 +563,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @dev Upheld: bonds are forfeited and stake-backed challengers slashed their weight; of each source's pool the
-    ///      majority seats share `voterRewardBps`, the worker takes the rest; jurors' penalties go to the treasury.
+    ///      majority seats share `voterRewardBps`, the treasury takes the rest, as it does jurors' penalties.
     function _settleUpheld(uint256 requestId, Case storage c, Tally memory tally) private {
         Challenger[] storage challengers = _challengers[requestId];
         uint256 stakePool;
@@ -587,13 +575,15 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
             emit Penalised(requestId, account, slashed, PENALTY_CHALLENGER);
             stakePool += slashed;
         }
+        // The forfeited pool beyond the voters' share goes to the treasury, not to the worker: a worker whose own
+        // jurors uphold a wrong result must not win the honest challengers' bonds (docs/ECONOMICS.md).
         uint256 voterBps = _params.voterRewardBps;
-        address worker = c.worker;
+        address treasury = settlement.treasury();
         uint256 bondPool = c.totalBond;
         uint256 paid = _payVoters(requestId, ISettlement.Source.Bonds, (bondPool * voterBps) / BPS, tally);
-        _creditOne(requestId, ISettlement.Source.Bonds, worker, bondPool - paid, CREDIT_WORKER_REWARD);
+        _creditOne(requestId, ISettlement.Source.Bonds, treasury, bondPool - paid, CREDIT_FORFEIT);
         paid = _payVoters(requestId, ISettlement.Source.Surplus, (stakePool * voterBps) / BPS, tally);
-        _creditOne(requestId, ISettlement.Source.Surplus, worker, stakePool - paid, CREDIT_WORKER_REWARD);
+        _creditOne(requestId, ISettlement.Source.Surplus, treasury, stakePool - paid, CREDIT_FORFEIT);
         _creditTreasury(requestId, tally.penalties);
     }
 

@@ -117,7 +117,7 @@ contract DisputeCourtTest is CourtFixture {
         court.setParams(p);
     }
 
-    function test_revert_setParams_everyBound() public {
+    function test_revert_setParams_jurySizeAndChallengerBounds() public {
         IDisputeCourt.CourtParams memory p;
         p = _defaultParams();
         p.jurySize = 1;
@@ -138,7 +138,10 @@ contract DisputeCourtTest is CourtFixture {
         _expectBound(p, "maxChallengers", 0, 1, 16);
         p.maxChallengers = 17;
         _expectBound(p, "maxChallengers", 17, 1, 16);
-        p = _defaultParams();
+    }
+
+    function test_revert_setParams_economicBounds() public {
+        IDisputeCourt.CourtParams memory p = _defaultParams();
         p.slashBps = 99;
         _expectBound(p, "slashBps", 99, 100, 10_000);
         p.slashBps = 10_001;
@@ -163,7 +166,10 @@ contract DisputeCourtTest is CourtFixture {
         p = _defaultParams();
         p.minorityPenaltyBps = 101;
         _expectBound(p, "minorityPenaltyBps", 101, 0, 100);
-        p = _defaultParams();
+    }
+
+    function test_revert_setParams_windowAndBondBounds() public {
+        IDisputeCourt.CourtParams memory p = _defaultParams();
         p.drawWindow = 59;
         _expectBound(p, "drawWindow", 59, 60, 7 days);
         p.drawWindow = 7 days + 1;

@@ -170,7 +170,7 @@ contract DisputeCourtEconomicsTest is CourtFixture {
     }
 
     /// @dev Bonds forfeited and stake-backed challengers slashed their weight; of each pool the majority seats share
-    ///      voterRewardBps per seat and the worker takes the rest.
+    ///      voterRewardBps per seat and the treasury (never the worker) takes the rest.
     function _bookUpheld(
         Book memory b,
         IDisputeCourt.Case memory c,
@@ -190,9 +190,9 @@ contract DisputeCourtEconomicsTest is CourtFixture {
         }
         uint256 bondPool = c.totalBond;
         uint256 paid = _bookVoters(b, c, jurors, choices, UPHOLD, (bondPool * voterBps) / BPS, majoritySeats);
-        _addCredit(b, WORKER, bondPool - paid);
+        _addCredit(b, TREASURY, bondPool - paid);
         paid = _bookVoters(b, c, jurors, choices, UPHOLD, (stakePool * voterBps) / BPS, majoritySeats);
-        _addCredit(b, WORKER, stakePool - paid);
+        _addCredit(b, TREASURY, stakePool - paid);
     }
 
     function _bookVoters(
