@@ -85,6 +85,8 @@ interface IStaking {
     error StakingZeroAddress();
     /// @notice The settlement contract was not set yet.
     error StakingSettlementNotSet();
+    /// @notice Release of more collateral than the operator has locked (the caller's accounting is wrong).
+    error StakingCollateralUnderflow(address operator, uint256 amount, uint256 locked);
     /// @notice A panel of more than `MAX_PANEL_SEATS` seats, or an exclusion list longer than `MAX_EXCLUDED`.
     error StakingPanelTooLarge(uint256 seats, uint256 excluded);
 

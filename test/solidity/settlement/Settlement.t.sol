@@ -48,6 +48,10 @@ contract SettlementTest is SettlementTestBase {
         new Settlement(token, treasury, address(0));
     }
 
+    function test_deployedSize_withinLimit() public view {
+        assertLe(address(settlement).code.length, 20_480, "Settlement <= 20 KB");
+    }
+
     // ------------------------------------------------------------------------------------------ deposit
 
     function test_deposit_creditsBalanceAndPullsTokens() public {

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {SortitionTree} from "../libraries/SortitionTree.sol";
+
+/// @title Staking
+/// @notice OPG stake of workers and verifiers: bonding, unbonding, per-job collateral, slashing, jailing by time and
+///         stake-weighted sortition in whole-OPG tickets. Parameters are owned by governance within hard bounds.
+/// @dev Accepted risks and design choices:
+///      - Sortition weight = `active / TICKET` while the operator is eligible in the role, else 0. Weights are
+///        rewritten on every change of the operator (stake, setRoles, unstake, slash) and by the permissionless
+///        {refresh}. Two events do not touch the operator and leave a weight stale until {refresh}: the end of a jail
+///        (the operator is eligible but has no weight yet) and a change of a minimum stake. Draws check eligibility
+///        exactly: a stale weight can cost a redraw ({assignWorker}, {drawPanel}), never admit an ineligible operator.
+///      - Weights include locked stake: a drawn worker whose free stake cannot cover the collateral is skipped.
+///      - Unbonding stake remains slashable until it is withdrawn, even after its release time.
+///      - `locked` is the exact sum of open jobs' collateral: {assignWorker} adds the job's amount, {unlockCollateral}
+///        and {slash} (its `releasedCollateral`) subtract it, and a slash takes only from free active stake
+///        (`active - locked`) and unbonding stake. Hence `locked <= active` always.
+///      - The token is assumed to be OPG: a standard ERC-20 without transfer fees or rebasing. The OPG supply (1e27)
+///        fits uint128, so stake amounts are stored as uint128 (user input is narrowed with SafeCast).
+contract Staking is IStaking, Ownable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SortitionTree for SortitionTree.Tree;
+    using SortitionTree for SortitionTree.Exclusions;
+
+    // ------------------------------------------------------------------------------------------------- constants
+
+    /// @inheritdoc IStaking
+    uint8 public constant ROLE_WORKER = 1;
+    /// @inheritdoc IStaking
+    uint8 public constant ROLE_VERIFIER = 2;
+    /// @notice All valid role bits.
+    uint8 public constant ALL_ROLES = ROLE_WORKER | ROLE_VERIFIER;
+    /// @notice Stake per sortition ticket (one whole OPG).
+    uint256 public constant TICKET = 1e18;
+
+    /// @notice Permission to assign workers and release their collateral (the inference hub).
+    uint8 public constant LOCKER = 1;
+    /// @notice Permission to slash and jail (the hub, the dispute court, the committee module).
+    uint8 public constant SLASHER = 2;
+    /// @notice All valid permission bits.
+    uint8 public constant ALL_PERMISSIONS = LOCKER | SLASHER;
+
+    /// @notice Most tickets {assignWorker} draws before it gives up.
+    uint256 public constant MAX_WORKER_DRAWS = 8;
+    /// @notice Largest panel {drawPanel} draws.
+    uint256 public constant MAX_PANEL_SEATS = 31;
+    /// @notice Longest exclusion list {drawPanel} accepts.
+    uint256 public constant MAX_EXCLUDED = 48;
+    /// @notice Most drawn members with a stale weight (no longer eligible) {drawPanel} skips before it gives up.
+    uint256 public constant MAX_PANEL_REJECTIONS = 16;
+
+    /// @notice Lowest allowed minimum stake (both roles): one ticket.
+    uint256 public constant MIN_STAKE_LOWER_BOUND = 1e18;
+    /// @notice Highest allowed minimum stake (both roles).
+    uint256 public constant MIN_STAKE_UPPER_BOUND = 10_000_000e18;
+    /// @notice Shortest allowed unbonding delay (it must also exceed the lifecycle source's longest lifecycle).
+    uint256 public constant UNBONDING_DELAY_LOWER_BOUND = 10 minutes;
+    /// @notice Longest allowed unbonding delay.
+    uint256 public constant UNBONDING_DELAY_UPPER_BOUND = 90 days;
+    /// @notice Shortest allowed jail duration.
+    uint256 public constant JAIL_DURATION_LOWER_BOUND = 1 minutes;
+    /// @notice Longest allowed jail duration.
+    uint256 public constant JAIL_DURATION_UPPER_BOUND = 30 days;
+
+    // ------------------------------------------------------------------------------------------------- immutables
+
+    /// @notice The staked token (OPG).
+    IERC20 public immutable token;
+
+    // ------------------------------------------------------------------------------------------------- state
+
+    StakingParams private _params;
+    address private _settlement;
+    address private _lifecycleSource;
+    uint256 private _totalStaked;
+    mapping(address account => uint8 permissions) private _permissions;
+    mapping(address operator => Operator) private _operators;
+    SortitionTree.Tree private _workerTree;
+    SortitionTree.Tree private _verifierTree;
+
+    // ------------------------------------------------------------------------------------------------- modifiers
+
+    modifier onlyPermission(uint8 permission) {
+        if (_permissions[msg.sender] & permission == 0) revert StakingUnauthorized(msg.sender, permission);
+        _;
+    }
+
+    // ------------------------------------------------------------------------------------------------- constructor
+
+    /// @param token_ The staked token (OPG); must not be the zero address.
+    /// @param params_ Initial parameters, checked against the hard bounds.
+    /// @param initialOwner The owner (deployer first, then the governance timelock).
+    constructor(IERC20 token_, StakingParams memory params_, address initialOwner) Ownable(initialOwner) {
+        if (address(token_) == address(0)) revert StakingZeroAddress();
+        token = token_;
+        _setParams(params_);
+    }
+
+    // -------------------------------------------------------------------------------------------- operators
+
+    /// @inheritdoc IStaking
+    /// @dev Reverts with {StakingZeroAmount} when `amount` is zero (use {setRoles} to change roles alone) and with
+    ///      {StakingInvalidRoles} unless `roles` is a non-empty subset of `ROLE_WORKER | ROLE_VERIFIER`.
+    function stake(uint256 amount, uint8 roles) external nonReentrant {
+        if (amount == 0) revert StakingZeroAmount();
+        if (roles == 0 || roles & ~ALL_ROLES != 0) revert StakingInvalidRoles(roles);
+
+        Operator storage op = _operators[msg.sender];
+        op.active = SafeCast.toUint128(uint256(op.active) + amount);
+        op.roles = roles;
+        _totalStaked += amount;
+        emit Staked(msg.sender, amount, roles);
+        _refreshWeights(msg.sender, op);
+
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStaking
+    function setRoles(uint8 roles) external {
+        if (roles & ~ALL_ROLES != 0) revert StakingInvalidRoles(roles);
+        Operator storage op = _operators[msg.sender];
+        op.roles = roles;
+        emit RolesUpdated(msg.sender, roles);
+        _refreshWeights(msg.sender, op);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev The whole unbonding amount (earlier unbonding included) restarts its clock: it is released together at
+    ///      `now + unbondingDelay`. Operators who want staggered releases withdraw before unstaking again.
+    function unstake(uint256 amount) external {
+        if (amount == 0) revert StakingZeroAmount();
+        Operator storage op = _operators[msg.sender];
+        uint256 available = uint256(op.active) - op.locked;
+        if (amount > available) revert StakingInsufficientFreeStake(amount, available);
+
+        op.active -= uint128(amount); // amount <= active - locked
+        op.unbonding = SafeCast.toUint128(uint256(op.unbonding) + amount);
+        uint256 releaseAt = block.timestamp + _params.unbondingDelay;
+        op.unbondingReleaseAt = SafeCast.toUint64(releaseAt);
+        emit UnbondingStarted(msg.sender, amount, releaseAt);
+        _refreshWeights(msg.sender, op);
+    }
+
+    /// @inheritdoc IStaking
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        Operator storage op = _operators[msg.sender];
+        amount = op.unbonding;
+        uint256 releaseAt = op.unbondingReleaseAt;
+        if (amount == 0 || block.timestamp < releaseAt) revert StakingNothingToWithdraw(releaseAt);
+
+        op.unbonding = 0;
+        _totalStaked -= amount;
+        emit StakeWithdrawn(msg.sender, amount);
+
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStaking
+    function refresh(address operator) external {
+        _refreshWeights(operator, _operators[operator]);
+    }
+
+    // -------------------------------------------------------------------------------------------- protocol
+
+    /// @inheritdoc IStaking
+    /// @dev Draws tickets of the worker tree without replacement: the tickets of `excludeA` and `excludeB` (zero
+    ///      addresses and non-members are ignored) and of every rejected candidate are excluded from later draws, so
+    ///      each of the `MAX_WORKER_DRAWS` attempts looks at a new operator. Attempt `i` uses
+    ///      `keccak256(abi.encode(seed, i))`. A candidate is rejected when it is not eligible (stale weight) or its
+    ///      free stake is below `collateral`. Locking zero collateral is allowed (and emitted).
+    function assignWorker(
+        uint256 seed,
+        address excludeA,
+        address excludeB,
+        uint256 collateral
+    ) external onlyPermission(LOCKER) returns (address worker) {
+        SortitionTree.Tree storage tree = _workerTree;
+        SortitionTree.Exclusions memory ex = SortitionTree.newExclusions(2 + MAX_WORKER_DRAWS);
+        tree.excludeMember(ex, excludeA);
+        tree.excludeMember(ex, excludeB);
+        uint256 total_ = tree.total();
+        uint256 minStake = _params.minWorkerStake;
+
+        for (uint256 i = 0; i < MAX_WORKER_DRAWS; ++i) {
+            uint256 remaining = total_ - ex.tickets;
+            if (remaining == 0) break;
+            uint256 ticket = ex.ticketAt(uint256(keccak256(abi.encode(seed, i))) % remaining);
+            (address candidate, uint256 start) = tree.drawTicket(ticket);
+            Operator storage op = _operators[candidate];
+            uint256 locked = op.locked;
+            if (_eligible(op, ROLE_WORKER, minStake) && op.active - locked >= collateral) {
+                locked += collateral; // <= active
+                op.locked = uint128(locked);
+                emit CollateralLocked(candidate, collateral, locked);
+                return candidate;
+            }
+            ex.excludeRange(start, tree.weightOf(candidate));
+        }
+        return address(0);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev Reverts with {StakingCollateralUnderflow} when `amount` exceeds the operator's locked stake: `locked` is
+    ///      the exact sum of open jobs' collateral, so this only happens if the caller's accounting is wrong.
+    ///      Releasing zero is a no-op.
+    function unlockCollateral(address operator, uint256 amount) external onlyPermission(LOCKER) {
+        if (amount == 0) return;
+        Operator storage op = _operators[operator];
+        uint256 locked = op.locked;
+        if (amount > locked) revert StakingCollateralUnderflow(operator, amount, locked);
+        locked -= amount;
+        op.locked = uint128(locked);
+        emit CollateralUnlocked(operator, amount, locked);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev `releasedCollateral` is capped at `locked` (never reverts). Unbonding stake is slashable until it is
+    ///      withdrawn, even after its release time. `Slashed` is emitted on every call (also when nothing was left to
+    ///      take). Jailing (also with nothing to slash) extends the jail to `now + jailDuration`, never shortens it.
+    ///      Reverts with {StakingSettlementNotSet} only if tokens must move and no settlement contract was set.
+    function slash(
+        address operator,
+        uint256 amount,
+        uint256 releasedCollateral,
+        bool jail
+    ) external onlyPermission(SLASHER) nonReentrant returns (uint256 slashed) {
+        Operator storage op = _operators[operator];
+        slashed = _take(operator, op, amount, releasedCollateral);
+        if (jail) _jail(operator, op);
+        _refreshWeights(operator, op);
+
+        if (slashed > 0) {
+            address settlement_ = _settlement;
+            if (settlement_ == address(0)) revert StakingSettlementNotSet();
+            token.safeTransfer(settlement_, slashed);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- sortition
+
+    /// @inheritdoc IStaking
+    /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role, and with {StakingPanelTooLarge}
+    ///      beyond `MAX_PANEL_SEATS` or `MAX_EXCLUDED`. Attempt `i` draws with `keccak256(abi.encode(seed, i))`.
+    ///      A drawn member that is no longer eligible (stale weight) is excluded with all its tickets and the seat
+    ///      drawn again; after `MAX_PANEL_REJECTIONS` such members the result is empty (anyone can {refresh} them).
+    function drawPanel(
+        uint8 role,
+        uint256 seed,
+        uint256 seats,
+        address[] calldata excluded
+    ) external view returns (address[] memory members) {
+        SortitionTree.Tree storage tree = _tree(role);
+        if (seats > MAX_PANEL_SEATS || excluded.length > MAX_EXCLUDED) {
+            revert StakingPanelTooLarge(seats, excluded.length);
+        }
+        return
+            tree.drawPanel(
+                seed,
+                seats,
+                excluded,
+                role == ROLE_WORKER ? _eligibleWorker : _eligibleVerifier,
+                MAX_PANEL_REJECTIONS
+            );
+    }
+
+    // -------------------------------------------------------------------------------------------- governance
+
+    /// @inheritdoc IStaking
+    /// @dev When a lifecycle source is set, the unbonding delay must also exceed its `maxLifecycleDuration()`.
+    ///      A change of a minimum stake does not rewrite existing weights (see {refresh} and the contract notes).
+    function setParams(StakingParams calldata params_) external onlyOwner {
+        _setParams(params_);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev Reverts with {StakingParamOutOfBounds} ("permissions") for unknown bits.
+    function setPermissions(address account, uint8 permissions) external onlyOwner {
+        if (account == address(0)) revert StakingZeroAddress();
+        if (permissions & ~ALL_PERMISSIONS != 0) {
+            revert StakingParamOutOfBounds("permissions", permissions, 0, ALL_PERMISSIONS);
+        }
+        _permissions[account] = permissions;
+        emit PermissionsSet(account, permissions);
+    }
+
+    /// @inheritdoc IStaking
+    function setSettlement(address settlement_) external onlyOwner {
+        if (settlement_ == address(0)) revert StakingZeroAddress();
+        _settlement = settlement_;
+        emit SettlementSet(settlement_);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev The current unbonding delay must exceed `source.maxLifecycleDuration()`.
+    function setLifecycleSource(address source) external onlyOwner {
+        if (source == address(0)) revert StakingZeroAddress();
+        _checkUnbondingDelay(source, _params.unbondingDelay);
+        _lifecycleSource = source;
+        emit LifecycleSourceSet(source);
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev Returns 0 (and emits nothing) when there is no surplus.
+    function recoverSurplus() external onlyOwner nonReentrant returns (uint256 amount) {
+        address settlement_ = _settlement;
+        if (settlement_ == address(0)) revert StakingSettlementNotSet();
+        uint256 balance = token.balanceOf(address(this));
+        uint256 owed = _totalStaked;
+        if (balance <= owed) return 0;
+        amount = balance - owed;
+        emit SurplusRecovered(amount);
+        token.safeTransfer(settlement_, amount);
+    }
+
+    // -------------------------------------------------------------------------------------------- views
+
+    /// @inheritdoc IStaking
+    function params() external view returns (StakingParams memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IStaking
+    function getOperator(address operator) external view returns (Operator memory) {
+        return _operators[operator];
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev `releasedCollateral` is capped at the operator's locked stake, as in {slash}.
+    function slashableStake(address operator, uint256 releasedCollateral) external view returns (uint256) {
+        Operator storage op = _operators[operator];
+        uint256 locked = op.locked;
+        uint256 released = releasedCollateral < locked ? releasedCollateral : locked;
+        return uint256(op.active) - locked + released + op.unbonding;
+    }
+
+    /// @inheritdoc IStaking
+    function freeStake(address operator) external view returns (uint256) {
+        Operator storage op = _operators[operator];
+        return uint256(op.active) - op.locked;
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev Exact at any time (it does not read the sortition weight). Reverts with {StakingInvalidRoles} unless
+    ///      `role` is exactly one role.
+    function isEligible(address operator, uint8 role) external view returns (bool) {
+        _tree(role); // validates the role
+        return _eligible(_operators[operator], role, _minStake(role));
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev As of the operator's last update (see the contract notes). Reverts with {StakingInvalidRoles} unless
+    ///      `role` is exactly one role (also in {totalWeight} and {operatorCount}).
+    function weightOf(address operator, uint8 role) external view returns (uint256) {
+        return _tree(role).weightOf(operator);
+    }
+
+    /// @inheritdoc IStaking
+    function totalWeight(uint8 role) external view returns (uint256) {
+        return _tree(role).total();
+    }
+
+    /// @inheritdoc IStaking
+    function operatorCount(uint8 role) external view returns (uint256) {
+        return _tree(role).size();
+    }
+
+    /// @inheritdoc IStaking
+    function totalStaked() external view returns (uint256) {
+        return _totalStaked;
+    }
+
+    /// @inheritdoc IStaking
+    function settlement() external view returns (address) {
+        return _settlement;
+    }
+
+    /// @inheritdoc IStaking
+    function permissionsOf(address account) external view returns (uint8) {
+        return _permissions[account];
+    }
+
+    /// @notice The contract whose `maxLifecycleDuration()` bounds the unbonding delay (zero until set).
+    function lifecycleSource() external view returns (address) {
+        return _lifecycleSource;
+    }
+
+    // -------------------------------------------------------------------------------------------- internal
+
+    /// @dev Checks every parameter against its hard bounds (and the lifecycle source), stores them and emits.
+    function _setParams(StakingParams memory p) internal {
+        _checkBounds("minWorkerStake", p.minWorkerStake, MIN_STAKE_LOWER_BOUND, MIN_STAKE_UPPER_BOUND);
+        _checkBounds("minVerifierStake", p.minVerifierStake, MIN_STAKE_LOWER_BOUND, MIN_STAKE_UPPER_BOUND);
+        _checkBounds("unbondingDelay", p.unbondingDelay, UNBONDING_DELAY_LOWER_BOUND, UNBONDING_DELAY_UPPER_BOUND);
+        _checkBounds("jailDuration", p.jailDuration, JAIL_DURATION_LOWER_BOUND, JAIL_DURATION_UPPER_BOUND);
+        address source = _lifecycleSource;
+        if (source != address(0)) _checkUnbondingDelay(source, p.unbondingDelay);
+        _params = p;
+        emit ParamsUpdated(p);
+    }
+
+    /// @dev Releases up to `releasedCollateral` of `locked`, then takes up to `amount` from free active stake first
+    ///      and unbonding stake second. Never reverts.
+    function _take(
+        address operator,
+        Operator storage op,
+        uint256 amount,
+        uint256 releasedCollateral
+    ) internal returns (uint256 slashed) {
+        uint256 active = op.active;
+        uint256 locked = op.locked;
+        uint256 unbonding = op.unbonding;
+
+        uint256 released = releasedCollateral < locked ? releasedCollateral : locked;
+        if (released > 0) {
+            locked -= released;
+            op.locked = uint128(locked);
+            emit CollateralUnlocked(operator, released, locked);
+        }
+
+        uint256 free = active - locked;
+        uint256 fromActive = amount < free ? amount : free;
+        uint256 rest = amount - fromActive;
+        uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
+        slashed = fromActive + fromUnbonding;
+
+        op.active = uint128(active - fromActive);
+        op.unbonding = uint128(unbonding - fromUnbonding);
+        _totalStaked -= slashed;
+        emit Slashed(operator, msg.sender, fromActive, fromUnbonding);
+    }
+
+    /// @dev Jails until `now + jailDuration`, or keeps a later end.
+    function _jail(address operator, Operator storage op) internal {
+        uint256 until = block.timestamp + _params.jailDuration;
+        uint256 current = op.jailedUntil;
+        if (until < current) until = current;
+        op.jailedUntil = uint64(until); // a timestamp plus a bounded duration fits uint64
+        emit Jailed(operator, until);
+    }
+
+    /// @dev Recomputes the operator's weight in both roles and writes the ones that changed.
+    function _refreshWeights(address operator, Operator storage op) internal {
+        _refreshWeight(operator, op, ROLE_WORKER, _workerTree, _params.minWorkerStake);
+        _refreshWeight(operator, op, ROLE_VERIFIER, _verifierTree, _params.minVerifierStake);
+    }
+
+    function _refreshWeight(
+        address operator,
+        Operator storage op,
+        uint8 role,
+        SortitionTree.Tree storage tree,
+        uint256 minStake
+    ) internal {
+        // active < 2^128, so active / 1e18 < 2^68 fits uint96.
+        uint96 tickets = _eligible(op, role, minStake) ? uint96(op.active / TICKET) : 0;
+        if (tree.weightOf(operator) == tickets) return;
+        tree.set(operator, tickets);
+        emit WeightUpdated(operator, role, tickets);
+    }
+
+    /// @dev Holds `role`, is out of jail and has at least `minStake` active.
+    function _eligible(Operator storage op, uint8 role, uint256 minStake) internal view returns (bool) {
+        return op.roles & role != 0 && block.timestamp >= op.jailedUntil && op.active >= minStake;
+    }
+
+    function _eligibleWorker(address operator) internal view returns (bool) {
+        return _eligible(_operators[operator], ROLE_WORKER, _params.minWorkerStake);
+    }
+
+    function _eligibleVerifier(address operator) internal view returns (bool) {
+        return _eligible(_operators[operator], ROLE_VERIFIER, _params.minVerifierStake);
+    }
+
+    function _minStake(uint8 role) internal view returns (uint256) {
+        return role == ROLE_WORKER ? _params.minWorkerStake : _params.minVerifierStake;
+    }
+
+    /// @dev The tree of `role`; reverts unless `role` is exactly one role.
+    function _tree(uint8 role) internal view returns (SortitionTree.Tree storage) {
+        if (role == ROLE_WORKER) return _workerTree;
+        if (role == ROLE_VERIFIER) return _verifierTree;
+        revert StakingInvalidRoles(role);
+    }
+
+    function _checkUnbondingDelay(address source, uint256 unbondingDelay) internal view {
+        uint256 maxLifecycle = IInferenceHub(source).maxLifecycleDuration();
+        if (unbondingDelay <= maxLifecycle) revert StakingUnbondingTooShort(unbondingDelay, maxLifecycle);
+    }
+
+    function _checkBounds(string memory name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert StakingParamOutOfBounds(name, value, min, max);
+    }
+}
