@@ -45,8 +45,8 @@ export interface NodeAddresses {
   registry?: string;
   settlement?: string;
   token?: string;
-  optimistic?: string;
-  committee?: string;
+  /** As in the deployment record (`DeploymentAddresses.modules`). */
+  modules?: { optimistic?: string; committee?: string };
   court?: string;
 }
 
@@ -100,8 +100,8 @@ export async function connectNodeContracts(addresses: NodeAddresses, signer: Sig
   const hub = IInferenceHub__factory.connect(addresses.hub, signer);
   const read = async (target: string, getter: string): Promise<string> =>
     String(await new ethers.Contract(target, GETTERS, signer).getFunction(getter).staticCall());
-  const optimistic = addresses.optimistic ?? (await hub.moduleOf(MODE_OPTIMISTIC)).module;
-  const committee = addresses.committee ?? (await hub.moduleOf(MODE_COMMITTEE)).module;
+  const optimistic = addresses.modules?.optimistic ?? (await hub.moduleOf(MODE_OPTIMISTIC)).module;
+  const committee = addresses.modules?.committee ?? (await hub.moduleOf(MODE_COMMITTEE)).module;
   const settlement = addresses.settlement ?? (await read(addresses.hub, "settlement"));
   return {
     hub,
