@@ -1,47 +1,62 @@
 /**
- * Deploys the OPG protocol with Ignition and prepares actors on a development chain. Shared by the demo, the
- * integration tests and the benchmarks so they all exercise the deployment that production uses.
+ * Deploys the OPG protocol (v2: one contract per layer) with Ignition and prepares actors on a development chain.
+ * Shared by the demo, the local network, the integration tests and the benchmarks, so they all exercise the
+ * deployment that production uses.
+ *
+ * Contracts are typed by their v2 interfaces, like {@link ProtocolContracts}: a test that needs an implementation's
+ * own ABI (its `Ownable` errors, its constants) connects the implementation's factory to the same address.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthersProvider, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
-import { ethers as ethersLib } from "ethers";
+import { ethers as ethersLib, type ContractRunner } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import InferenceHubModule from "../../ignition/modules/v1/InferenceHubV1.js";
-import OPGModule from "../../ignition/modules/v1/OPGV1.js";
+import OPGModule from "../../ignition/modules/OPG.js";
+import VerificationModule from "../../ignition/modules/Verification.js";
 import {
-  InferenceHubV1__factory,
-  ModelRegistryV1__factory,
+  ICommitteeModule__factory,
+  IDisputeCourt__factory,
+  IInferenceHub__factory,
+  IModelRegistry__factory,
+  IOptimisticModule__factory,
+  IRandomnessSource__factory,
+  ISettlement__factory,
+  IStaking__factory,
+  IVerificationModule__factory,
   OPGGovernor__factory,
   OPGTimelock__factory,
   OPGToken__factory,
-  PrevrandaoRandomness__factory,
-  StakingV1__factory,
-  type InferenceHubV1,
-  type ModelRegistryV1,
+  type ICommitteeModule,
+  type IDisputeCourt,
+  type IInferenceHub,
+  type IModelRegistry,
+  type IOptimisticModule,
+  type IRandomnessSource,
+  type ISettlement,
+  type IStaking,
+  type IVerificationModule,
   type OPGGovernor,
   type OPGTimelock,
   type OPGToken,
-  type PrevrandaoRandomness,
-  type StakingV1,
 } from "../../typechain-types/index.js";
+import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
 
 export const OPG = 10n ** 18n;
 export const ROLE_WORKER = 1;
 export const ROLE_VERIFIER = 2;
 
-/** Verification modes, in the order of `IModelRegistryV1.VerificationMode`. */
+/** Verification mode ids, as the registry stores them and the hub maps them to modules. */
 export enum Mode {
   NONE = 0,
   OPTIMISTIC = 1,
   COMMITTEE = 2,
 }
 
-/** Request statuses, in the order of `IInferenceHubV1.Status`. */
+/** Request statuses, in the order of `IInferenceHub.Status`. */
 export enum Status {
   None = 0,
   Requested = 1,
@@ -50,19 +65,49 @@ export enum Status {
   Finalized = 4,
   Rejected = 5,
   Expired = 6,
+  Refunded = 7,
+}
+
+/** Statuses a request never leaves. */
+export const TERMINAL_STATUSES: ReadonlySet<bigint> = new Set(
+  [Status.Finalized, Status.Rejected, Status.Expired, Status.Refunded].map(BigInt),
+);
+
+/** Outcomes of a court case, in the order of `IDisputeCourt.Outcome`. */
+export enum Outcome {
+  None = 0,
+  Pending = 1,
+  Upheld = 2,
+  Rejected = 3,
+  Undecided = 4,
+}
+
+/** Model kinds, in the order of `IModelRegistry.ModelKind`. */
+export enum ModelKind {
+  TENSOR = 0,
+  CAUSAL_LM = 1,
 }
 
 export interface Protocol {
   token: OPGToken;
-  staking: StakingV1;
-  registry: ModelRegistryV1;
-  hub: InferenceHubV1;
-  randomness: PrevrandaoRandomness;
+  staking: IStaking;
+  settlement: ISettlement;
+  registry: IModelRegistry;
+  hub: IInferenceHub;
+  court: IDisputeCourt;
+  none: IVerificationModule;
+  optimistic: IOptimisticModule;
+  committee: ICommitteeModule;
+  randomness: IRandomnessSource;
   timelock: OPGTimelock;
   governor: OPGGovernor;
   deployer: HardhatEthersSigner;
+  /** The chain connection's provider (JSON-RPC `send` for time and mining on a development chain). */
+  provider: HardhatEthersProvider;
   /** True when ownership was handed to the timelock (full `OPG` module). */
   governed: boolean;
+  /** The deployment record (as written to `.opg/deployments/<chainId>.json`). */
+  addresses: DeploymentAddresses;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -79,7 +124,7 @@ export async function loadIgnitionParameters(networkName: string): Promise<Deplo
 /**
  * Deploys the protocol through Ignition.
  * @param governed `true` runs the full `OPG` module (ownership handed to the timelock, as in production);
- *                 `false` stops after the hub so the deployer still owns the setters (tests of parameters).
+ *                 `false` stops after the wiring (`Verification`) so the deployer still owns the setters.
  */
 export async function deployProtocol(
   connection: NetworkConnection,
@@ -89,22 +134,54 @@ export async function deployProtocol(
   const parameters = options.parameters ?? (await loadIgnitionParameters("hardhat"));
   const [deployer] = await connection.ethers.getSigners();
   if (deployer === undefined) throw new Error("The network has no accounts: configure at least one signer.");
+  const fromBlock = await connection.ethers.provider.getBlockNumber();
   // Over HTTP Ignition journals deployments on disk: a fresh chain needs a fresh deployment id.
-  const deploymentId = options.deploymentId;
-  const deployed = governed
-    ? await connection.ignition.deploy(OPGModule, { parameters, displayUi: false, deploymentId })
-    : await connection.ignition.deploy(InferenceHubModule, { parameters, displayUi: false, deploymentId });
-  return {
-    token: OPGToken__factory.connect(await deployed.token.getAddress(), deployer),
-    staking: StakingV1__factory.connect(await deployed.staking.getAddress(), deployer),
-    registry: ModelRegistryV1__factory.connect(await deployed.registry.getAddress(), deployer),
-    hub: InferenceHubV1__factory.connect(await deployed.hub.getAddress(), deployer),
-    randomness: PrevrandaoRandomness__factory.connect(await deployed.randomness.getAddress(), deployer),
-    timelock: OPGTimelock__factory.connect(await deployed.timelock.getAddress(), deployer),
-    governor: OPGGovernor__factory.connect(await deployed.governor.getAddress(), deployer),
-    deployer,
-    governed,
+  const ignition = { parameters, displayUi: false, deploymentId: options.deploymentId } as const;
+  const wired = governed
+    ? await connection.ignition.deploy(OPGModule, ignition)
+    : await connection.ignition.deploy(VerificationModule, ignition);
+  const at = (contract: { getAddress(): Promise<string> }) => contract.getAddress();
+  const addresses: DeploymentAddresses = {
+    chainId: (await connection.ethers.provider.getNetwork()).chainId.toString(),
+    hub: await at(wired.hub),
+    staking: await at(wired.staking),
+    settlement: await at(wired.settlement),
+    registry: await at(wired.registry),
+    token: await at(wired.token),
+    court: await at(wired.court),
+    randomness: await at(wired.randomness),
+    modules: {
+      none: await at(wired.none),
+      optimistic: await at(wired.optimistic),
+      committee: await at(wired.committee),
+    },
+    timelock: await at(wired.timelock),
+    governor: await at(wired.governor),
+    fromBlock,
   };
+  return {
+    token: OPGToken__factory.connect(addresses.token, deployer),
+    staking: IStaking__factory.connect(addresses.staking, deployer),
+    settlement: ISettlement__factory.connect(addresses.settlement, deployer),
+    registry: IModelRegistry__factory.connect(addresses.registry, deployer),
+    hub: IInferenceHub__factory.connect(addresses.hub, deployer),
+    court: IDisputeCourt__factory.connect(addresses.court, deployer),
+    none: IVerificationModule__factory.connect(addresses.modules.none, deployer),
+    optimistic: IOptimisticModule__factory.connect(addresses.modules.optimistic, deployer),
+    committee: ICommitteeModule__factory.connect(addresses.modules.committee, deployer),
+    randomness: IRandomnessSource__factory.connect(addresses.randomness, deployer),
+    timelock: OPGTimelock__factory.connect(addresses.timelock!, deployer),
+    governor: OPGGovernor__factory.connect(addresses.governor!, deployer),
+    deployer,
+    provider: connection.ethers.provider,
+    governed,
+    addresses,
+  };
+}
+
+/** The protocol's contracts as the off-chain software sees them, bound to `runner` (default: the deployer). */
+export function protocolContracts(protocol: Protocol, runner: ContractRunner = protocol.deployer): ProtocolContracts {
+  return connectContracts(protocol.addresses, runner);
 }
 
 /** Sends `amount` OPG from the deployer (holder of the initial supply) to each account. */
@@ -121,16 +198,17 @@ export async function stakeAs(
   amount: bigint,
   roles: number,
 ): Promise<void> {
-  await (await protocol.token.connect(operator).approve(await protocol.staking.getAddress(), amount)).wait();
+  await (await protocol.token.connect(operator).approve(protocol.addresses.staking, amount)).wait();
   await (await protocol.staking.connect(operator).stake(amount, roles)).wait();
 }
 
-/** Approves and deposits `amount` into the requester's free hub balance. */
-export async function depositAs(protocol: Protocol, requester: HardhatEthersSigner, amount: bigint): Promise<void> {
-  await (await protocol.token.connect(requester).approve(await protocol.hub.getAddress(), amount)).wait();
-  await (await protocol.hub.connect(requester).deposit(amount)).wait();
+/** Approves and deposits `amount` into the account's free balance in the settlement contract. */
+export async function depositAs(protocol: Protocol, account: HardhatEthersSigner, amount: bigint): Promise<void> {
+  await (await protocol.token.connect(account).approve(protocol.addresses.settlement, amount)).wait();
+  await (await protocol.settlement.connect(account).deposit(amount)).wait();
 }
 
+/** A tensor model's registration (the registry's `ModelParams` without the language-model fields). */
 export interface ModelSpec {
   contentHash: string;
   uri: string;
@@ -140,21 +218,33 @@ export interface ModelSpec {
   tolerance: bigint;
   royaltyBps: number;
   schemaDigest: string;
+  /** Default: the owner. */
+  royaltyRecipient?: string;
 }
 
-/** Registers a model owned by `owner` and returns its id (read from the `ModelRegistered` event). */
-export async function registerModel(protocol: Protocol, owner: HardhatEthersSigner, spec: ModelSpec): Promise<bigint> {
-  const tx = await protocol.registry.connect(owner).registerModel({
+/** The registry's `ModelParams` of a tensor model (kind TENSOR, no tokenizer). */
+export function tensorModelParams(spec: ModelSpec, owner: string) {
+  return {
     contentHash: spec.contentHash,
     uri: spec.uri,
     fee: spec.fee,
     mode: spec.mode,
     outputDecimals: spec.outputDecimals,
     tolerance: spec.tolerance,
-    royaltyRecipient: owner.address,
+    royaltyRecipient: spec.royaltyRecipient ?? owner,
     royaltyBps: spec.royaltyBps,
     schemaDigest: spec.schemaDigest,
-  });
+    kind: ModelKind.TENSOR,
+    tokenizerHash: ethersLib.ZeroHash,
+    tokenizerUri: "",
+    contextLength: 0,
+    eosTokenId: 0,
+  };
+}
+
+/** Registers a tensor model owned by `owner` and returns its id (read from the `ModelRegistered` event). */
+export async function registerModel(protocol: Protocol, owner: HardhatEthersSigner, spec: ModelSpec): Promise<bigint> {
+  const tx = await protocol.registry.connect(owner).registerModel(tensorModelParams(spec, owner.address));
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = protocol.registry.interface.parseLog(log);
@@ -163,7 +253,7 @@ export async function registerModel(protocol: Protocol, owner: HardhatEthersSign
   throw new Error("registerModel: no ModelRegistered event in the receipt");
 }
 
-/** A model record for tests and demos: the hash of `label` stands in for ONNX bytes until the node software. */
+/** A model record for tests and benchmarks: the hash of `label` stands in for ONNX bytes. */
 export function demoModel(label: string, mode: Mode, fee: bigint = OPG): ModelSpec {
   return {
     contentHash: ethersLib.sha256(ethersLib.toUtf8Bytes(label)),
@@ -209,8 +299,8 @@ export function assignActors(signers: HardhatEthersSigner[], workerCount: number
 }
 
 /**
- * Funds every actor from the deployer, stakes the workers and verifiers, and gives verifiers a hub balance for
- * challenge bonds and the requester one for fees.
+ * Funds every actor from the deployer, stakes the workers and verifiers, and gives verifiers a settlement balance
+ * for challenge bonds and the requester one for fees.
  */
 export async function stakeNetwork(
   protocol: Protocol,
@@ -228,7 +318,7 @@ export async function stakeNetwork(
   for (const w of workers) await stakeAs(protocol, w, amounts.workerStake, ROLE_WORKER);
   for (const v of verifiers) {
     await stakeAs(protocol, v, amounts.verifierStake, ROLE_VERIFIER);
-    await depositAs(protocol, v, amounts.verifierBalance);
+    if (amounts.verifierBalance > 0n) await depositAs(protocol, v, amounts.verifierBalance);
   }
-  await depositAs(protocol, actors.requester, amounts.requesterBalance);
+  if (amounts.requesterBalance > 0n) await depositAs(protocol, actors.requester, amounts.requesterBalance);
 }
