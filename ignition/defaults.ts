@@ -15,6 +15,8 @@ export const PARAMETER_DEFAULTS = {
     jailDuration: 24 * 3600,
   },
   ModelRegistry: { minFee: OPG / 100n },
+  // 96 blocks (~19 min on Ethereum) exceed the proposer lookahead; local chains use 1.
+  BlockhashRandomness: { delay: 96 },
   InferenceHub: {
     protocolFeeBps: 500,
     verifierShareBps: 1_000,
@@ -29,8 +31,8 @@ export const PARAMETER_DEFAULTS = {
     callbackFeePerGas: 10n ** 10n,
   },
   DisputeCourt: {
-    jurySize: 5,
-    appealJurySize: 11,
+    jurySize: 9,
+    appealJurySize: 15,
     maxChallengers: 8,
     slashBps: 1_000,
     defenderSlashBps: 1_000,
@@ -38,7 +40,7 @@ export const PARAMETER_DEFAULTS = {
     voterRewardBps: 1_000,
     minorityPenaltyBps: 50,
     nonRevealPenaltyBps: 100,
-    drawWindow: 600,
+    drawWindow: 1_800, // longer than BlockhashRandomness.delay blocks
     commitWindow: 300,
     revealWindow: 300,
     challengeBond: 100n * OPG,
@@ -48,7 +50,7 @@ export const PARAMETER_DEFAULTS = {
     committeeSize: 3,
     quorum: 2,
     silencePenaltyBps: 100,
-    drawWindow: 300,
+    drawWindow: 1_800, // longer than BlockhashRandomness.delay blocks
     commitWindow: 300,
     revealWindow: 300,
   },

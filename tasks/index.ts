@@ -50,7 +50,9 @@ export const opgTasks = [
     })
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
     .build(),
-  nodeOptions(task("verifier", "Run a verifier node: attest, re-check, challenge and vote until stopped"))
+  nodeOptions(
+    task("verifier", "Run a verifier node: attest, re-check, challenge, join challenges and vote until stopped"),
+  )
     .addOption({
       name: "sampleRate",
       description: "Fraction of OPTIMISTIC results re-executed (0..1)",
@@ -73,12 +75,18 @@ export const opgTasks = [
     .addOption({ name: "amount", description: "OPG to unbond", defaultValue: "0" })
     .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.unstakeAction })))
     .build(),
-  task("operator:withdraw", "Withdraw released unbonding stake, and claim hub credits")
+  task("operator:withdraw", "Withdraw released unbonding stake, and claim settlement credits")
     .addOption(common.deployment)
     .addOption(common.account)
     .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.withdrawAction })))
     .build(),
-  task("operator:status", "Stake, locked collateral, unbonding, pending credits and jobs in flight")
+  task("operator:refresh", "Restore an operator's sortition weight after its jail ended (permissionless)")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "operator", description: "Operator address (default: the --account)", defaultValue: "" })
+    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.refreshAction })))
+    .build(),
+  task("operator:status", "Stake, locked collateral, unbonding, jail, sortition weight, credits and jobs in flight")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "stateDir", description: "Node state directory (jobs in flight)", defaultValue: ".opg/nodes" })
@@ -107,6 +115,17 @@ export const opgTasks = [
     })
     .setAction(() => import("./actions/model.js").then((m) => ({ default: m.registerAction })))
     .build(),
+  task("model:resume", "Owner: lift a suspension (the bytes are reachable again), or move the model with --uri")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "id", description: "Model id", defaultValue: "1" })
+    .addOption({
+      name: "uri",
+      description: "New location of the same bytes (also lifts a suspension)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.resumeAction })))
+    .build(),
   task("model:inspect", "Print an ONNX file's inputs, outputs, opset, size and sha256 (no network needed)")
     .addOption({ name: "file", description: "Path to the .onnx file", defaultValue: "" })
     .addFlag({ name: "json", description: "Print as JSON" })
@@ -122,11 +141,22 @@ export const opgTasks = [
     .setAction(() => import("./actions/model.js").then((m) => ({ default: m.showAction })))
     .build(),
 
-  task("deposit", "Deposit OPG into your hub balance (pays request fees)")
+  task("deposit", "Deposit OPG into your settlement balance (pays request fees and challenge bonds)")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "amount", description: "OPG to deposit", defaultValue: "0" })
     .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.depositAction })))
+    .build(),
+  task("withdraw", "Withdraw OPG from your free settlement balance to your wallet")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "amount", description: 'OPG to withdraw, or "all"', defaultValue: "all" })
+    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.withdrawAction })))
+    .build(),
+  task("claim", "Claim your settlement credits (fee shares, rewards, returned bonds) to your wallet")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.claimAction })))
     .build(),
   task("infer", "Request an inference; with --wait, follow it to settlement and print its record")
     .addOption(common.deployment)
@@ -142,7 +172,7 @@ export const opgTasks = [
     .addFlag({ name: "json", description: "Print the record as JSON" })
     .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.inferAction })))
     .build(),
-  task("request:status", "Show a request's record: stages, tx hashes, worker, votes, fee split")
+  task("request:status", "Show a request's record: stages, tx hashes, worker, committee, court case, fee split")
     .addOption(common.deployment)
     .addOption({ name: "id", description: "Request id", defaultValue: "1" })
     .addFlag({ name: "json", description: "Print the record as JSON" })

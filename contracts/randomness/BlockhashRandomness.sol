@@ -4,10 +4,12 @@ pragma solidity 0.8.28;
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 
 /// @title BlockhashRandomness
-/// @notice Default entropy for the OPG network. Delayed words (panels) come from the hash of the block after the
-///         request; instant seeds (worker assignment) from the current block's RANDAO mix.
-/// @dev A ticket is `block.number + 1` at the time of {request}: its hash is unknown to everyone, the requester
-///      included, while the requesting transaction runs. {read} is Pending while `block.number <= ticket`, Ready
+/// @notice Default entropy for the OPG network. Delayed words (panels) come from the hash of a block `delay` blocks
+///         after the request; instant seeds (worker assignment) from the current block's RANDAO mix.
+/// @dev A ticket is `block.number + delay` at the time of {request}: its hash is unknown to everyone, the requester
+///      included, while the requesting transaction runs. A `delay` longer than the chain's proposer lookahead (on
+///      Ethereum about two epochs, 64 slots) also keeps a proposer from triggering a draw just before its own slot,
+///      so that it cannot know it will control the ticket's block. {read} is Pending while `block.number <= ticket`, Ready
 ///      for the next `BLOCKHASH_WINDOW` blocks (the EVM serves the hashes of the last 256 blocks), with
 ///      `word = uint256(keccak256(abi.encode(blockhash(ticket), ticket)))`, and Expired afterwards: the consumer
 ///      then requests a new ticket. A zero block hash inside the window (a chain that does not serve block hashes)
@@ -22,13 +24,32 @@ contract BlockhashRandomness is IRandomnessSource {
 
     /// @notice Blocks after its ticket during which a word can be read (the EVM's block hash window).
     uint256 public constant BLOCKHASH_WINDOW = 256;
+    /// @notice Largest allowed delay (a word must stay readable long enough for keepers to use it).
+    uint256 public constant MAX_DELAY = 128;
+
+    // ----------------------------------------------------------------------------------------------- immutables
+
+    /// @notice Blocks between a request and its ticket's block.
+    uint256 public immutable delay;
+
+    // ----------------------------------------------------------------------------------------------- errors
+
+    /// @notice The delay is zero or above {MAX_DELAY}.
+    error RandomnessInvalidDelay(uint256 delay, uint256 maxDelay);
+
+    // ----------------------------------------------------------------------------------------------- constructor
+
+    constructor(uint256 delay_) {
+        if (delay_ == 0 || delay_ > MAX_DELAY) revert RandomnessInvalidDelay(delay_, MAX_DELAY);
+        delay = delay_;
+    }
 
     // ----------------------------------------------------------------------------------------------- functions
 
     /// @inheritdoc IRandomnessSource
-    /// @dev Stateless: the ticket is the next block number, so this is a view.
+    /// @dev Stateless: the ticket is a future block number, so this is a view.
     function request() external view returns (uint256 ticket) {
-        return block.number + 1;
+        return block.number + delay;
     }
 
     /// @inheritdoc IRandomnessSource

@@ -1,6 +1,7 @@
 /**
- * Typed client for requesters and dApps: deposit, request an inference, follow it through the three layers, and
- * read its verified record. The Hardhat tasks (`deposit`, `infer`, `request:status`) are thin wrappers over it.
+ * Typed client for requesters and dApps: deposit into the settlement contract, request an inference from the hub,
+ * follow it through the three layers (inference, verification, settlement), and read its verified record. The
+ * Hardhat tasks (`deposit`, `withdraw`, `claim`, `infer`, `request:status`) are thin wrappers over it.
  */
 import { ethers, type Signer } from "ethers";
 
@@ -8,10 +9,26 @@ import { decodeTensors, type TensorData } from "../codec/tensor.js";
 import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
 import { decodeErrorResult } from "../model/errorResult.js";
 
-export const STATUS_NAMES = ["None", "Requested", "Submitted", "Disputed", "Finalized", "Rejected", "Expired"] as const;
+export const STATUS_NAMES = [
+  "None",
+  "Requested",
+  "Submitted",
+  "Disputed",
+  "Finalized",
+  "Rejected",
+  "Expired",
+  "Refunded",
+] as const;
 export const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"] as const;
+/** Court outcomes, in the order of `IDisputeCourt.Outcome`. */
+export const OUTCOME_NAMES = ["None", "Pending", "Upheld", "Rejected", "Undecided"] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
+export type ModeName = (typeof MODE_NAMES)[number];
+export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 export type StageName = "requested" | "assigned" | "computed" | "verified" | "settled";
+
+/** Statuses a request never leaves. */
+export const TERMINAL: ReadonlySet<StatusName> = new Set<StatusName>(["Finalized", "Rejected", "Expired", "Refunded"]);
 
 export interface Stage {
   name: StageName;
@@ -20,21 +37,41 @@ export interface Stage {
   blockNumber: number;
 }
 
+export interface JuryRound {
+  round: number;
+  /** One entry per seat (an address holding several seats appears several times). */
+  seats: string[];
+  votes: Array<{ juror: string; upholdWorker: boolean; seats: number }>;
+}
+
 export interface InferenceRecord {
   requestId: bigint;
   modelId: bigint;
   requester: string;
-  mode: (typeof MODE_NAMES)[number];
+  mode: ModeName;
   status: StatusName;
   worker: string | null;
   stages: Stage[];
+  /** Assignments that ended without a result: declined by the worker (no penalty) or timed out (penalised). */
+  failedAssignments: Array<{ worker: string; kind: "declined" | "timedOut"; detail: string; txHash: string }>;
   output: { bytes: string; isError: boolean; errorCode: string | null; tensors: TensorData[] | null } | null;
   resultHash: string | null;
-  attestations: Array<{ verifier: string; agree: boolean; txHash: string }>;
+  /** COMMITTEE: the committee's seats (one entry per seat), empty before the draw. */
+  committee: string[];
+  /** COMMITTEE: revealed attestations. */
+  attestations: Array<{ verifier: string; agree: boolean; seats: number; txHash: string }>;
+  /** The court case of the request, if one was opened. */
   dispute: {
+    /** The first challenger (for a committee escalation: the first disagreeing member). */
     challenger: string;
+    challengers: string[];
+    /** Unique jurors of the latest round. */
     jurors: string[];
+    /** Revealed votes of the latest round. */
     votes: Array<{ juror: string; upholdWorker: boolean }>;
+    rounds: JuryRound[];
+    outcome: OutcomeName;
+    /** true: the worker's result stood; false: it was wrong; null: pending or undecided. */
     upheld: boolean | null;
   } | null;
   settlement:
@@ -46,9 +83,9 @@ export interface InferenceRecord {
         verifierPay: bigint;
         treasuryPay: bigint;
       }
-    | { kind: "refunded"; amount: bigint; reason: "rejected" | "expired" }
+    | { kind: "refunded"; amount: bigint; reason: "rejected" | "expired" | "refunded" }
     | null;
-  fee: { modelFee: bigint; protocolFee: bigint };
+  fee: { modelFee: bigint; protocolFee: bigint; callbackFee: bigint };
 }
 
 export class RequestNotFoundError extends Error {
@@ -68,7 +105,24 @@ export class InferenceTimeoutError extends Error {
   }
 }
 
+/** The wallet or the settlement balance cannot cover an amount. */
+export class InsufficientFundsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InsufficientFundsError";
+  }
+}
+
 export type InferenceInput = Uint8Array | { uri: string; hash: string };
+
+export interface Balances {
+  /** OPG in the wallet. */
+  wallet: bigint;
+  /** Free balance in the settlement contract (pays request fees and challenge bonds). */
+  free: bigint;
+  /** Credits in the settlement contract (fee shares, rewards, returned bonds), claimable with `claim`. */
+  credits: bigint;
+}
 
 export class OpgClient {
   readonly contracts: ProtocolContracts;
@@ -84,44 +138,83 @@ export class OpgClient {
     return this.signer.getAddress();
   }
 
-  /** Model fee + protocol fee a request for `modelId` locks now. */
-  async quote(modelId: bigint): Promise<bigint> {
-    const [modelFee, protocolFee] = await this.contracts.hub.quote(modelId);
-    return modelFee + protocolFee;
+  /** Total a request for `modelId` locks now: model fee + protocol fee + prepaid callback fee. */
+  async quote(modelId: bigint, callbackGasLimit = 0): Promise<bigint> {
+    const { hub } = this.contracts;
+    const [modelFee, protocolFee] = await hub.quote(modelId);
+    const callbackFee = callbackGasLimit === 0 ? 0n : BigInt(callbackGasLimit) * (await hub.params()).callbackFeePerGas;
+    return modelFee + protocolFee + callbackFee;
   }
 
-  /** Approves and deposits `amount` OPG into the caller's free hub balance. */
+  /** Wallet, free settlement balance and claimable credits of the signer. */
+  async balances(): Promise<Balances> {
+    const owner = await this.address();
+    const { token, settlement } = this.contracts;
+    const [wallet, free, credits] = await Promise.all([
+      token.balanceOf(owner),
+      settlement.balanceOf(owner),
+      settlement.creditsOf(owner),
+    ]);
+    return { wallet, free, credits };
+  }
+
+  /** Approves and deposits `amount` OPG into the caller's free balance in the settlement contract. */
   async deposit(amount: bigint): Promise<string> {
-    const { hub, token } = this.contracts;
+    const { settlement, token } = this.contracts;
     const owner = await this.address();
     const available = await token.balanceOf(owner);
     if (available < amount) {
-      throw new Error(
+      throw new InsufficientFundsError(
         `wallet ${owner} holds ${ethers.formatEther(available)} OPG, less than ${ethers.formatEther(amount)}`,
       );
     }
-    await (await token.approve(await hub.getAddress(), amount)).wait();
-    const receipt = await (await hub.deposit(amount)).wait();
+    const spender = this.contracts.addresses.settlement;
+    if ((await token.allowance(owner, spender)) < amount) await (await token.approve(spender, amount)).wait();
+    const receipt = await (await settlement.deposit(amount)).wait();
     return receipt?.hash ?? "";
   }
 
-  /** Makes a request, depositing the missing part of the fee first when `autoDeposit` is set. */
+  /** Withdraws `amount` of the caller's free (unlocked) settlement balance to its wallet. */
+  async withdraw(amount: bigint): Promise<string> {
+    const { settlement } = this.contracts;
+    const free = await settlement.balanceOf(await this.address());
+    if (free < amount) {
+      throw new InsufficientFundsError(
+        `free settlement balance is ${ethers.formatEther(free)} OPG, less than ${ethers.formatEther(amount)} ` +
+          "(fees of open requests stay locked until they settle)",
+      );
+    }
+    const receipt = await (await settlement.withdraw(amount)).wait();
+    return receipt?.hash ?? "";
+  }
+
+  /** Sends all of the caller's settlement credits to its wallet; returns the amount (0: nothing to claim). */
+  async claim(): Promise<{ amount: bigint; txHash: string | null }> {
+    const { settlement } = this.contracts;
+    const amount = await settlement.creditsOf(await this.address());
+    if (amount === 0n) return { amount, txHash: null };
+    const receipt = await (await settlement.claim()).wait();
+    return { amount, txHash: receipt?.hash ?? null };
+  }
+
+  /** Makes a request, depositing the missing part of the price first when `autoDeposit` is set. */
   async request(
     modelId: bigint,
     input: InferenceInput,
     options: { callbackGasLimit?: number; autoDeposit?: boolean } = {},
   ): Promise<{ requestId: bigint; txHash: string }> {
-    const { hub } = this.contracts;
-    const fee = await this.quote(modelId);
-    const balance = await hub.balanceOf(await this.address());
-    if (balance < fee) {
+    const { hub, settlement } = this.contracts;
+    const callbackGasLimit = options.callbackGasLimit ?? 0;
+    const price = await this.quote(modelId, callbackGasLimit);
+    const balance = await settlement.balanceOf(await this.address());
+    if (balance < price) {
       if (options.autoDeposit !== true) {
-        throw new Error(
-          `hub balance ${ethers.formatEther(balance)} OPG is below the fee ${ethers.formatEther(fee)} OPG: ` +
-            "run `npx hardhat deposit --amount <OPG>` first",
+        throw new InsufficientFundsError(
+          `settlement balance ${ethers.formatEther(balance)} OPG is below the price ${ethers.formatEther(price)} ` +
+            "OPG: run `npx hardhat deposit --amount <OPG>` first",
         );
       }
-      await this.deposit(fee - balance);
+      await this.deposit(price - balance);
     }
     const inline = input instanceof Uint8Array;
     const params = {
@@ -129,12 +222,12 @@ export class OpgClient {
       input: inline ? input : "0x",
       inputUri: inline ? "" : input.uri,
       inputHash: inline ? ethers.ZeroHash : input.hash,
-      callbackGasLimit: options.callbackGasLimit ?? 0,
-      maxFee: fee,
+      callbackGasLimit,
+      maxFee: price,
     };
-    // A request's gas depends on the workers it draws, and the draw on its id: a request mined after someone else's
-    // gets another id than its estimate saw and can need a few hundred gas more, while ethers' estimate has no margin
-    // (the transaction then runs out of gas). Same margin as the nodes' TxSender.
+    // A request's gas depends on the worker it draws, and the draw on its id: a request mined after someone else's
+    // gets another id than its estimate saw and can need more gas, while ethers' estimate has no margin (the
+    // transaction then runs out of gas). Same margin as the nodes' TxSender.
     const gasLimit = ((await hub.request.estimateGas(params)) * 12n) / 10n;
     const tx = await hub.request(params, { gasLimit });
     const receipt = await tx.wait();
@@ -146,9 +239,10 @@ export class OpgClient {
   }
 
   /**
-   * Follows a request until it is settled, reporting each new stage. It also performs the permissionless
-   * time-based steps when they are due (finalize after the window, reassign after a missed deadline), so a
-   * requester never waits on someone else's liveness.
+   * Follows a request until it is terminal, reporting each new stage. It also performs the permissionless
+   * time-based steps when they are due — reassign after a missed response deadline, finalize once the module has a
+   * verdict, escalate a committee that missed its quorum, resolve a court round after its deadline — so a requester
+   * never waits on someone else's liveness.
    */
   async wait(
     requestId: bigint,
@@ -168,57 +262,120 @@ export class OpgClient {
         seen.add(stage.name);
         options.onStage?.(stage, record);
       }
-      if (record.settlement !== null) return record;
-      await this.#nudge(requestId, record);
+      if (TERMINAL.has(record.status)) return record;
+      await this.nudge(requestId);
       if ((Date.now() - started) / 1000 > timeout) throw new InferenceTimeoutError(requestId, record.status, timeout);
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
     }
   }
 
-  async #nudge(requestId: bigint, record: InferenceRecord): Promise<void> {
-    const { hub } = this.contracts;
+  /**
+   * Performs the time-based step of `requestId` that is due now, if any (each is simulated first, so nothing is
+   * sent that would revert). Returns the name of the step sent, or null.
+   */
+  async nudge(requestId: bigint): Promise<string | null> {
+    const { hub, court, modules } = this.contracts;
     const request = await hub.getRequest(requestId);
-    const block = await this.signer.provider?.getBlock("latest");
-    const now = BigInt(block?.timestamp ?? 0);
-    if (now <= request.deadline) return;
-    try {
-      if (record.status === "Submitted") await (await hub.finalize(requestId)).wait();
-      else if (record.status === "Requested") await (await hub.reassign(requestId)).wait();
-    } catch {
-      // Someone else moved it first: the next poll shows the new state.
+    const status = STATUS_NAMES[Number(request.status)];
+    const now = await this.#now();
+    const attempt = async (call: { staticCall(): Promise<unknown>; send(): Promise<unknown> }) => {
+      try {
+        await call.staticCall();
+      } catch {
+        return false; // not due, or someone else moved it first: the next poll shows the new state
+      }
+      try {
+        const tx = (await call.send()) as ethers.ContractTransactionResponse;
+        await tx.wait();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const step = (fn: { staticCall(id: bigint): Promise<unknown>; send(id: bigint): Promise<unknown> }) => ({
+      staticCall: () => fn.staticCall(requestId),
+      send: () => fn.send(requestId),
+    });
+    if (status === "Requested") {
+      if (now > request.deadline && (await attempt(step(hub.reassign)))) return "reassign";
+      return null;
     }
+    if (status !== "Submitted" && status !== "Disputed") return null;
+    if (await attempt(step(hub.finalize))) return "finalize";
+    if (status === "Disputed") {
+      const kase = await court.getCase(requestId);
+      const phase = Number(kase.phase);
+      const due = (phase === 1 && now > kase.drawDeadline) || (phase === 2 && now > kase.revealDeadline);
+      if (due && (await attempt(step(court.resolve)))) return "resolve";
+      return null;
+    }
+    if (request.module.toLowerCase() === this.contracts.addresses.modules.committee.toLowerCase()) {
+      const round = await modules.committee.roundOf(requestId);
+      if (round.seats > 0n && !round.escalated && now > round.revealDeadline) {
+        if (await attempt(step(modules.committee.escalate))) return "escalate";
+      }
+    }
+    return null;
   }
 
-  /** The request's full record, rebuilt from its on-chain events. */
+  async #now(): Promise<bigint> {
+    const block = await this.signer.provider?.getBlock("latest");
+    return BigInt(block?.timestamp ?? 0);
+  }
+
+  /** The request's full record, rebuilt from its on-chain events in the three layers. */
   async status(requestId: bigint): Promise<InferenceRecord> {
-    const { hub } = this.contracts;
-    const request = await hub.getRequest(requestId);
+    const { hub, settlement, court, modules, addresses } = this.contracts;
+    let request: Awaited<ReturnType<typeof hub.getRequest>>;
+    try {
+      request = await hub.getRequest(requestId);
+    } catch (error) {
+      if (hub.interface.parseError((error as { data?: string }).data ?? "0x")?.name === "HubUnknownRequest") {
+        throw new RequestNotFoundError(requestId);
+      }
+      if (/HubUnknownRequest/.test(String((error as Error).message))) throw new RequestNotFoundError(requestId);
+      throw error;
+    }
     if (request.requester === ethers.ZeroAddress) throw new RequestNotFoundError(requestId);
-    const q = <T extends Parameters<typeof hub.queryFilter>[0]>(filter: T) => hub.queryFilter(filter);
+    const from = addresses.fromBlock;
+    const mode: ModeName = MODE_NAMES[Number(request.mode)] ?? "NONE";
+    const isCommittee = request.module.toLowerCase() === addresses.modules.committee.toLowerCase();
     const [
       requested,
       assigned,
+      declined,
+      timedOut,
       submitted,
-      attested,
-      challenged,
-      opened,
-      revealed,
-      resolved,
       finalized,
       rejected,
       expired,
+      refunded,
+      splits,
+      opened,
+      joined,
+      juries,
+      votes,
+      resolved,
+      drawn,
+      revealed,
     ] = await Promise.all([
-      q(hub.filters.InferenceRequested(requestId)),
-      q(hub.filters.WorkerAssigned(requestId)),
-      q(hub.filters.ResultSubmitted(requestId)),
-      q(hub.filters.Attested(requestId)),
-      q(hub.filters.Challenged(requestId)),
-      q(hub.filters.DisputeOpened(requestId)),
-      q(hub.filters.VoteRevealed(requestId)),
-      q(hub.filters.DisputeResolved(requestId)),
-      q(hub.filters.RequestFinalized(requestId)),
-      q(hub.filters.RequestRejected(requestId)),
-      q(hub.filters.RequestExpired(requestId)),
+      hub.queryFilter(hub.filters.InferenceRequested(requestId), from),
+      hub.queryFilter(hub.filters.WorkerAssigned(requestId), from),
+      hub.queryFilter(hub.filters.WorkerDeclined(requestId), from),
+      hub.queryFilter(hub.filters.WorkerTimedOut(requestId), from),
+      hub.queryFilter(hub.filters.ResultSubmitted(requestId), from),
+      hub.queryFilter(hub.filters.RequestFinalized(requestId), from),
+      hub.queryFilter(hub.filters.RequestRejected(requestId), from),
+      hub.queryFilter(hub.filters.RequestExpired(requestId), from),
+      hub.queryFilter(hub.filters.RequestRefunded(requestId), from),
+      settlement.queryFilter(settlement.filters.FeeSplitPaid(requestId), from),
+      court.queryFilter(court.filters.CaseOpened(requestId), from),
+      court.queryFilter(court.filters.ChallengerJoined(requestId), from),
+      court.queryFilter(court.filters.JuryDrawn(requestId), from),
+      court.queryFilter(court.filters.VoteRevealed(requestId), from),
+      court.queryFilter(court.filters.CaseResolved(requestId), from),
+      isCommittee ? modules.committee.queryFilter(modules.committee.filters.CommitteeDrawn(requestId), from) : [],
+      isCommittee ? modules.committee.queryFilter(modules.committee.filters.AttestationRevealed(requestId), from) : [],
     ]);
     const stages: Stage[] = [];
     const stage = (name: StageName, detail: string, e: { transactionHash: string; blockNumber: number }) =>
@@ -230,6 +387,25 @@ export class OpgClient {
     if (lastAssign !== undefined) {
       stage("assigned", `worker ${lastAssign.args.worker} (attempt ${lastAssign.args.attempt})`, lastAssign);
     }
+    const failedAssignments: InferenceRecord["failedAssignments"] = [
+      ...declined.map((e) => ({
+        worker: e.args.worker,
+        kind: "declined" as const,
+        detail: reasonText(e.args.reason),
+        txHash: e.transactionHash,
+        order: [e.blockNumber, e.index],
+      })),
+      ...timedOut.map((e) => ({
+        worker: e.args.worker,
+        kind: "timedOut" as const,
+        detail: `penalty ${ethers.formatEther(e.args.penalty)} OPG`,
+        txHash: e.transactionHash,
+        order: [e.blockNumber, e.index],
+      })),
+    ]
+      .sort((a, b) => a.order[0]! - b.order[0]! || a.order[1]! - b.order[1]!)
+      .map(({ order: _order, ...rest }) => rest);
+
     const result = submitted.at(-1);
     let output: InferenceRecord["output"] = null;
     if (result !== undefined) {
@@ -248,66 +424,124 @@ export class OpgClient {
         tensors,
       };
     }
+
+    const committee = drawn.length === 0 ? [] : [...drawn[drawn.length - 1]!.args.seats];
+    const attestations = revealed.map((a) => ({
+      verifier: a.args.member,
+      agree: a.args.agree,
+      seats: Number(a.args.seats),
+      txHash: a.transactionHash,
+    }));
+
+    let dispute: InferenceRecord["dispute"] = null;
+    const open = opened[0];
+    const res = resolved[0];
+    if (open !== undefined) {
+      const challengers = joined.map((e) => e.args.challenger);
+      const rounds: JuryRound[] = juries.map((j) => ({
+        round: Number(j.args.round),
+        seats: [...j.args.seats],
+        votes: votes
+          .filter((v) => v.args.round === j.args.round)
+          .map((v) => ({ juror: v.args.juror, upholdWorker: v.args.upholdWorker, seats: Number(v.args.seats) })),
+      }));
+      const latest = rounds.at(-1);
+      const outcome: OutcomeName = res === undefined ? "Pending" : (OUTCOME_NAMES[Number(res.args.outcome)] ?? "None");
+      dispute = {
+        challenger: challengers[0] ?? ethers.ZeroAddress,
+        challengers,
+        jurors: latest === undefined ? [] : uniqueAddresses(latest.seats),
+        votes: latest === undefined ? [] : latest.votes.map(({ juror, upholdWorker }) => ({ juror, upholdWorker })),
+        rounds,
+        outcome,
+        upheld: outcome === "Upheld" ? true : outcome === "Rejected" ? false : null,
+      };
+    }
+
     const fin = finalized[0];
     const rej = rejected[0];
     const exp = expired[0];
-    const res = resolved[0];
-    if (res !== undefined) stage("verified", res.args.upheld ? "dispute: worker upheld" : "dispute: worker wrong", res);
-    else if (fin !== undefined) {
+    const ref = refunded[0];
+    if (res !== undefined) {
       const how =
-        MODE_NAMES[Number(request.mode)] === "NONE"
+        dispute?.outcome === "Upheld"
+          ? "dispute: worker upheld"
+          : dispute?.outcome === "Rejected"
+            ? "dispute: worker wrong"
+            : "dispute undecided";
+      stage("verified", how, res);
+    } else if (fin !== undefined) {
+      const how =
+        mode === "NONE"
           ? "NONE mode: worker stake only"
-          : MODE_NAMES[Number(request.mode)] === "COMMITTEE"
-            ? `${attested.filter((a) => a.args.agree).length} committee attestations`
+          : mode === "COMMITTEE"
+            ? `${attestations.filter((a) => a.agree).reduce((n, a) => n + a.seats, 0)} committee seats attested`
             : "no challenge inside the window";
       stage("verified", how, fin);
+    } else if (ref !== undefined) {
+      stage("verified", mode === "COMMITTEE" ? "no committee could be drawn" : "verification undecided", ref);
     }
-    let settlement: InferenceRecord["settlement"] = null;
+
+    let settled: InferenceRecord["settlement"] = null;
+    const split = splits[0];
     if (fin !== undefined) {
       stage("settled", "fee split into credits", fin);
-      settlement = {
+      settled = {
         kind: "finalized",
-        royaltyRecipient: fin.args.royaltyRecipient,
-        royalty: fin.args.royalty,
-        workerPay: fin.args.workerPay,
-        verifierPay: fin.args.verifierPay,
-        treasuryPay: fin.args.treasuryPay,
+        royaltyRecipient: split?.args.royaltyRecipient ?? ethers.ZeroAddress,
+        royalty: split?.args.royalty ?? 0n,
+        workerPay: split?.args.workerPay ?? 0n,
+        verifierPay: split?.args.verifierPay ?? 0n,
+        treasuryPay: split?.args.treasuryPay ?? 0n,
       };
     } else if (rej !== undefined) {
       stage("settled", "result rejected: requester refunded, worker slashed", rej);
-      settlement = { kind: "refunded", amount: rej.args.refund, reason: "rejected" };
+      settled = { kind: "refunded", amount: rej.args.refund, reason: "rejected" };
     } else if (exp !== undefined) {
       stage("settled", "expired: requester refunded", exp);
-      settlement = { kind: "refunded", amount: exp.args.refund, reason: "expired" };
+      settled = { kind: "refunded", amount: exp.args.refund, reason: "expired" };
+    } else if (ref !== undefined) {
+      stage("settled", "refunded: requester refunded, worker neither paid nor slashed", ref);
+      settled = { kind: "refunded", amount: ref.args.refund, reason: "refunded" };
     }
-    const challenge = challenged[0];
-    const dispute = opened[0];
+
     return {
       requestId,
       modelId: request.modelId,
       requester: request.requester,
-      mode: MODE_NAMES[Number(request.mode)] ?? "NONE",
+      mode,
       status: STATUS_NAMES[Number(request.status)] ?? "None",
       worker: request.worker === ethers.ZeroAddress ? null : request.worker,
       stages,
+      failedAssignments,
       output,
       resultHash: request.resultHash === ethers.ZeroHash ? null : request.resultHash,
-      attestations: attested.map((a) => ({
-        verifier: a.args.verifier,
-        agree: a.args.agree,
-        txHash: a.transactionHash,
-      })),
-      dispute:
-        challenge === undefined
-          ? null
-          : {
-              challenger: challenge.args.challenger,
-              jurors: dispute === undefined ? [] : [...dispute.args.jurors],
-              votes: revealed.map((v) => ({ juror: v.args.juror, upholdWorker: v.args.upholdWorker })),
-              upheld: res === undefined ? null : res.args.upheld,
-            },
-      settlement,
-      fee: { modelFee: request.modelFee, protocolFee: request.protocolFee },
+      committee,
+      attestations,
+      dispute,
+      settlement: settled,
+      fee: { modelFee: request.modelFee, protocolFee: request.protocolFee, callbackFee: request.callbackFee },
     };
+  }
+}
+
+/** Distinct addresses in first-seen order (checksummed as given). */
+function uniqueAddresses(seats: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const seat of seats) {
+    if (seen.has(seat.toLowerCase())) continue;
+    seen.add(seat.toLowerCase());
+    out.push(seat);
+  }
+  return out;
+}
+
+/** A decline reason as text when it is a short string in bytes32, else its hex. */
+function reasonText(reason: string): string {
+  try {
+    return ethers.decodeBytes32String(reason);
+  } catch {
+    return reason;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Network health computed purely from on-chain events of the hub, staking and the model registry: request volume
- * and outcomes, active workers and verifiers, stake, disputes, slashes and where the fees went.
+ * Network health computed purely from on-chain events of the v2 layers — the inference hub, the settlement contract,
+ * the dispute court, the committee module, staking and the model registry: request volume and outcomes, declines
+ * and timeouts, active workers and verifiers, stake, disputes and panels, slashes and jails, and where the fees went.
  *
  * Two layers: {@link NetworkState} is a pure reducer (events in, numbers out; no I/O), and {@link NetworkIndexer}
  * feeds it incrementally from the chain through {@link EventReader}. Neither uses Node-only APIs, so a web page can
@@ -10,23 +11,32 @@ import { decodeBytes32String, type Provider } from "ethers";
 
 import { EventReader, sortEvents, type EventName, type ParsedEvent } from "../chain/events.js";
 import { DEFAULT_RPC_RETRY, withRetry, type RetryOptions } from "../chain/retry.js";
-import type { InferenceHubV1, ModelRegistryV1, StakingV1 } from "../../typechain-types/index.js";
+import type {
+  ICommitteeModule,
+  IDisputeCourt,
+  IInferenceHub,
+  IModelRegistry,
+  ISettlement,
+  IStaking,
+} from "../../typechain-types/index.js";
 
 // ------------------------------------------------------------------------------------------------- types
 
-/** `Credited` reasons of the hub (bytes32 strings). */
-export type CreditReason =
-  "verifier" | "remainder" | "bond-return" | "bond-forfeit" | "challenger-reward" | "voter-reward" | "penalty";
-
-export const CREDIT_REASONS: readonly CreditReason[] = [
-  "verifier",
-  "remainder",
+/** `Credited` reasons of the protocol contracts (bytes32 strings), always present in `fees.credits`. */
+export const CREDIT_REASONS = [
   "bond-return",
-  "bond-forfeit",
   "challenger-reward",
   "voter-reward",
-  "penalty",
-];
+  "worker-reward",
+  "treasury",
+  "liveness-penalty",
+  "silence",
+] as const;
+export type CreditReason = (typeof CREDIT_REASONS)[number];
+
+/** `Penalised` reasons of the court, plus the committee's silence penalty. */
+export const PENALTY_REASONS = ["worker", "defender", "challenger", "minority", "nonReveal", "silence"] as const;
+export type PenaltyReason = (typeof PENALTY_REASONS)[number];
 
 export interface NetworkStats {
   /** Last block included. */
@@ -37,7 +47,9 @@ export interface NetworkStats {
     total: number;
     /** Requests per window, from the window of the first request to the one holding `now`, zero-filled. */
     perWindow: Array<{ start: number; count: number }>;
-    byStatus: { finalized: number; rejected: number; expired: number; open: number };
+    byStatus: { finalized: number; rejected: number; expired: number; refunded: number; open: number };
+    /** Assignments given back by workers that could not obtain the model (no penalty). */
+    declines: number;
   };
   /** Operators whose last WORKER sortition weight is non-zero (staked, eligible, not jailed). */
   workers: { active: number };
@@ -48,29 +60,53 @@ export interface NetworkStats {
     active: bigint;
     /** UnbondingStarted − StakeWithdrawn − Slashed(fromUnbonding). */
     unbonding: bigint;
-    /** Sum of the last WORKER / VERIFIER weights (the stake sortition draws from). */
+    /** Sum of the last WORKER / VERIFIER weights, in tickets of 1 OPG (what sortition draws from). */
     workerWeight: bigint;
     verifierWeight: bigint;
   };
-  disputes: { opened: number; upheld: number; rejected: number; open: number };
-  /** StakingV1 `Slashed` events that took stake (worker faults, liveness and juror penalties). */
+  /** Court cases (`CaseOpened`, `CaseResolved`), juries drawn (appeal rounds included) and appeals. */
+  disputes: {
+    opened: number;
+    upheld: number;
+    rejected: number;
+    undecided: number;
+    open: number;
+    juries: number;
+    appeals: number;
+  };
+  /** Committees drawn by the COMMITTEE module. */
+  committees: { drawn: number };
+  /**
+   * Stake taken for faults: every Staking `Slashed` that took stake, by any slasher other than the hub (court
+   * verdicts, juror and committee penalties). Liveness penalties of the hub are in `liveness`, not here.
+   */
   slashes: { count: number; amount: bigint };
+  /** Stake lost per reason (`Penalised` of the court, `SilencePenalised` of the committee module). */
+  penalties: Record<PenaltyReason, bigint>;
+  /** Workers that missed their deadline (`WorkerTimedOut`) and the liveness penalties slashed from them. */
+  liveness: { timeouts: number; penalties: bigint };
+  /** `Jailed` events (court verdicts and timeouts). */
+  jails: number;
   fees: {
-    /** Fee split of finalized requests (`RequestFinalized`). */
+    /** Fee split of finalized requests (settlement `FeeSplitPaid`). */
     royalty: bigint;
     worker: bigint;
-    /** Verifier pay (`Credited` "verifier"; equals the sum of `RequestFinalized.verifierPay`). */
     verifier: bigint;
-    /** Protocol fees and verifier-split remainders (`RequestFinalized.treasuryPay`). */
+    /** Protocol fees and verifier-split remainders. */
     treasury: bigint;
-    /** Requester refunds of rejected and expired requests (back to their free balance, not credits). */
+    /** Requester refunds of rejected, expired and refunded requests (back to their free balance, not credits). */
     refunds: bigint;
-    /** Every `Credited` amount by reason (bonds, rewards, penalties, verifier pay). */
-    credits: Record<CreditReason, bigint>;
-    /** Credits per account: the three fee-split credits plus every `Credited` (checksummed addresses). */
+    /** Prepaid callback fees credited to whoever delivered the callbacks (`FeeCredited`). */
+    callbacks: bigint;
+    /** Every `Credited` amount by reason (bonds, rewards, penalties), unknown reasons included by their name. */
+    credits: Record<string, bigint>;
+    /**
+     * Credits per account (checksummed): fee-split royalty, worker pay and treasury pay, every `Credited` and
+     * `FeeCredited`. The verifier pay of a fee split names no individual verifier: it is under {@link VERIFIERS_PARTY}.
+     */
     byParty: Map<string, bigint>;
   };
-  models: { registered: number; active: number };
+  models: { registered: number; active: number; suspended: number };
 }
 
 export interface StatsOptions {
@@ -95,16 +131,21 @@ export class IndexerDecodeError extends Error {
 }
 
 /** Which contract emitted an event. */
-export type ProtocolContract = "hub" | "staking" | "registry";
+export type ProtocolContract = "hub" | "settlement" | "court" | "committee" | "staking" | "registry";
 
 /**
- * The key under which `RequestFinalized.treasuryPay` appears in `fees.byParty` when no `ParamsUpdated` was applied
- * yet (indexing started after the hub's deployment and the treasury could not be read at the start block).
+ * The key under which fee-split treasury pay appears in `fees.byParty` when the treasury is not known yet
+ * (indexing started after the settlement contract's deployment and its treasury could not be read).
  */
 export const TREASURY_PARTY = "treasury";
+/** The key under which fee-split verifier pay appears in `fees.byParty` (the event names no verifier). */
+export const VERIFIERS_PARTY = "verifiers";
 
 const ROLE_WORKER = 1;
 const ROLE_VERIFIER = 2;
+const OUTCOME_UPHELD = 2n;
+const OUTCOME_REJECTED = 3n;
+const OUTCOME_UNDECIDED = 4n;
 
 // ------------------------------------------------------------------------------------------------- reducer
 
@@ -112,35 +153,63 @@ const ROLE_VERIFIER = 2;
 export class NetworkState {
   syncedBlock = -1;
   syncedTimestamp = 0;
-  /** The hub's treasury as of the last applied `ParamsUpdated` (undefined until one was seen). */
+  /** The settlement contract's treasury as of the last applied `TreasurySet` (undefined until one was seen). */
   treasury: string | undefined;
+  /** The hub's address (lower case): its slashes are liveness penalties, not fault slashes. */
+  readonly #hub: string | undefined;
   readonly #requestTimes: number[] = [];
   #finalized = 0;
   #rejected = 0;
   #expired = 0;
-  readonly #weights = new Map<string, bigint>(); // `${role}:${operator}` -> weight
+  #refunded = 0;
+  #declines = 0;
+  readonly #weights = new Map<string, bigint>(); // `${role}:${operator}` -> tickets
   readonly #active = new Map<string, bigint>();
   #unbonding = 0n;
   #disputesOpened = 0;
   #upheld = 0;
   #disputesRejected = 0;
+  #undecided = 0;
+  #juries = 0;
+  #appeals = 0;
+  #committees = 0;
   #slashCount = 0;
   #slashAmount = 0n;
+  readonly #penalties = Object.fromEntries(PENALTY_REASONS.map((r) => [r, 0n])) as Record<PenaltyReason, bigint>;
+  #timeouts = 0;
+  #livenessPenalties = 0n;
+  #jails = 0;
   #royalty = 0n;
   #workerPay = 0n;
+  #verifierPay = 0n;
   #treasuryPay = 0n;
   #refunds = 0n;
-  readonly #credits = Object.fromEntries(CREDIT_REASONS.map((r) => [r, 0n])) as Record<CreditReason, bigint>;
-  readonly #otherCredits = new Map<string, bigint>(); // unknown reasons, by hex
+  #callbacks = 0n;
+  readonly #credits: Record<string, bigint> = Object.fromEntries(CREDIT_REASONS.map((r) => [r, 0n]));
   readonly #byParty = new Map<string, bigint>();
   #models = 0;
   readonly #inactiveModels = new Set<bigint>();
+  readonly #suspendedModels = new Set<bigint>();
+
+  /** @param options.hub The hub's address, to tell its liveness penalties from fault slashes. */
+  constructor(options: { hub?: string } = {}) {
+    this.#hub = options.hub?.toLowerCase();
+  }
 
   /** Folds one event in. `timestamp` (unix seconds of its block) is needed for `InferenceRequested` only. */
   apply(source: ProtocolContract, event: ParsedEvent, timestamp: number | undefined): void {
     switch (source) {
       case "hub":
         this.#applyHub(event, timestamp);
+        break;
+      case "settlement":
+        this.#applySettlement(event);
+        break;
+      case "court":
+        this.#applyCourt(event);
+        break;
+      case "committee":
+        this.#applyCommittee(event);
         break;
       case "staking":
         this.#applyStaking(event);
@@ -159,13 +228,6 @@ export class NetworkState {
         break;
       case "RequestFinalized":
         this.#finalized++;
-        this.#royalty += big(e, "royalty");
-        this.#workerPay += big(e, "workerPay");
-        this.#treasuryPay += big(e, "treasuryPay");
-        this.#credit(address(e, "royaltyRecipient"), big(e, "royalty"));
-        this.#credit(address(e, "worker"), big(e, "workerPay"));
-        // The event does not name the treasury (a hub parameter): take it from the last `ParamsUpdated`.
-        this.#credit(this.treasury ?? TREASURY_PARTY, big(e, "treasuryPay"));
         break;
       case "RequestRejected":
         this.#rejected++;
@@ -175,28 +237,96 @@ export class NetworkState {
         this.#expired++;
         this.#refunds += big(e, "refund");
         break;
+      case "RequestRefunded":
+        this.#refunded++;
+        this.#refunds += big(e, "refund");
+        break;
+      case "WorkerDeclined":
+        this.#declines++;
+        break;
+      case "WorkerTimedOut":
+        this.#timeouts++;
+        this.#livenessPenalties += big(e, "penalty");
+        break;
+      default:
+        break;
+    }
+  }
+
+  #applySettlement(e: ParsedEvent): void {
+    switch (e.name) {
+      case "FeeSplitPaid": {
+        const royalty = big(e, "royalty");
+        const workerPay = big(e, "workerPay");
+        const verifierPay = big(e, "verifierPay");
+        const treasuryPay = big(e, "treasuryPay");
+        this.#royalty += royalty;
+        this.#workerPay += workerPay;
+        this.#verifierPay += verifierPay;
+        this.#treasuryPay += treasuryPay;
+        this.#credit(address(e, "royaltyRecipient"), royalty);
+        this.#credit(address(e, "worker"), workerPay);
+        this.#credit(VERIFIERS_PARTY, verifierPay);
+        // The event does not name the treasury (a settlement parameter): take it from the last `TreasurySet`.
+        this.#credit(this.treasury ?? TREASURY_PARTY, treasuryPay);
+        break;
+      }
       case "Credited": {
         const amount = big(e, "amount");
-        const reason = creditReason(e);
-        if (reason in this.#credits) this.#credits[reason as CreditReason] += amount;
-        else this.#otherCredits.set(reason, (this.#otherCredits.get(reason) ?? 0n) + amount);
+        const reason = bytes32Text(e, "reason");
+        this.#credits[reason] = (this.#credits[reason] ?? 0n) + amount;
         this.#credit(address(e, "account"), amount);
         break;
       }
-      case "ParamsUpdated": {
-        const params = value(e, "params");
-        const treasury =
-          typeof params === "object" && params !== null ? (params as { treasury?: unknown }).treasury : undefined;
-        if (typeof treasury !== "string") throw new IndexerDecodeError(e, "params.treasury", "address");
-        this.treasury = treasury;
+      case "FeeCredited": {
+        const amount = big(e, "amount");
+        this.#callbacks += amount;
+        this.#credit(address(e, "account"), amount);
         break;
       }
-      case "DisputeOpened":
+      case "TreasurySet":
+        this.treasury = address(e, "treasury");
+        break;
+      default:
+        break;
+    }
+  }
+
+  #applyCourt(e: ParsedEvent): void {
+    switch (e.name) {
+      case "CaseOpened":
         this.#disputesOpened++;
         break;
-      case "DisputeResolved":
-        if (bool(e, "upheld")) this.#upheld++;
-        else this.#disputesRejected++;
+      case "JuryDrawn":
+        this.#juries++;
+        break;
+      case "Appealed":
+        this.#appeals++;
+        break;
+      case "CaseResolved": {
+        const outcome = big(e, "outcome");
+        if (outcome === OUTCOME_UPHELD) this.#upheld++;
+        else if (outcome === OUTCOME_REJECTED) this.#disputesRejected++;
+        else if (outcome === OUTCOME_UNDECIDED) this.#undecided++;
+        break;
+      }
+      case "Penalised": {
+        const reason = bytes32Text(e, "reason");
+        if (reason in this.#penalties) this.#penalties[reason as PenaltyReason] += big(e, "amount");
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #applyCommittee(e: ParsedEvent): void {
+    switch (e.name) {
+      case "CommitteeDrawn":
+        this.#committees++;
+        break;
+      case "SilencePenalised":
+        this.#penalties.silence += big(e, "amount");
         break;
       default:
         break;
@@ -222,14 +352,18 @@ export class NetworkState {
         const fromUnbonding = big(e, "fromUnbonding");
         this.#addActive(address(e, "operator"), -fromActive);
         this.#unbonding -= fromUnbonding;
-        if (fromActive + fromUnbonding > 0n) {
+        const liveness = this.#hub !== undefined && address(e, "slasher").toLowerCase() === this.#hub;
+        if (fromActive + fromUnbonding > 0n && !liveness) {
           this.#slashCount++;
           this.#slashAmount += fromActive + fromUnbonding;
         }
         break;
       }
+      case "Jailed":
+        this.#jails++;
+        break;
       case "WeightUpdated":
-        this.#weights.set(`${big(e, "role")}:${address(e, "operator")}`, big(e, "weight"));
+        this.#weights.set(`${big(e, "role")}:${address(e, "operator")}`, big(e, "tickets"));
         break;
       default:
         break;
@@ -247,6 +381,14 @@ export class NetworkState {
         else this.#inactiveModels.add(modelId);
         break;
       }
+      case "ModelSuspended":
+        this.#suspendedModels.add(big(e, "modelId"));
+        break;
+      case "ModelResumed":
+      case "ModelUriUpdated":
+        // Both lift a suspension (a new decline epoch starts).
+        this.#suspendedModels.delete(big(e, "modelId"));
+        break;
       default:
         break;
     }
@@ -282,6 +424,11 @@ export class NetworkState {
     }
     let active = 0n;
     for (const amount of this.#active.values()) active += amount;
+    const terminal = this.#finalized + this.#rejected + this.#expired + this.#refunded;
+    const resolved = this.#upheld + this.#disputesRejected + this.#undecided;
+    // A suspended model that is also inactive counts once, as inactive.
+    let unavailable = this.#inactiveModels.size;
+    for (const id of this.#suspendedModels) if (!this.#inactiveModels.has(id)) unavailable++;
     return {
       syncedBlock: this.syncedBlock,
       now,
@@ -292,8 +439,10 @@ export class NetworkState {
           finalized: this.#finalized,
           rejected: this.#rejected,
           expired: this.#expired,
-          open: total - this.#finalized - this.#rejected - this.#expired,
+          refunded: this.#refunded,
+          open: total - terminal,
         },
+        declines: this.#declines,
       },
       workers: { active: workers },
       verifiers: { active: verifiers },
@@ -302,24 +451,46 @@ export class NetworkState {
         opened: this.#disputesOpened,
         upheld: this.#upheld,
         rejected: this.#disputesRejected,
-        open: this.#disputesOpened - this.#upheld - this.#disputesRejected,
+        undecided: this.#undecided,
+        open: this.#disputesOpened - resolved,
+        juries: this.#juries,
+        appeals: this.#appeals,
       },
+      committees: { drawn: this.#committees },
       slashes: { count: this.#slashCount, amount: this.#slashAmount },
+      penalties: { ...this.#penalties },
+      liveness: { timeouts: this.#timeouts, penalties: this.#livenessPenalties },
+      jails: this.#jails,
       fees: {
         royalty: this.#royalty,
         worker: this.#workerPay,
-        verifier: this.#credits.verifier,
+        verifier: this.#verifierPay,
         treasury: this.#treasuryPay,
         refunds: this.#refunds,
+        callbacks: this.#callbacks,
         credits: { ...this.#credits },
         byParty: new Map(this.#byParty),
       },
-      models: { registered: this.#models, active: this.#models - this.#inactiveModels.size },
+      models: {
+        registered: this.#models,
+        active: this.#models - unavailable,
+        suspended: this.#suspendedModels.size,
+      },
     };
   }
 }
 
 // ------------------------------------------------------------------------------------------------- indexer
+
+/** The contracts the indexer reads (a {@link ProtocolContracts} from `connectContracts` has them all). */
+export interface IndexedContracts {
+  hub: IInferenceHub;
+  settlement: ISettlement;
+  court: IDisputeCourt;
+  modules: { committee: ICommitteeModule };
+  staking: IStaking;
+  registry: IModelRegistry;
+}
 
 export interface NetworkIndexerOptions {
   /** First block to read (the deployment block). Default 0. */
@@ -336,48 +507,73 @@ export interface NetworkIndexerOptions {
 
 const HUB_EVENTS = [
   "InferenceRequested",
+  "WorkerDeclined",
+  "WorkerTimedOut",
   "RequestFinalized",
   "RequestRejected",
   "RequestExpired",
+  "RequestRefunded",
+] as const satisfies readonly EventName<IInferenceHub>[];
+const SETTLEMENT_EVENTS = [
+  "FeeSplitPaid",
   "Credited",
-  "DisputeOpened",
-  "DisputeResolved",
-  "ParamsUpdated",
-] as const satisfies readonly EventName<InferenceHubV1>[];
+  "FeeCredited",
+  "TreasurySet",
+] as const satisfies readonly EventName<ISettlement>[];
+const COURT_EVENTS = [
+  "CaseOpened",
+  "JuryDrawn",
+  "Appealed",
+  "CaseResolved",
+  "Penalised",
+] as const satisfies readonly EventName<IDisputeCourt>[];
+const COMMITTEE_EVENTS = [
+  "CommitteeDrawn",
+  "SilencePenalised",
+] as const satisfies readonly EventName<ICommitteeModule>[];
 const STAKING_EVENTS = [
   "Staked",
   "UnbondingStarted",
   "StakeWithdrawn",
   "Slashed",
+  "Jailed",
   "WeightUpdated",
-] as const satisfies readonly EventName<StakingV1>[];
-const REGISTRY_EVENTS = ["ModelRegistered", "ModelActiveSet"] as const satisfies readonly EventName<ModelRegistryV1>[];
+] as const satisfies readonly EventName<IStaking>[];
+const REGISTRY_EVENTS = [
+  "ModelRegistered",
+  "ModelActiveSet",
+  "ModelSuspended",
+  "ModelResumed",
+  "ModelUriUpdated",
+] as const satisfies readonly EventName<IModelRegistry>[];
 
 /** Incrementally indexes the protocol's events into a {@link NetworkState}. */
 export class NetworkIndexer {
-  readonly state = new NetworkState();
+  readonly state: NetworkState;
   readonly #readers: ReadonlyArray<{ source: ProtocolContract; reader: EventReader }>;
   readonly #provider: Provider;
-  readonly #hub: InferenceHubV1;
+  readonly #settlement: ISettlement;
   readonly #confirmations: number;
   readonly #batchBlocks: number;
   readonly #retry: Omit<RetryOptions, "isRetryable">;
   readonly #timestamps = new Map<number, number>();
   #next: number;
 
-  constructor(
-    contracts: { hub: InferenceHubV1; staking: StakingV1; registry: ModelRegistryV1 },
-    options: NetworkIndexerOptions = {},
-  ) {
+  constructor(contracts: IndexedContracts, options: NetworkIndexerOptions = {}) {
     const provider = contracts.hub.runner?.provider ?? null;
     if (provider === null) {
       throw new TypeError("NetworkIndexer needs contracts connected to a provider (contract.connect(provider)).");
     }
     this.#provider = provider;
-    this.#hub = contracts.hub;
+    this.#settlement = contracts.settlement;
+    const hub = typeof contracts.hub.target === "string" ? contracts.hub.target : undefined;
+    this.state = new NetworkState({ hub });
     const readerOptions = { maxBlockSpan: options.maxBlockSpan, retry: options.retry };
     this.#readers = [
       { source: "hub", reader: new EventReader(contracts.hub, HUB_EVENTS, readerOptions) },
+      { source: "settlement", reader: new EventReader(contracts.settlement, SETTLEMENT_EVENTS, readerOptions) },
+      { source: "court", reader: new EventReader(contracts.court, COURT_EVENTS, readerOptions) },
+      { source: "committee", reader: new EventReader(contracts.modules.committee, COMMITTEE_EVENTS, readerOptions) },
       { source: "staking", reader: new EventReader(contracts.staking, STAKING_EVENTS, readerOptions) },
       { source: "registry", reader: new EventReader(contracts.registry, REGISTRY_EVENTS, readerOptions) },
     ];
@@ -435,9 +631,9 @@ export class NetworkIndexer {
   /** Indexing starts after the deployment: read the treasury as of the block before (needs an archive node). */
   async #seedTreasury(blockTag: number): Promise<void> {
     try {
-      this.state.treasury = (await this.#rpc(() => this.#hub.params({ blockTag }))).treasury;
+      this.state.treasury = await this.#rpc(() => this.#settlement.treasury({ blockTag }));
     } catch {
-      // not an archive node, or the hub did not exist yet: `ParamsUpdated` will tell, else the placeholder stays
+      // not an archive node, or the contract did not exist yet: `TreasurySet` will tell, else the placeholder stays
     }
   }
 
@@ -506,9 +702,10 @@ function bool(e: ParsedEvent, name: string): boolean {
   return v;
 }
 
-function creditReason(e: ParsedEvent): string {
-  const raw = value(e, "reason");
-  if (typeof raw !== "string") throw new IndexerDecodeError(e, "reason", "bytes32");
+/** A bytes32 reason as its string (the protocol's reasons are short strings), or its hex if it is not one. */
+function bytes32Text(e: ParsedEvent, name: string): string {
+  const raw = value(e, name);
+  if (typeof raw !== "string") throw new IndexerDecodeError(e, name, "bytes32");
   try {
     return decodeBytes32String(raw);
   } catch {

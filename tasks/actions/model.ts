@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
+import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
@@ -12,6 +13,9 @@ import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport } from
 
 const MODES: Record<string, number> = { none: 0, optimistic: 1, committee: 2 };
 const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
+const KIND_NAMES = ["TENSOR", "CAUSAL_LM"];
+/** `IModelRegistry.ModelKind.TENSOR`. */
+const MODEL_KIND_TENSOR = 0;
 
 interface RegisterArgs {
   deployment: string;
@@ -51,6 +55,10 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
     await runtime.close();
   }
   const { contracts, signer } = await openProtocol(hre, args);
+  const [, enabled] = await contracts.hub.moduleOf(mode);
+  if (!enabled) {
+    throw new TaskInputError(`mode ${args.mode} is not enabled in this hub: requests to the model would be refused`);
+  }
   const tolerance = BigInt(args.tolerance);
   const receipt = await sendAndReport("registerModel", contracts.registry, () =>
     contracts.registry.connect(signer).registerModel({
@@ -63,6 +71,12 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
       royaltyRecipient: signer.address,
       royaltyBps: args.royaltyBps,
       schemaDigest: schemaDigest(schema),
+      // An ONNX tensor model: no tokenizer, no context length (those are for CAUSAL_LM models).
+      kind: MODEL_KIND_TENSOR,
+      tokenizerHash: ethers.ZeroHash,
+      tokenizerUri: "",
+      contextLength: 0,
+      eosTokenId: 0,
     }),
   );
   const event = receipt.logs
@@ -78,11 +92,11 @@ export async function listAction(args: { deployment: string }, hre: HardhatRunti
   const count = await contracts.registry.modelCount();
   if (count === 0n)
     return console.log("no models registered yet: use `npx hardhat model:register --file <model.onnx>`");
-  console.log("id  mode        fee           active  decimals  tolerance  uri");
+  console.log("id  mode        kind       fee           state      decimals  tolerance  uri");
   for (let id = 1n; id <= count; id++) {
     const m = await contracts.registry.getModel(id);
     console.log(
-      `${String(id).padEnd(3)} ${MODE_NAMES[Number(m.mode)]?.padEnd(11)} ${formatOpg(m.fee).padEnd(13)} ${String(m.active).padEnd(7)} ${String(m.outputDecimals).padEnd(9)} ${String(m.tolerance).padEnd(10)} ${m.uri}`,
+      `${String(id).padEnd(3)} ${MODE_NAMES[Number(m.mode)]?.padEnd(11)} ${(KIND_NAMES[Number(m.kind)] ?? "?").padEnd(10)} ${formatOpg(m.fee).padEnd(13)} ${modelState(m).padEnd(10)} ${String(m.outputDecimals).padEnd(9)} ${String(m.tolerance).padEnd(10)} ${m.uri}`,
     );
   }
 }
@@ -105,7 +119,44 @@ export async function showAction(args: { deployment: string; id: string }, hre: 
     `  output decimals  ${m.outputDecimals}, tolerance ${m.tolerance} (= ${Number(m.tolerance) / 10 ** Number(m.outputDecimals)})`,
   );
   console.log(`  schema digest    ${m.schemaDigest}`);
-  console.log(`  active           ${m.active}`);
+  console.log(`  kind             ${KIND_NAMES[Number(m.kind)] ?? m.kind}`);
+  if (Number(m.kind) !== MODEL_KIND_TENSOR) {
+    console.log(`  tokenizer        ${m.tokenizerHash} at ${m.tokenizerUri}`);
+    console.log(`  context length   ${m.contextLength}, eos token ${m.eosTokenId}`);
+  }
+  console.log(`  state            ${modelState(m)} (decline epoch ${m.epoch})`);
+  if (m.suspended) {
+    console.log(
+      "                   suspended after workers could not fetch it: the owner moves it (setUri) or resumes it",
+    );
+  }
+}
+
+/** active, inactive (owner's switch) or suspended (workers could not obtain the bytes). */
+function modelState(m: { active: boolean; suspended: boolean }): string {
+  if (!m.active) return "inactive";
+  return m.suspended ? "suspended" : "active";
+}
+
+/** The owner lifts a suspension once the model's bytes can be fetched again (a new decline epoch starts). */
+export async function resumeAction(
+  args: { deployment: string; account: string; id: string; uri: string },
+  hre: HardhatRuntimeEnvironment,
+) {
+  const { contracts, signer } = await openProtocol(hre, args);
+  const id = BigInt(args.id);
+  const m = await contracts.registry.getModel(id);
+  if (m.owner.toLowerCase() !== signer.address.toLowerCase()) {
+    throw new TaskInputError(`model #${id} is owned by ${m.owner}: run this with --account of its owner`);
+  }
+  if (args.uri !== "") {
+    await sendAndReport(`setUri #${id}`, contracts.registry, () =>
+      contracts.registry.connect(signer).setUri(id, args.uri, m.tokenizerUri),
+    );
+  } else {
+    if (!m.suspended) throw new TaskInputError(`model #${id} is not suspended`);
+    await sendAndReport(`resume #${id}`, contracts.registry, () => contracts.registry.connect(signer).resume(id));
+  }
 }
 
 export async function inspectAction(args: { file: string; json: boolean }) {

@@ -30,8 +30,8 @@ async function prepare(hre: HardhatRuntimeEnvironment, args: NodeArgs, role: "wo
   if (!eligible) {
     throw new TaskInputError(
       `${ctx.signer.address} is not an eligible ${role}: stake at least the minimum with --stake <OPG> ` +
-        `(or \`npx hardhat operator:stake --roles ${role}\`); a jailed operator is eligible again once its jail ` +
-        "is over (the node then restores its weight with Staking.refresh)",
+        `(or \`npx hardhat operator:stake --roles ${role}\`); if it is jailed, wait for the jail to end, then ` +
+        "`npx hardhat operator:refresh`",
     );
   }
   const logger = createLogger(role, { pretty: args.pretty });

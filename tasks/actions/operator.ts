@@ -1,12 +1,15 @@
-/** Operator tasks: stake, unstake, withdraw, status. */
+/** Operator tasks on Staking (stake, unstake, withdraw, refresh) and the settlement contract (credits), status. */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
+import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport } from "./context.js";
 
 const ROLES: Record<string, number> = { worker: 1, verifier: 2, both: 3 };
+const ROLE_NAMES = ["none", "worker", "verifier", "worker+verifier"];
+const isoTime = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
 
 interface Base {
   deployment: string;
@@ -22,10 +25,22 @@ export async function stakeAction(args: Base & { amount: string; roles: string }
   const held = await token.balanceOf(signer.address);
   if (held < amount)
     throw new TaskInputError(`${signer.address} holds ${formatOpg(held)}, less than ${formatOpg(amount)}`);
+  // `stake` sets the roles: keep the ones the operator already holds (`setRoles` drops one).
+  const current = Number((await staking.getOperator(signer.address)).roles);
+  const combined = current | roles;
   await sendAndReport("approve", token, () => token.connect(signer).approve(staking.target, amount));
-  await sendAndReport(`stake ${formatOpg(amount)} as ${args.roles}`, staking, () =>
-    staking.connect(signer).stake(amount, roles),
+  await sendAndReport(`stake ${formatOpg(amount)} as ${ROLE_NAMES[combined] ?? args.roles}`, staking, () =>
+    staking.connect(signer).stake(amount, combined),
   );
+  const wanted = [1, 2].filter((bit) => (roles & bit) !== 0);
+  const eligible = await Promise.all(wanted.map((bit) => staking.isEligible(signer.address, bit)));
+  if (eligible.includes(false)) {
+    const p = await staking.params();
+    console.log(
+      `not eligible yet: the minimum active stake is ${formatOpg(p.minWorkerStake)} (worker), ` +
+        `${formatOpg(p.minVerifierStake)} (verifier)`,
+    );
+  }
 }
 
 export async function unstakeAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
@@ -39,14 +54,12 @@ export async function unstakeAction(args: Base & { amount: string }, hre: Hardha
     contracts.staking.connect(signer).unstake(amount),
   );
   const op = await contracts.staking.getOperator(signer.address);
-  console.log(
-    `unbonding ${formatOpg(op.unbonding)}, withdrawable after ${new Date(Number(op.unbondingReleaseAt) * 1000).toISOString()}`,
-  );
+  console.log(`unbonding ${formatOpg(op.unbonding)}, withdrawable after ${isoTime(op.unbondingReleaseAt)}`);
 }
 
 export async function withdrawAction(args: Base, hre: HardhatRuntimeEnvironment) {
   const { contracts, signer, connection } = await openProtocol(hre, args);
-  const { staking, hub } = contracts;
+  const { staking, settlement } = contracts;
   const op = await staking.getOperator(signer.address);
   const now = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
   if (op.unbonding > 0n && now >= op.unbondingReleaseAt) {
@@ -54,31 +67,65 @@ export async function withdrawAction(args: Base, hre: HardhatRuntimeEnvironment)
       staking.connect(signer).withdraw(),
     );
   } else if (op.unbonding > 0n) {
-    console.log(
-      `${formatOpg(op.unbonding)} unbonding until ${new Date(Number(op.unbondingReleaseAt) * 1000).toISOString()}`,
-    );
+    console.log(`${formatOpg(op.unbonding)} unbonding until ${isoTime(op.unbondingReleaseAt)}`);
   }
-  const credits = await hub.creditsOf(signer.address);
+  const credits = await settlement.creditsOf(signer.address);
   if (credits > 0n)
-    await sendAndReport(`claim ${formatOpg(credits)} of credits`, hub, () => hub.connect(signer).claimCredits());
+    await sendAndReport(`claim ${formatOpg(credits)} of credits`, settlement, () => settlement.connect(signer).claim());
   if (op.unbonding === 0n && credits === 0n) console.log("nothing to withdraw: no released stake and no credits");
 }
 
+/**
+ * Brings an operator's sortition weights up to date (after its jail ended, or after governance changed a minimum
+ * stake). Permissionless: anyone may refresh anyone.
+ */
+export async function refreshAction(args: Base & { operator: string }, hre: HardhatRuntimeEnvironment) {
+  const { contracts, signer, connection } = await openProtocol(hre, args);
+  const { staking } = contracts;
+  const operator = args.operator !== "" ? args.operator : signer.address;
+  if (!ethers.isAddress(operator)) throw new TaskInputError(`--operator must be an address (got "${operator}")`);
+  const op = await staking.getOperator(operator);
+  const now = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+  if (op.jailedUntil > now) {
+    throw new TaskInputError(`${operator} is jailed until ${isoTime(op.jailedUntil)}: refresh after that time`);
+  }
+  await sendAndReport(`refresh ${operator}`, staking, () => staking.connect(signer).refresh(operator));
+  const [worker, verifier] = await Promise.all([
+    staking.weightOf(operator, ROLES.worker!),
+    staking.weightOf(operator, ROLES.verifier!),
+  ]);
+  console.log(`sortition weight: worker ${worker} tickets, verifier ${verifier} tickets (1 ticket = 1 OPG)`);
+}
+
 export async function statusAction(args: Base & { stateDir: string }, hre: HardhatRuntimeEnvironment) {
-  const { contracts, signer, root } = await openProtocol(hre, args);
-  const { staking, hub } = contracts;
+  const { contracts, signer, root, connection } = await openProtocol(hre, args);
+  const { staking, settlement } = contracts;
   const op = await staking.getOperator(signer.address);
-  const roles = ["none", "worker", "verifier", "worker+verifier"][Number(op.roles)] ?? String(op.roles);
+  const now = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+  const roles = ROLE_NAMES[Number(op.roles)] ?? String(op.roles);
+  const jailed = op.jailedUntil > now ? ` (jailed until ${isoTime(op.jailedUntil)})` : "";
+  const [eligibleWorker, eligibleVerifier, workerWeight, verifierWeight] = await Promise.all([
+    staking.isEligible(signer.address, ROLES.worker!),
+    staking.isEligible(signer.address, ROLES.verifier!),
+    staking.weightOf(signer.address, ROLES.worker!),
+    staking.weightOf(signer.address, ROLES.verifier!),
+  ]);
   console.log(`operator          ${signer.address}`);
-  console.log(
-    `roles             ${roles}${op.jailed ? ` (jailed until ${new Date(Number(op.jailedUntil) * 1000).toISOString()})` : ""}`,
-  );
+  console.log(`roles             ${roles}${jailed}`);
   console.log(`active stake      ${formatOpg(op.active)}`);
   console.log(`locked collateral ${formatOpg(op.locked)}`);
   console.log(`free stake        ${formatOpg(await staking.freeStake(signer.address))}`);
-  console.log(`unbonding         ${formatOpg(op.unbonding)}`);
-  console.log(`pending credits   ${formatOpg(await hub.creditsOf(signer.address))}`);
-  console.log(`hub balance       ${formatOpg(await hub.balanceOf(signer.address))}`);
+  console.log(
+    `unbonding         ${formatOpg(op.unbonding)}${op.unbonding > 0n ? ` (withdrawable from ${isoTime(op.unbondingReleaseAt)})` : ""}`,
+  );
+  console.log(
+    `sortition         worker ${workerWeight} tickets${eligibleWorker ? "" : " (not eligible)"}, verifier ${verifierWeight} tickets${eligibleVerifier ? "" : " (not eligible)"}`,
+  );
+  if ((eligibleWorker && workerWeight === 0n) || (eligibleVerifier && verifierWeight === 0n)) {
+    console.log("                  eligible but not weighted: run `npx hardhat operator:refresh`");
+  }
+  console.log(`pending credits   ${formatOpg(await settlement.creditsOf(signer.address))}`);
+  console.log(`settlement balance ${formatOpg(await settlement.balanceOf(signer.address))}`);
   console.log(`jobs in flight    ${await jobsInFlight(path.resolve(root, args.stateDir), signer.address)}`);
 }
 

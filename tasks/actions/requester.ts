@@ -1,4 +1,7 @@
-/** Requester tasks: deposit, infer (with a live progress display), request:status. */
+/**
+ * Requester tasks: deposit, withdraw and claim on the settlement contract; infer (with a live progress display) and
+ * request:status (the record across the hub, the verification module and the court).
+ */
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -7,6 +10,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   InferenceTimeoutError,
+  InsufficientFundsError,
   OpgClient,
   RequestNotFoundError,
   type InferenceRecord,
@@ -23,12 +27,43 @@ interface Base {
 
 export async function depositAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
   const amount = parseOpg(args.amount, "--amount");
-  const { addresses, signer, contracts } = await openProtocol(hre, args);
+  const { addresses, signer } = await openProtocol(hre, args);
   const client = new OpgClient(addresses, signer);
-  const tx = await client.deposit(amount);
+  const tx = await funds(client.deposit(amount));
+  const { free } = await client.balances();
+  console.log(`deposited ${formatOpg(amount)} (tx ${tx}); settlement balance ${formatOpg(free)}`);
+}
+
+export async function withdrawAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
+  const { addresses, signer } = await openProtocol(hre, args);
+  const client = new OpgClient(addresses, signer);
+  const amount = args.amount === "all" ? (await client.balances()).free : parseOpg(args.amount, "--amount");
+  if (amount === 0n) return console.log("nothing to withdraw: the free settlement balance is 0");
+  const tx = await funds(client.withdraw(amount));
+  const { free, wallet } = await client.balances();
   console.log(
-    `deposited ${formatOpg(amount)} (tx ${tx}); hub balance ${formatOpg(await contracts.hub.balanceOf(signer.address))}`,
+    `withdrew ${formatOpg(amount)} (tx ${tx}); settlement balance ${formatOpg(free)}, wallet ${formatOpg(wallet)}`,
   );
+}
+
+export async function claimAction(args: Base, hre: HardhatRuntimeEnvironment) {
+  const { addresses, signer } = await openProtocol(hre, args);
+  const client = new OpgClient(addresses, signer);
+  const { amount, txHash } = await client.claim();
+  if (txHash === null) return console.log("nothing to claim: no credits in the settlement contract");
+  console.log(
+    `claimed ${formatOpg(amount)} of credits (tx ${txHash}); wallet ${formatOpg((await client.balances()).wallet)}`,
+  );
+}
+
+/** The client's balance errors carry the fix: show them without a stack trace. */
+async function funds<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof InsufficientFundsError) throw new TaskInputError(error.message);
+    throw error;
+  }
 }
 
 /**
@@ -105,7 +140,7 @@ export async function inferAction(
     console.log(`input is ${input.length} bytes (> ${max} inline): passing it by URI ${payload.uri}`);
   }
   const started = Date.now();
-  const { requestId, txHash } = await client.request(modelId, payload, { autoDeposit: true });
+  const { requestId, txHash } = await funds(client.request(modelId, payload, { autoDeposit: true }));
   console.log(`request #${requestId} sent (tx ${txHash}), fee ${formatOpg(await client.quote(modelId))}`);
   if (!args.wait) {
     console.log(`follow it with: npx hardhat request:status --id ${requestId}`);
@@ -139,7 +174,11 @@ async function friendly<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    if (error instanceof RequestNotFoundError || error instanceof InferenceTimeoutError) {
+    if (
+      error instanceof RequestNotFoundError ||
+      error instanceof InferenceTimeoutError ||
+      error instanceof InsufficientFundsError
+    ) {
       throw new TaskInputError(error.message);
     }
     throw error;
@@ -172,10 +211,28 @@ export function printRecord(record: InferenceRecord, json: boolean): void {
     }
     console.log(`  resultHash ${record.resultHash}`);
   }
-  for (const a of record.attestations) console.log(`  attested  ${a.verifier} ${a.agree ? "agree" : "DISAGREE"}`);
+  for (const f of record.failedAssignments) {
+    console.log(`  ${f.kind === "declined" ? "declined " : "timed out"} ${f.worker} (${f.detail})`);
+  }
+  if (record.committee.length > 0) {
+    console.log(`  committee ${record.committee.length} seats: ${uniqueSeats(record.committee)}`);
+  }
+  for (const a of record.attestations) {
+    console.log(
+      `  attested  ${a.verifier} ${a.agree ? "agree" : "DISAGREE"} (${a.seats} seat${a.seats === 1 ? "" : "s"})`,
+    );
+  }
   if (record.dispute !== null) {
-    console.log(`  dispute   challenger ${record.dispute.challenger}, ${record.dispute.jurors.length} jurors`);
-    for (const v of record.dispute.votes) console.log(`    vote    ${v.juror} ${v.upholdWorker ? "uphold" : "reject"}`);
+    const d = record.dispute;
+    console.log(`  dispute   ${d.outcome}; challengers ${d.challengers.join(", ") || "-"}`);
+    for (const round of d.rounds) {
+      console.log(`    round ${round.round}: jury of ${round.seats.length} seats: ${uniqueSeats(round.seats)}`);
+      for (const v of round.votes) {
+        console.log(
+          `      vote  ${v.juror} ${v.upholdWorker ? "uphold" : "reject"} (${v.seats} seat${v.seats === 1 ? "" : "s"})`,
+        );
+      }
+    }
   }
   const s = record.settlement;
   if (s?.kind === "finalized") {
@@ -186,4 +243,11 @@ export function printRecord(record: InferenceRecord, json: boolean): void {
   } else if (s?.kind === "refunded") {
     console.log(`  refunded  ${formatOpg(s.amount)} (${s.reason})`);
   }
+}
+
+/** "0xabc… ×2, 0xdef…" for a panel given one entry per seat. */
+function uniqueSeats(seats: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const seat of seats) counts.set(seat, (counts.get(seat) ?? 0) + 1);
+  return [...counts].map(([a, n]) => (n > 1 ? `${a} ×${n}` : a)).join(", ");
 }

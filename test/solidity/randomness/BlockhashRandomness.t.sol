@@ -14,7 +14,7 @@ contract BlockhashRandomnessTest is BaseTest {
     uint256 internal constant RANDAO = 0x5eed;
 
     function setUp() public {
-        randomness = new BlockhashRandomness();
+        randomness = new BlockhashRandomness(1);
         vm.roll(HEIGHT);
     }
 
@@ -38,6 +38,25 @@ contract BlockhashRandomnessTest is BaseTest {
     function test_request_isNextBlock() public view {
         assertEq(randomness.request(), HEIGHT + 1, "ticket = block.number + 1");
         assertEq(randomness.BLOCKHASH_WINDOW(), 256, "window");
+    }
+
+    function test_request_delayedTicket_pendingUntilItsBlockIsPast() public {
+        BlockhashRandomness delayed = new BlockhashRandomness(96);
+        uint256 ticket = delayed.request();
+        assertEq(ticket, block.number + 96, "ticket = now + delay");
+        vm.roll(block.number + 96);
+        (IRandomnessSource.Status status, ) = delayed.read(ticket);
+        assertTrue(status == IRandomnessSource.Status.Pending, "pending while the ticket block is current");
+        vm.roll(block.number + 1);
+        (status, ) = delayed.read(ticket);
+        assertTrue(status == IRandomnessSource.Status.Ready, "ready after it");
+    }
+
+    function test_revert_constructor_delayOutOfBounds() public {
+        vm.expectRevert(abi.encodeWithSelector(BlockhashRandomness.RandomnessInvalidDelay.selector, 0, 128));
+        new BlockhashRandomness(0);
+        vm.expectRevert(abi.encodeWithSelector(BlockhashRandomness.RandomnessInvalidDelay.selector, 129, 128));
+        new BlockhashRandomness(129);
     }
 
     function test_request_sameBlockSameTicket() public view {
