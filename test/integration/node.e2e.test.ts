@@ -50,6 +50,8 @@ interface Env {
 }
 
 const opened: Env[] = [];
+/** Nodes a test started on their own loops: stopped after the tests even when an assertion failed first. */
+const running: Array<{ stop(): Promise<void> }> = [];
 
 async function setup(options: { workers: number; verifiers: number; cheater?: number }): Promise<Env> {
   const connection = await network.create();
@@ -231,6 +233,7 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
   this.timeout(180_000);
 
   after(async function () {
+    for (const node of running) await node.stop();
     for (const env of opened) {
       await env.net.stop();
       await env.connection.close();
@@ -622,9 +625,14 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
       first.push(await createVerifier({ ...nodeConfig(env, v, firstLog, { stateDir, sender }), sampleRate: 1 }));
     }
     const commitments = async () => (await committee.roundOf(id)).committedSeats;
+    const dead = new Set<number>(); // a node whose commitment is on-chain is never ticked again: it crashed
     for (let i = 0; i < 10 && (await commitments()) < 3n; i++) {
       await net.workers[0]!.tick();
-      for (const node of first) await node.tick();
+      for (const [k, node] of first.entries()) {
+        if (dead.has(k)) continue;
+        await node.tick();
+        if ((await committee.attestationOf(id, net.actors.verifiers[k]!.address)).committed) dead.add(k);
+      }
       await env.connection.networkHelpers.mine();
     }
     expect(await commitments()).to.equal(3n);
@@ -699,6 +707,7 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     const sender = new RecordingSender(signer, senderOptions());
     const node = await createWorker(nodeConfig(env, signer, log, { sender }));
     await node.start();
+    running.push(node);
     expect(log.entries.find((e) => e.event === "worker.resumed")?.fields).to.deep.equal({ openJobs: 3 });
     const waitFor = async (what: string, condition: () => Promise<boolean> | boolean) => {
       for (let i = 0; i < 400; i++) {
@@ -709,6 +718,10 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     };
     await waitFor("resumed submissions", async () =>
       (await Promise.all(first.map((id) => resultEvents(env, id)))).every((e) => e.length === 1),
+    );
+    await waitFor(
+      "resumed jobs recorded",
+      () => node.inFlight === 0 && first.every((id) => node.jobs[String(id)]?.status === "submitted"),
     );
 
     // 3. Clean shutdown with submissions in flight: stop() lets them finish and persists the state. The three
