@@ -282,7 +282,7 @@ export class VerifierNode extends NodeRunner {
     if (kase.phase !== PHASE_NONE) {
       if (await court.isParty(requestId, this.deps.address)) {
         this.#ensureCase(job.requestId);
-        return this.#done(job, "already a party of the case");
+        return this.#done(job, "already a challenger or juror of the case");
       }
       if (!(await this.#mayJoin(requestId))) return this.#done(job, "case open; staying available as a juror");
     }
