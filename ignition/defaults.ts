@@ -14,7 +14,7 @@ export const PARAMETER_DEFAULTS = {
     unbondingDelay: 7 * 24 * 3600,
     jailDuration: 24 * 3600,
   },
-  ModelRegistry: { minFee: OPG / 100n },
+  ModelRegistry: { minFee: OPG / 10n },
   // 96 blocks (~19 min on Ethereum) exceed the proposer lookahead; local chains use 1.
   BlockhashRandomness: { delay: 96 },
   InferenceHub: {
@@ -43,7 +43,7 @@ export const PARAMETER_DEFAULTS = {
     drawWindow: 1_800, // longer than BlockhashRandomness.delay blocks
     commitWindow: 300,
     revealWindow: 300,
-    challengeBond: 100n * OPG,
+    challengeBond: 10n * OPG,
   },
   OptimisticModule: { challengeWindow: 600 },
   CommitteeModule: {

@@ -29,6 +29,7 @@ interface ICommitteeModule is IVerificationModule {
         uint64 revealDeadline;
         uint64 drawnAtBlock;
         uint8 seats; // committee size when drawn (0 before)
+        uint8 quorum; // agreeing seats needed, fixed when drawn
         uint8 committedSeats;
         uint8 revealedSeats;
         uint8 agreeSeats;
@@ -45,6 +46,9 @@ interface ICommitteeModule is IVerificationModule {
         bytes32 commitment;
     }
 
+    /// @notice The committee of `requestId` will be drawn from `ticket`'s randomness, by `drawDeadline` (emitted at
+    ///         submission, and again with a new ticket when the first one expired unread).
+    event DrawRequested(uint256 indexed requestId, uint256 ticket, uint256 drawDeadline);
     event CommitteeDrawn(uint256 indexed requestId, address[] seats, uint256 commitDeadline, uint256 revealDeadline);
     event AttestationCommitted(uint256 indexed requestId, address indexed member, uint256 seats);
     event AttestationRevealed(uint256 indexed requestId, address indexed member, bool agree, uint256 seats);

@@ -15,7 +15,8 @@ pragma solidity ^0.8.28;
 ///        the challengers share `challengerRewardBps` pro rata to their weight, majority seats share
 ///        `voterRewardBps`, the treasury takes the rest; bonds are returned.
 ///      - Upheld: bonds are forfeited and stake-backed challengers slashed `challengeBond` each; majority seats share
-///        `voterRewardBps` of that pool, the worker takes the rest.
+///        `voterRewardBps` of that pool, the treasury takes the rest (never the worker: a wrong result upheld by
+///        colluding jurors must not win the honest bonds).
 ///      - Every decided round: seats in the minority lose `minorityPenaltyBps` of their stake; every round: seats
 ///        that did not reveal lose `nonRevealPenaltyBps` of their stake (per seat; to the treasury).
 ///      - Undecided: bonds are returned, nobody is slashed except silent jurors.
@@ -127,6 +128,8 @@ interface IDisputeCourt {
     event Penalised(uint256 indexed requestId, address indexed account, uint256 amount, bytes32 indexed reason);
     event ParamsUpdated(CourtParams params);
     event ModuleSet(address indexed module, bool allowed);
+    /// @notice The inference hub whose lifecycle bound `setParams` checks was set (once).
+    event HubSet(address hub);
 
     // ------------------------------------------------------------------------------------------------- errors
 
@@ -153,14 +156,24 @@ interface IDisputeCourt {
     error CourtSameBlock(uint256 requestId);
     error CourtParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     error CourtZeroAddress();
+    /// @notice The hub can be set only once.
+    error CourtHubAlreadySet(address hub);
+    /// @notice More defenders, or more further excluded addresses, than a case can hold.
+    error CourtTooManyParties(uint256 count, uint256 max);
 
     // ------------------------------------------------------------------------------------------------- modules
 
     /// @notice Opens the case of `requestId` with a first challenger. `bond` > 0: bonded (already locked in
-    ///         settlement by the module); 0: stake-backed. Only an allowed module.
+    ///         settlement by the module); 0: stake-backed. `challenger` = address(0) (with `bond` 0) opens a case
+    ///         without a challenger (a COMMITTEE without quorum); on Rejected the challengers' share then goes to
+    ///         the treasury. Only an allowed module.
+    /// @dev A challenger may not be the worker, the requester, a defender, a challenger already, or a juror of the
+    ///      case. An address that is only in `parties.excluded` may challenge (a COMMITTEE module excludes its whole
+    ///      committee from the jury and opens the case with the disagreeing members as challengers).
     function open(uint256 requestId, Parties calldata parties, address challenger, uint96 bond) external;
 
-    /// @notice Adds a challenger to an open case (before round 1's commit deadline; not a juror or party).
+    /// @notice Adds a challenger to an open case while round 1 is drawing or before its commit deadline (not a
+    ///         juror or party, see {open}). Only the module that opened the case, while it is allowed.
     function join(uint256 requestId, address challenger, uint96 bond) external;
 
     // ------------------------------------------------------------------------------------------------- anyone
@@ -185,9 +198,19 @@ interface IDisputeCourt {
 
     function setModule(address module, bool allowed) external;
 
+    /// @notice Sets the inference hub (deployed after the court), once. From then on {setParams} calls its
+    ///         `checkLifecycle()`.
+    function setHub(address hub) external;
+
     // ------------------------------------------------------------------------------------------------- views
 
     function params() external view returns (CourtParams memory);
+
+    /// @notice The inference hub, or address(0) before {setHub}.
+    function hub() external view returns (address);
+
+    /// @notice Whether `module` may open cases.
+    function isModule(address module) external view returns (bool);
 
     function getCase(uint256 requestId) external view returns (Case memory);
 

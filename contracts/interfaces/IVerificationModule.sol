@@ -30,6 +30,9 @@ interface IVerificationModule {
     /// @notice Thrown when a caller other than the hub calls a hub-only function.
     error ModuleNotHub(address caller);
 
+    /// @notice Thrown when a constructor is given the zero address for a contract it calls.
+    error ModuleZeroAddress();
+
     /// @notice The hub tells the module that `job`'s result was posted.
     /// @return verdict Accepted (final at once, e.g. NONE) or Pending.
     /// @return deadline When the module's own window ends (informational: when to ask again); 0 when final.

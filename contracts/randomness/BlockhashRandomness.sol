@@ -9,8 +9,9 @@ import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 /// @dev A ticket is `block.number + delay` at the time of {request}: its hash is unknown to everyone, the requester
 ///      included, while the requesting transaction runs. A `delay` longer than the chain's proposer lookahead (on
 ///      Ethereum about two epochs, 64 slots) also keeps a proposer from triggering a draw just before its own slot,
-///      so that it cannot know it will control the ticket's block. {read} is Pending while `block.number <= ticket`, Ready
-///      for the next `BLOCKHASH_WINDOW` blocks (the EVM serves the hashes of the last 256 blocks), with
+///      so that it cannot know it will control the ticket's block. {read} is Pending while
+///      `block.number <= ticket`, Ready for the next `BLOCKHASH_WINDOW` blocks (the EVM serves the hashes of the
+///      last 256 blocks), with
 ///      `word = uint256(keccak256(abi.encode(blockhash(ticket), ticket)))`, and Expired afterwards: the consumer
 ///      then requests a new ticket. A zero block hash inside the window (a chain that does not serve block hashes)
 ///      also reads as Expired, never as a predictable word. Requests in the same block share a ticket; consumers
