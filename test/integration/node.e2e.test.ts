@@ -360,7 +360,8 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
         // verifiers outside the case (a node does not join when fewer than minJuryPool = 3 would remain).
         expect(challengers).to.have.length(2);
         const joined = await court.queryFilter(court.filters.ChallengerJoined(id));
-        expect(joined.map((e) => e.args.bond)).to.deep.equal([100n * OPG, 100n * OPG]);
+        const bond = (await court.params()).challengeBond;
+        expect(joined.map((e) => e.args.bond)).to.deep.equal([bond, bond]);
         expect(new Set(jury!.args.seats).size).to.be.at.most(verifiers.length - 2);
       }
       const penalties = await court.queryFilter(court.filters.Penalised(id, cheater));
