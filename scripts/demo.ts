@@ -88,8 +88,9 @@ const indexer = new NetworkIndexer(net.contracts, { startBlock: net.contracts.ad
 await indexer.sync();
 printStats(indexer.stats({ windowSeconds: 3600 }), 3600);
 const op = await net.protocol.staking.getOperator(cheater);
+const jailed = op.jailedUntil > BigInt(await connection.networkHelpers.time.latest());
 console.log(
-  `\n   the cheating worker ${who(cheater)} is jailed: ${op.jailed}, stake left ${Number(op.active) / 1e18} OPG`,
+  `\n   the cheating worker ${who(cheater)} is jailed: ${jailed}, stake left ${Number(op.active) / 1e18} OPG`,
 );
 await net.stop();
 console.log("\nDone. Every step above is an on-chain event: an auditable record of verified inferences.");

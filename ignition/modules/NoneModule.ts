@@ -1,10 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import InferenceHubModule from "./InferenceHub.js";
-
-/** Mode 0, NONE: final at submission. */
+/** Mode 0, NONE: final at submission. Stateless (every function is pure): it needs no address of the hub. */
 export default buildModule("NoneModule", (m) => {
-  const { hub } = m.useModule(InferenceHubModule);
-  const none = m.contract("NoneModule", [hub]);
+  const none = m.contract("NoneModule", []);
   return { none };
 });

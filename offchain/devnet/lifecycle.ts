@@ -40,9 +40,19 @@ export function uniqueMembers(seats: readonly string[]): string[] {
   return [...new Set(seats.map((a) => a.toLowerCase()))];
 }
 
-/** Mines one empty block, so a randomness ticket of the previous block becomes readable. */
+/** Mines one empty block. */
 export async function mineBlock(protocol: Protocol): Promise<void> {
   await protocol.provider.send("evm_mine", []);
+}
+
+/** Mines blocks until the randomness of `ticket` can be read (the source's delay; 1 block on local chains). */
+export async function mineUntilReady(protocol: Protocol, ticket: bigint, maxBlocks = 256): Promise<void> {
+  for (let i = 0; i <= maxBlocks; i++) {
+    const [status] = await protocol.randomness.read(ticket);
+    if (status !== 0n) return; // Ready, or Expired (the draw then requests a new ticket)
+    await mineBlock(protocol);
+  }
+  throw new Error(`randomness ticket ${ticket} still pending after ${maxBlocks} blocks`);
 }
 
 /** Moves chain time past `timestamp` (the next block is at `timestamp + 1`, mined now). */
@@ -128,14 +138,20 @@ export async function pickChallenger(
   return challenger;
 }
 
-/** Draws the committee of a submitted COMMITTEE request (after one block, once the randomness is readable). */
+/** Draws the committee of a submitted COMMITTEE request, once its randomness is readable. */
 export async function drawCommittee(protocol: Protocol, requestId: bigint): Promise<ContractTransactionReceipt> {
-  await mineBlock(protocol);
+  await mineUntilReady(protocol, (await protocol.committee.roundOf(requestId)).ticket);
   return mined(protocol.committee.drawCommittee(requestId));
 }
 
+/** Draws the jury of the current round of a court case, once its randomness is readable. */
+export async function drawJury(protocol: Protocol, requestId: bigint): Promise<ContractTransactionReceipt> {
+  await mineUntilReady(protocol, (await protocol.court.getCase(requestId)).ticket);
+  return mined(protocol.court.drawJury(requestId));
+}
+
 /**
- * Runs a committee to its reveals: draws it (after one block), every member commits then reveals `agree(member)`
+ * Runs a committee to its reveals: draws it (once its randomness is readable), every member commits then reveals `agree(member)`
  * (undefined: the member stays silent). Returns the gas of each step (one entry per transaction). Does not
  * finalize or escalate.
  */
@@ -172,7 +188,7 @@ export async function runCommittee(
 }
 
 /**
- * Runs the current round of a court case: draws the jury (after one block), every juror commits then reveals
+ * Runs the current round of a court case: draws the jury (once its randomness is readable), every juror commits then reveals
  * `uphold(juror)` (undefined: stays silent), and resolves after the reveals. Returns the gas of each step.
  */
 export async function runJury(
@@ -182,8 +198,7 @@ export async function runJury(
   uphold: (juror: string) => boolean | undefined,
 ): Promise<StepGas[]> {
   const steps: StepGas[] = [];
-  await mineBlock(protocol);
-  const drawn = await mined(protocol.court.drawJury(requestId));
+  const drawn = await drawJury(protocol, requestId);
   steps.push({ step: "drawJury", gasUsed: drawn.gasUsed });
   const kase = await protocol.court.getCase(requestId);
   const round = Number(kase.round);

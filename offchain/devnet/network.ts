@@ -1,7 +1,8 @@
 /**
- * A complete local OPG network on one chain connection: the protocol deployed by Ignition, real ONNX demo models
- * registered (written to disk and served by `file:` URI, verified by sha256 like any model), staked workers and
- * verifiers, and their node software running in this process.
+ * A complete local OPG network on one chain connection: the v2 protocol deployed by Ignition (hub, settlement,
+ * staking, registry, court, NONE / OPTIMISTIC / COMMITTEE modules), real ONNX demo models registered (written to
+ * disk and served by `file:` URI, verified by sha256 like any model), staked workers and verifiers with settlement
+ * balances, and their node software running in this process.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,7 +11,7 @@ import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type { TensorData } from "../codec/tensor.js";
-import { writeDeployment, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
+import { connectContracts, writeDeployment, type ProtocolContracts } from "../chain/deployment.js";
 import { buildDemoModels, type DemoModel } from "../model/onnxBuilder.js";
 import { buildZoo, type ZooModel } from "../zoo/zoo.js";
 import { ModelRuntime } from "../model/runtime.js";
@@ -23,8 +24,10 @@ import type { WorkerNode } from "../node/worker.js";
 import {
   Mode,
   OPG,
+  TERMINAL_STATUSES,
   assignActors,
   deployProtocol,
+  protocolContracts,
   registerModel,
   stakeNetwork,
   type Actors,
@@ -83,7 +86,6 @@ export async function startLocalNetwork(
 ): Promise<LocalNetwork> {
   const { ethers } = connection;
   const logger = options.logger;
-  const fromBlock = await ethers.provider.getBlockNumber();
   const protocol = await deployProtocol(connection, {
     governed: true,
     parameters: options.parameters,
@@ -98,29 +100,14 @@ export async function startLocalNetwork(
     requesterBalance: 1_000n * OPG,
   });
 
-  const addresses: DeploymentAddresses = {
-    chainId: (await ethers.provider.getNetwork()).chainId.toString(),
-    hub: await protocol.hub.getAddress(),
-    staking: await protocol.staking.getAddress(),
-    registry: await protocol.registry.getAddress(),
-    token: await protocol.token.getAddress(),
-    timelock: await protocol.timelock.getAddress(),
-    governor: await protocol.governor.getAddress(),
-    fromBlock,
-  };
+  const addresses = protocol.addresses;
   if (options.deploymentRoot !== undefined) {
     await writeDeployment(
       path.join(options.deploymentRoot, ".opg", "deployments", `${addresses.chainId}.json`),
       addresses,
     );
   }
-  const contracts: ProtocolContracts = {
-    hub: protocol.hub,
-    staking: protocol.staking,
-    registry: protocol.registry,
-    token: protocol.token,
-    addresses,
-  };
+  const contracts: ProtocolContracts = protocolContracts(protocol);
 
   // Real models: written to disk, registered with their sha256 and schema, fetched and verified by the nodes.
   const runtime = new ModelRuntime();
@@ -171,7 +158,7 @@ export async function startLocalNetwork(
 
   const store = new ModelStore({ cacheDir: path.join(options.dir, "cache") });
   const nodeConfig = (signer: (typeof actors.workers)[number], role: string) => ({
-    contracts: { ...contracts, hub: protocol.hub.connect(signer), registry: protocol.registry.connect(signer) },
+    contracts: connectContracts(addresses, signer),
     signer,
     logger: logger.child(`${role}-${signer.address.slice(2, 8)}`),
     stateDir: path.join(options.dir, "state"),
@@ -212,8 +199,6 @@ export async function startLocalNetwork(
   };
 }
 
-const TERMINAL = new Set([4n, 5n, 6n]); // Finalized, Rejected, Expired
-
 /**
  * Runs node rounds until every request in `requestIds` is terminal, advancing chain time between rounds so that
  * windows close (an in-process chain only moves when told). Returns the rounds it took.
@@ -228,7 +213,7 @@ export async function settleAll(
   for (let round = 1; round <= maxRounds; round++) {
     await net.tick();
     const statuses = await Promise.all(requestIds.map(async (id) => (await net.protocol.hub.getRequest(id)).status));
-    if (statuses.every((s) => TERMINAL.has(s))) return round;
+    if (statuses.every((s) => TERMINAL_STATUSES.has(s))) return round;
     await connection.networkHelpers.time.increase(options.stepSeconds ?? 20);
   }
   throw new Error(`requests not settled after ${maxRounds} rounds: check the node logs`);

@@ -22,7 +22,7 @@ import { TxSender } from "../../offchain/chain/sender.js";
 import { OpgClient } from "../../offchain/client/client.js";
 import { DType, encodeTensors } from "../../offchain/codec/tensor.js";
 import { startLocalNetwork } from "../../offchain/devnet/network.js";
-import { Mode, Status } from "../../offchain/devnet/protocol.js";
+import { Mode, Outcome, Status, TERMINAL_STATUSES } from "../../offchain/devnet/protocol.js";
 import { decodeErrorResult } from "../../offchain/model/errorResult.js";
 import { buildDemoModels } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
@@ -61,7 +61,7 @@ const problem = (text: string) => {
 
 console.log(`OPG long scenario: ${REQUESTS} requests, ${WORKERS} workers (2 cheat), ${VERIFIERS} verifiers`);
 const net = await startLocalNetwork(connection, { dir, logger, workers: WORKERS, verifiers: VERIFIERS });
-const { hub, staking } = net.protocol;
+const { hub, staking, settlement, court, optimistic, committee } = net.protocol;
 const client = new OpgClient(net.contracts.addresses, net.actors.requester);
 
 // ------------------------------------------------------------------------------------------------ our nodes
@@ -99,7 +99,14 @@ async function build(role: "worker" | "verifier", index: number, crash = false):
 async function assemble(role: "worker" | "verifier", index: number, crash: boolean): Promise<NodeRunner> {
   const signer = await signerOf(index, role);
   const options = {
-    errorInterfaces: [hub.interface, staking.interface],
+    errorInterfaces: [
+      hub.interface,
+      staking.interface,
+      settlement.interface,
+      optimistic.interface,
+      committee.interface,
+      court.interface,
+    ],
     pollIntervalMs: 10,
     retry: fastRetry,
   };
@@ -204,7 +211,7 @@ async function sendBatch(): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------ run
 
-const TERMINAL = new Set<bigint>([BigInt(Status.Finalized), BigInt(Status.Rejected), BigInt(Status.Expired)]);
+const TERMINAL = TERMINAL_STATUSES;
 let rounds = 0;
 let roundErrors = 0;
 let reassigned = 0;
@@ -290,6 +297,9 @@ for (const s of sent) {
     case "Expired":
       problem(`${label}: expired (every assigned worker missed its deadline)`);
       break;
+    case "Refunded":
+      problem(`${label}: refunded (verification undecided, or no committee could be drawn)`);
+      break;
     default:
       problem(`${label}: not settled (${record.status})`);
   }
@@ -297,16 +307,20 @@ for (const s of sent) {
 
 // Operators: only cheaters lose disputes; an honest worker is jailed only for a missed deadline.
 const timedOut = new Set((await hub.queryFilter(hub.filters.WorkerTimedOut())).map((e) => e.args.worker));
+// Jail is a timestamp: "jailed" here means jailed at some point (a fault), whether or not the jail is over.
 const jailed: string[] = [];
 for (const [i, w] of net.actors.workers.entries()) {
   const op = await staking.getOperator(w.address);
-  if (op.jailed) jailed.push(`worker-${i}${cheaters.has(w.address) ? " (cheater)" : ""}`);
-  if (op.jailed && !cheaters.has(w.address) && !timedOut.has(w.address)) problem(`honest worker-${i} is jailed`);
+  const wasJailed = op.jailedUntil > 0n;
+  if (wasJailed) jailed.push(`worker-${i}${cheaters.has(w.address) ? " (cheater)" : ""}`);
+  if (wasJailed && !cheaters.has(w.address) && !timedOut.has(w.address)) problem(`honest worker-${i} was jailed`);
 }
 for (const [i, v] of net.actors.verifiers.entries()) {
-  if ((await staking.getOperator(v.address)).jailed) problem(`verifier-${i} is jailed`);
+  if ((await staking.getOperator(v.address)).jailedUntil > 0n) problem(`verifier-${i} was jailed`);
 }
-const lostDisputes = (await hub.queryFilter(hub.filters.DisputeResolved())).filter((e) => e.args.upheld).length;
+const lostDisputes = (await court.queryFilter(court.filters.CaseResolved())).filter(
+  (e) => e.args.outcome === BigInt(Outcome.Upheld),
+).length;
 if (lostDisputes > 0) problem(`${lostDisputes} dispute(s) upheld a worker: an honest result was challenged`);
 
 // The requester paid exactly the finalized requests' fees.
@@ -317,9 +331,9 @@ const fees = await Promise.all(
   }),
 );
 const spent = fees.reduce((a, b) => a + b, 0n);
-const deposits = await hub.queryFilter(hub.filters.Deposited(net.actors.requester.address));
+const deposits = await settlement.queryFilter(settlement.filters.Deposited(net.actors.requester.address));
 const deposited = deposits.reduce((a, e) => a + e.args.amount, 0n);
-const balance = await hub.balanceOf(net.actors.requester.address);
+const balance = await settlement.balanceOf(net.actors.requester.address);
 if (balance !== deposited - spent) {
   problem(`requester balance ${balance} != deposited ${deposited} - spent ${spent}`);
 }

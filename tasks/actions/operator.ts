@@ -125,7 +125,7 @@ export async function statusAction(args: Base & { stateDir: string }, hre: Hardh
     console.log("                  eligible but not weighted: run `npx hardhat operator:refresh`");
   }
   console.log(`pending credits   ${formatOpg(await settlement.creditsOf(signer.address))}`);
-  console.log(`settlement balance ${formatOpg(await settlement.balanceOf(signer.address))}`);
+  console.log(`free balance      ${formatOpg(await settlement.balanceOf(signer.address))}`);
   console.log(`jobs in flight    ${await jobsInFlight(path.resolve(root, args.stateDir), signer.address)}`);
 }
 

@@ -10,7 +10,7 @@ import { EventScanner, ScanCursorError, type ParsedEvent } from "../../offchain/
 import { JsonStateFile, StateFileCorruptError } from "../../offchain/chain/stateFile.js";
 import { requestInference, submitAsWorker } from "../../offchain/devnet/lifecycle.js";
 import { Mode } from "../../offchain/devnet/protocol.js";
-import { InferenceHubV1__factory, type InferenceHubV1 } from "../../typechain-types/index.js";
+import { IInferenceHub__factory, type IInferenceHub } from "../../typechain-types/index.js";
 import { INPUT, OUTPUT, hubFixture, type HubFixture } from "./fixtures.js";
 
 const connection = await network.create();
@@ -33,12 +33,12 @@ async function head(): Promise<number> {
 }
 
 /** A fresh hub binding (its queryFilter can be instrumented without touching the fixture's). */
-async function hubReader(f: HubFixture): Promise<InferenceHubV1> {
-  return InferenceHubV1__factory.connect(await f.protocol.hub.getAddress(), connection.ethers.provider);
+async function hubReader(f: HubFixture): Promise<IInferenceHub> {
+  return IInferenceHub__factory.connect(await f.protocol.hub.getAddress(), connection.ethers.provider);
 }
 
 function scanner(
-  hub: InferenceHubV1,
+  hub: IInferenceHub,
   startBlock: number,
   options: { confirmations?: number; maxBlockSpan?: number } = {},
 ) {
@@ -224,7 +224,7 @@ describe("JsonStateFile", function () {
 });
 
 /** Records the block range of every `queryFilter`; optionally refuses spans above `limit` like a capped node. */
-function instrument(hub: InferenceHubV1, limit?: number): Array<[number, number]> {
+function instrument(hub: IInferenceHub, limit?: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   const base: BaseContract = hub; // the untyped overload: the scanner queries one topic filter for all its events
   const original = base.queryFilter.bind(hub);

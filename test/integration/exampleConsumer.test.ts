@@ -3,19 +3,28 @@ import { ethers as ethersLib } from "ethers";
 import { network } from "hardhat";
 
 import { DType, encodeTensors } from "../../offchain/codec/tensor.js";
-import { mined, pickChallenger, requestInference, submitAsWorker, voteAll } from "../../offchain/devnet/lifecycle.js";
+import {
+  mined,
+  passTime,
+  pickChallenger,
+  requestInference,
+  runJury,
+  submitAsWorker,
+} from "../../offchain/devnet/lifecycle.js";
 import { Mode, OPG, Status } from "../../offchain/devnet/protocol.js";
-import { ExampleClassifierConsumerV1__factory, type ExampleClassifierConsumerV1 } from "../../typechain-types/index.js";
-import { INPUT, hubFixture, totalFee } from "./fixtures.js";
+import { ExampleClassifierConsumer__factory, type ExampleClassifierConsumer } from "../../typechain-types/index.js";
+import { INPUT, hubFixture, settlementAccounts, totalFee } from "./fixtures.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
-const { loadFixture, time } = networkHelpers;
+const { loadFixture } = networkHelpers;
 
-/** Gas the normal consumers ask the hub to forward: the contract claims its callback is "well under 50k". */
+/** Gas the normal consumers prepay for their callback: the contract claims it is "well under 50k". */
 const CALLBACK_GAS = 50_000;
 /** Too little for the callback's first storage read: the call runs out of gas and the hub ignores it. */
 const TINY_CALLBACK_GAS = 2_000;
+/** Enough for `deliverCallback` with any of these limits (the hub needs 64/63 of the limit + a reserve left). */
+const DELIVER_GAS = 1_000_000;
 
 /** A real classifier output: FIXED64 [1,3] scores with 6 decimals; class 1 wins with 0.87. */
 const SCORES = encodeTensors([
@@ -32,11 +41,10 @@ const IMAGE = encodeTensors([{ dtype: DType.FLOAT, decimals: 0, shape: [1, 2], d
 
 async function consumerFixture() {
   const f = await hubFixture(connection);
-  const hubAddress = await f.protocol.hub.getAddress();
-  const tokenAddress = await f.protocol.token.getAddress();
-  const factory = new ExampleClassifierConsumerV1__factory(f.protocol.deployer);
+  const { hub, settlement, token } = f.protocol.addresses;
+  const factory = new ExampleClassifierConsumer__factory(f.protocol.deployer);
   const deploy = async (mode: Mode, gas: number) => {
-    const consumer = await factory.deploy(hubAddress, tokenAddress, f.models[mode], gas);
+    const consumer = await factory.deploy(hub, settlement, token, f.models[mode], gas);
     await consumer.waitForDeployment();
     return consumer;
   };
@@ -47,17 +55,25 @@ async function consumerFixture() {
   const tinyOptimistic = await deploy(Mode.OPTIMISTIC, TINY_CALLBACK_GAS);
   /** No callback at all (gas limit 0). */
   const silent = await deploy(Mode.OPTIMISTIC, 0);
+  /** Model fee + protocol fee: what a request locks and a refund returns. */
   const fee = await totalFee(f.protocol);
+  const feePerGas = (await f.protocol.hub.params()).callbackFeePerGas;
   for (const consumer of [none, optimistic, tiny, tinyOptimistic, silent]) {
-    await (await f.protocol.token.connect(f.requester).approve(await consumer.getAddress(), 10n * fee)).wait();
+    await (await f.protocol.token.connect(f.requester).approve(await consumer.getAddress(), 10n * OPG)).wait();
   }
-  return { ...f, none, optimistic, tiny, tinyOptimistic, silent, fee };
+  return { ...f, none, optimistic, tiny, tinyOptimistic, silent, fee, feePerGas };
 }
 type Fixture = Awaited<ReturnType<typeof consumerFixture>>;
 
+/** The prepaid callback fee of `consumer`'s requests. */
+async function callbackFeeOf(f: Fixture, consumer: ExampleClassifierConsumer): Promise<bigint> {
+  return (await consumer.callbackGasLimit()) * f.feePerGas;
+}
+
 /** `payer` (the fixture's requester by default) requests a classification; returns the hub request id. */
-async function classify(f: Fixture, consumer: ExampleClassifierConsumerV1, payer = f.requester): Promise<bigint> {
-  const receipt = await mined(consumer.connect(payer).requestClassification(IMAGE, f.fee));
+async function classify(f: Fixture, consumer: ExampleClassifierConsumer, payer = f.requester): Promise<bigint> {
+  const price = f.fee + (await callbackFeeOf(f, consumer));
+  const receipt = await mined(consumer.connect(payer).requestClassification(IMAGE, price));
   for (const log of receipt.logs) {
     const parsed = consumer.interface.parseLog(log);
     if (parsed?.name === "ClassificationRequested") return parsed.args.requestId as bigint;
@@ -65,89 +81,98 @@ async function classify(f: Fixture, consumer: ExampleClassifierConsumerV1, payer
   throw new Error("no ClassificationRequested event");
 }
 
-async function challengeWindow(f: Fixture): Promise<number> {
-  return Number((await f.protocol.hub.params()).challengeWindow);
+/** Anyone (the outsider here) delivers the prepaid callback of a terminal request. */
+async function deliver(f: Fixture, requestId: bigint) {
+  return mined(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: DELIVER_GAS }));
 }
 
 /** Optimistic request submitted with `output` and finalized after the challenge window. */
-async function finalizedOptimistic(f: Fixture, consumer: ExampleClassifierConsumerV1, output: Uint8Array) {
+async function finalizedOptimistic(f: Fixture, consumer: ExampleClassifierConsumer, output: Uint8Array) {
   const requestId = await classify(f, consumer);
   await submitAsWorker(f.protocol, f.book, requestId, output);
-  await time.increase((await challengeWindow(f)) + 1);
-  await mined(f.protocol.hub.connect(f.outsider).finalize(requestId, { gasLimit: 1_000_000 }));
+  await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
+  await mined(f.protocol.hub.connect(f.outsider).finalize(requestId));
   return requestId;
 }
 
-/** Lets the assigned worker miss its deadline `maxAttempts` times: the request expires. */
+/** Lets the assigned worker miss its deadline until the request expires. */
 async function expire(f: Fixture, requestId: bigint) {
-  const attempts = Number((await f.protocol.hub.params()).maxAttempts);
-  for (let i = 0; i < attempts; i++) {
-    await time.increaseTo((await f.protocol.hub.getRequest(requestId)).deadline + 1n);
-    await mined(f.protocol.hub.connect(f.outsider).reassign(requestId, { gasLimit: 2_000_000 }));
+  for (;;) {
+    const request = await f.protocol.hub.getRequest(requestId);
+    if (request.status !== BigInt(Status.Requested)) break;
+    await passTime(f.protocol, request.deadline);
+    await mined(f.protocol.hub.connect(f.outsider).reassign(requestId));
   }
   expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(BigInt(Status.Expired));
 }
 
-/** Optimistic request challenged after submission and rejected by every juror. */
-async function rejectedOptimistic(f: Fixture, consumer: ExampleClassifierConsumerV1) {
+/** Optimistic request challenged after submission; the jury rejects it and anyone finalizes. */
+async function rejectedOptimistic(f: Fixture, consumer: ExampleClassifierConsumer) {
   const requestId = await classify(f, consumer);
   await submitAsWorker(f.protocol, f.book, requestId, SCORES);
   const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-  await mined(f.protocol.hub.connect(challenger).challenge(requestId));
-  expect(await f.protocol.hub.jurorsOf(requestId)).to.not.be.empty;
-  await voteAll(f.protocol, f.book, requestId, () => false);
-  await mined(f.protocol.hub.connect(f.outsider).resolveDispute(requestId, { gasLimit: 2_000_000 }));
+  await mined(f.protocol.optimistic.connect(challenger).challenge(requestId));
+  await runJury(f.protocol, f.book, requestId, () => false);
+  await mined(f.protocol.hub.connect(f.outsider).finalize(requestId));
   expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(BigInt(Status.Rejected));
   return requestId;
 }
 
 /** A signer acting as the hub contract (to reach the callback's guards behind `msg.sender == hub`). */
 async function hubSigner(f: Fixture) {
-  const address = await f.protocol.hub.getAddress();
+  const address = f.protocol.addresses.hub;
   await networkHelpers.impersonateAccount(address);
   await networkHelpers.setBalance(address, OPG);
   return ethers.getSigner(address);
 }
 
-describe("ExampleClassifierConsumerV1 — against the deployed hub", function () {
+describe("ExampleClassifierConsumer — against the deployed v2 protocol", function () {
   describe("constructor", function () {
-    it("stores the hub, token, model and callback gas", async function () {
+    it("stores the hub, settlement, token, model and callback gas", async function () {
       const f = await loadFixture(consumerFixture);
-      expect(await f.none.hub()).to.equal(await f.protocol.hub.getAddress());
-      expect(await f.none.token()).to.equal(await f.protocol.token.getAddress());
+      expect(await f.none.hub()).to.equal(f.protocol.addresses.hub);
+      expect(await f.none.settlement()).to.equal(f.protocol.addresses.settlement);
+      expect(await f.none.token()).to.equal(f.protocol.addresses.token);
       expect(await f.none.modelId()).to.equal(f.models[Mode.NONE]);
       expect(await f.optimistic.modelId()).to.equal(f.models[Mode.OPTIMISTIC]);
       expect(await f.none.callbackGasLimit()).to.equal(BigInt(CALLBACK_GAS));
     });
 
-    it("rejects a zero hub or token", async function () {
+    it("rejects a zero hub, settlement or token", async function () {
       const f = await loadFixture(consumerFixture);
-      const factory = new ExampleClassifierConsumerV1__factory(f.protocol.deployer);
-      const hub = await f.protocol.hub.getAddress();
-      const token = await f.protocol.token.getAddress();
-      await expect(factory.deploy(ethersLib.ZeroAddress, token, 1n, CALLBACK_GAS)).to.be.revertedWithCustomError(
-        factory,
-        "ConsumerZeroAddress",
-      );
-      await expect(factory.deploy(hub, ethersLib.ZeroAddress, 1n, CALLBACK_GAS)).to.be.revertedWithCustomError(
-        factory,
-        "ConsumerZeroAddress",
-      );
+      const factory = new ExampleClassifierConsumer__factory(f.protocol.deployer);
+      const { hub, settlement, token } = f.protocol.addresses;
+      const zero = ethersLib.ZeroAddress;
+      for (const args of [
+        [zero, settlement, token],
+        [hub, zero, token],
+        [hub, settlement, zero],
+      ] as const) {
+        await expect(factory.deploy(args[0], args[1], args[2], 1n, CALLBACK_GAS)).to.be.revertedWithCustomError(
+          factory,
+          "ConsumerZeroAddress",
+        );
+      }
     });
   });
 
   describe("requestClassification", function () {
-    it("pulls the quoted fee from the caller, deposits it and locks it in the hub", async function () {
+    it("pulls the quoted price, deposits it in the settlement contract and locks it for the request", async function () {
       const f = await loadFixture(consumerFixture);
       const consumerAddress = await f.none.getAddress();
       const [modelFee, protocolFee] = await f.protocol.hub.quote(f.models[Mode.NONE]);
       expect(modelFee + protocolFee).to.equal(f.fee);
+      const callbackFee = BigInt(CALLBACK_GAS) * f.feePerGas;
+      const price = f.fee + callbackFee;
       const payerBefore = await f.protocol.token.balanceOf(f.requester.address);
-      const hubBefore = await f.protocol.token.balanceOf(await f.protocol.hub.getAddress());
+      const heldBefore = await f.protocol.token.balanceOf(f.protocol.addresses.settlement);
+      const lockedBefore = await f.protocol.settlement.totalLocked();
       const requestId = (await f.protocol.hub.requestCount()) + 1n;
 
-      const tx = f.none.connect(f.requester).requestClassification(IMAGE, f.fee);
-      await expect(tx).to.emit(f.none, "ClassificationRequested").withArgs(requestId, f.requester.address, f.fee);
+      const tx = f.none.connect(f.requester).requestClassification(IMAGE, price);
+      await expect(tx)
+        .to.emit(f.none, "ClassificationRequested")
+        .withArgs(requestId, f.requester.address, f.fee, callbackFee);
       await expect(tx)
         .to.emit(f.protocol.hub, "InferenceRequested")
         .withArgs(
@@ -161,17 +186,20 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
           protocolFee,
           BigInt(CALLBACK_GAS),
         );
+      await expect(tx).to.emit(f.protocol.settlement, "FeeLocked").withArgs(requestId, consumerAddress, price);
 
-      expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(payerBefore - f.fee);
-      expect(await f.protocol.token.balanceOf(await f.protocol.hub.getAddress())).to.equal(hubBefore + f.fee);
+      expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(payerBefore - price);
+      expect(await f.protocol.token.balanceOf(f.protocol.addresses.settlement)).to.equal(heldBefore + price);
+      expect(await f.protocol.settlement.totalLocked()).to.equal(lockedBefore + price);
       expect(await f.protocol.token.balanceOf(consumerAddress)).to.equal(0n);
-      expect(await f.protocol.token.allowance(consumerAddress, await f.protocol.hub.getAddress())).to.equal(0n);
-      expect(await f.protocol.hub.balanceOf(consumerAddress)).to.equal(0n, "the whole deposit is locked");
+      expect(await f.protocol.token.allowance(consumerAddress, f.protocol.addresses.settlement)).to.equal(0n);
+      expect(await f.protocol.settlement.balanceOf(consumerAddress)).to.equal(0n, "the whole deposit is locked");
 
       const r = await f.protocol.hub.getRequest(requestId);
       expect(r.requester).to.equal(consumerAddress);
       expect(r.status).to.equal(BigInt(Status.Requested));
       expect(r.callbackGasLimit).to.equal(BigInt(CALLBACK_GAS));
+      expect(r.callbackFee).to.equal(callbackFee);
       const job = await f.none.getJob(requestId);
       expect(job.payer).to.equal(f.requester.address);
       expect(job.fee).to.equal(f.fee);
@@ -184,71 +212,91 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
 
     it("accepts a maxFee above the quote but charges only the quote", async function () {
       const f = await loadFixture(consumerFixture);
+      const price = f.fee + (await callbackFeeOf(f, f.none));
       const before = await f.protocol.token.balanceOf(f.requester.address);
-      await expect(f.none.connect(f.requester).requestClassification(IMAGE, f.fee * 5n)).to.emit(
+      await expect(f.none.connect(f.requester).requestClassification(IMAGE, price * 5n)).to.emit(
         f.none,
         "ClassificationRequested",
       );
-      expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(before - f.fee);
+      expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(before - price);
     });
 
-    it("reverts when the quote exceeds maxFee", async function () {
+    it("reverts when the price (callback fee included) exceeds maxFee", async function () {
       const f = await loadFixture(consumerFixture);
-      await expect(f.none.connect(f.requester).requestClassification(IMAGE, f.fee - 1n))
+      const price = f.fee + (await callbackFeeOf(f, f.none));
+      await expect(f.none.connect(f.requester).requestClassification(IMAGE, price - 1n))
         .to.be.revertedWithCustomError(f.none, "ConsumerFeeAboveMax")
-        .withArgs(f.fee, f.fee - 1n);
-      await expect(f.none.connect(f.requester).requestClassification(IMAGE, 0n))
+        .withArgs(price, price - 1n);
+      await expect(f.none.connect(f.requester).requestClassification(IMAGE, f.fee))
         .to.be.revertedWithCustomError(f.none, "ConsumerFeeAboveMax")
-        .withArgs(f.fee, 0n);
+        .withArgs(price, f.fee);
     });
 
     it("reverts without enough allowance from the caller", async function () {
       const f = await loadFixture(consumerFixture);
       const consumerAddress = await f.none.getAddress();
-      await f.protocol.token.connect(f.requester).approve(consumerAddress, f.fee - 1n);
-      await expect(f.none.connect(f.requester).requestClassification(IMAGE, f.fee))
+      const price = f.fee + (await callbackFeeOf(f, f.none));
+      await f.protocol.token.connect(f.requester).approve(consumerAddress, price - 1n);
+      await expect(f.none.connect(f.requester).requestClassification(IMAGE, price))
         .to.be.revertedWithCustomError(f.protocol.token, "ERC20InsufficientAllowance")
-        .withArgs(consumerAddress, f.fee - 1n, f.fee);
+        .withArgs(consumerAddress, price - 1n, price);
       // An account that never approved.
-      await expect(f.none.connect(f.outsider).requestClassification(IMAGE, f.fee))
+      await expect(f.none.connect(f.outsider).requestClassification(IMAGE, price))
         .to.be.revertedWithCustomError(f.protocol.token, "ERC20InsufficientAllowance")
-        .withArgs(consumerAddress, 0n, f.fee);
+        .withArgs(consumerAddress, 0n, price);
     });
 
     it("surfaces the hub's own checks (callback gas above the hub's cap)", async function () {
       const f = await loadFixture(consumerFixture);
       const maxGas = (await f.protocol.hub.params()).maxCallbackGas;
-      const greedy = await new ExampleClassifierConsumerV1__factory(f.protocol.deployer).deploy(
-        await f.protocol.hub.getAddress(),
-        await f.protocol.token.getAddress(),
+      const { hub, settlement, token } = f.protocol.addresses;
+      const greedy = await new ExampleClassifierConsumer__factory(f.protocol.deployer).deploy(
+        hub,
+        settlement,
+        token,
         f.models[Mode.NONE],
         maxGas + 1n,
       );
-      await f.protocol.token.connect(f.requester).approve(await greedy.getAddress(), f.fee);
-      await expect(greedy.connect(f.requester).requestClassification(IMAGE, f.fee))
+      const price = f.fee + (maxGas + 1n) * f.feePerGas;
+      await f.protocol.token.connect(f.requester).approve(await greedy.getAddress(), price);
+      await expect(greedy.connect(f.requester).requestClassification(IMAGE, price))
         .to.be.revertedWithCustomError(f.protocol.hub, "HubCallbackGasTooHigh")
         .withArgs(maxGas + 1n, maxGas);
     });
   });
 
-  describe("onInferenceSettled", function () {
-    it("records the outcome when the hub calls it on settlement", async function () {
+  describe("onInferenceSettled (delivered by deliverCallback)", function () {
+    it("records the outcome; the deliverer is credited the prepaid callback fee", async function () {
       const f = await loadFixture(consumerFixture);
       const requestId = await classify(f, f.none);
       const worker = f.book.get((await f.protocol.hub.getRequest(requestId)).worker);
-      const tx = f.protocol.hub.connect(worker).submitResult(requestId, SCORES, false);
+      // The worker's submission does not run the callback: its gas does not depend on it.
+      const submit = f.protocol.hub.connect(worker).submitResult(requestId, SCORES, false);
+      await expect(submit).to.not.emit(f.protocol.hub, "CallbackDelivered");
+      expect((await f.none.getJob(requestId)).settled).to.equal(false);
+      expect((await f.protocol.hub.getRequest(requestId)).callbackPending).to.equal(true);
+
+      const callbackFee = await callbackFeeOf(f, f.none);
+      const tx = f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: DELIVER_GAS });
       await expect(tx)
-        .to.emit(f.protocol.hub, "CallbackResult")
-        .withArgs(requestId, await f.none.getAddress(), true);
+        .to.emit(f.protocol.hub, "CallbackDelivered")
+        .withArgs(requestId, await f.none.getAddress(), true, f.outsider.address);
       await expect(tx)
         .to.emit(f.none, "InferenceSettlementRecorded")
         .withArgs(requestId, true, ethersLib.keccak256(SCORES), false);
+      await expect(tx)
+        .to.emit(f.protocol.settlement, "FeeCredited")
+        .withArgs(requestId, f.outsider.address, callbackFee);
+      expect(await f.protocol.settlement.creditsOf(f.outsider.address)).to.equal(callbackFee);
       const job = await f.none.getJob(requestId);
       expect(job.settled).to.equal(true);
       expect(job.finalized).to.equal(true);
       expect(job.isError).to.equal(false);
       expect(job.resultHash).to.equal(ethersLib.keccak256(SCORES));
       expect(job.recorded).to.equal(false, "the callback does not decode the output");
+      await expect(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: DELIVER_GAS }))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoCallback")
+        .withArgs(requestId); // once per request
     });
 
     it("only the hub may call it", async function () {
@@ -271,11 +319,29 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
 
       const requestId = await classify(f, f.none);
       await submitAsWorker(f.protocol, f.book, requestId, SCORES);
+      await deliver(f, requestId);
       expect((await f.none.getJob(requestId)).settled).to.equal(true);
       await expect(f.none.connect(hub).onInferenceSettled(requestId, false, ethersLib.ZeroHash, false))
         .to.be.revertedWithCustomError(f.none, "ConsumerAlreadySettled")
         .withArgs(requestId);
       await networkHelpers.stopImpersonatingAccount(await hub.getAddress());
+    });
+
+    it("the callback stays within the 50k gas it is prepaid, for expiries and finalizations", async function () {
+      const f = await loadFixture(consumerFixture);
+      const expired = await classify(f, f.optimistic);
+      await expire(f, expired);
+      const a = await deliver(f, expired);
+      const finalized = await finalizedOptimistic(f, f.optimistic, SCORES);
+      const b = await deliver(f, finalized);
+      for (const receipt of [a, b]) {
+        const delivered = receipt.logs
+          .map((l) => f.protocol.hub.interface.parseLog(l))
+          .find((e) => e?.name === "CallbackDelivered");
+        expect(delivered?.args.success).to.equal(true);
+      }
+      expect((await f.optimistic.getJob(expired)).settled).to.equal(true);
+      expect((await f.optimistic.getJob(finalized)).settled).to.equal(true);
     });
   });
 
@@ -284,6 +350,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       const f = await loadFixture(consumerFixture);
       const requestId = await classify(f, f.none);
       await submitAsWorker(f.protocol, f.book, requestId, SCORES);
+      await deliver(f, requestId);
       expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(BigInt(Status.Finalized));
 
       await expect(f.none.connect(f.outsider).recordOutput(requestId, SCORES))
@@ -297,6 +364,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
     it("OPTIMISTIC mode: records after the challenge window, sign-extending negative scores", async function () {
       const f = await loadFixture(consumerFixture);
       const requestId = await finalizedOptimistic(f, f.optimistic, NEGATIVE_SCORES);
+      await deliver(f, requestId);
       expect((await f.optimistic.getJob(requestId)).settled).to.equal(true, "recorded by the callback");
       await expect(f.optimistic.recordOutput(requestId, NEGATIVE_SCORES))
         .to.emit(f.optimistic, "ClassificationRecorded")
@@ -329,7 +397,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
         .withArgs(requestId, BigInt(Status.Submitted));
 
       // Past the window but nobody finalized yet: the hub still says Submitted.
-      await time.increase((await challengeWindow(f)) + 1);
+      await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
       await expect(f.optimistic.recordOutput(requestId, SCORES))
         .to.be.revertedWithCustomError(f.optimistic, "ConsumerNotSettled")
         .withArgs(requestId, BigInt(Status.Submitted));
@@ -337,7 +405,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       const other = await classify(f, f.optimistic);
       await submitAsWorker(f.protocol, f.book, other, SCORES);
       const challenger = await pickChallenger(f.protocol, f.verifiers, other);
-      await mined(f.protocol.hub.connect(challenger).challenge(other));
+      await mined(f.protocol.optimistic.connect(challenger).challenge(other));
       await expect(f.optimistic.recordOutput(other, SCORES))
         .to.be.revertedWithCustomError(f.optimistic, "ConsumerNotSettled")
         .withArgs(other, BigInt(Status.Disputed));
@@ -349,6 +417,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       const requestId = await classify(f, f.none);
       const errorBytes = ethersLib.toUtf8Bytes("model failed: input shape");
       await submitAsWorker(f.protocol, f.book, requestId, errorBytes, true);
+      await deliver(f, requestId);
       const job = await f.none.getJob(requestId);
       expect(job.finalized).to.equal(true);
       expect(job.isError).to.equal(true);
@@ -398,6 +467,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       for (const [output, error, args] of cases) {
         const requestId = await classify(f, f.none);
         await submitAsWorker(f.protocol, f.book, requestId, output);
+        await deliver(f, requestId);
         await expect(f.none.recordOutput(requestId, output), error)
           .to.be.revertedWithCustomError(f.none, error)
           .withArgs(...args);
@@ -426,44 +496,46 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
   });
 
   describe("reclaimRefund", function () {
-    it("returns the full fee to the payer after an expiry, whoever calls", async function () {
+    it("returns the fee to the payer after an expiry, whoever calls", async function () {
       const f = await loadFixture(consumerFixture);
       const consumerAddress = await f.none.getAddress();
       const requestId = await classify(f, f.none);
       await expire(f, requestId);
+      await deliver(f, requestId);
       const job = await f.none.getJob(requestId);
       expect(job.settled).to.equal(true, "the callback recorded the expiry");
       expect(job.finalized).to.equal(false);
-      expect(await f.protocol.hub.balanceOf(consumerAddress)).to.equal(f.fee);
+      expect(await f.protocol.settlement.balanceOf(consumerAddress)).to.equal(f.fee);
 
       const payerBefore = await f.protocol.token.balanceOf(f.requester.address);
       const outsiderBefore = await f.protocol.token.balanceOf(f.outsider.address);
       const tx = f.none.connect(f.outsider).reclaimRefund(requestId);
       await expect(tx).to.emit(f.none, "RefundReclaimed").withArgs(requestId, f.requester.address, f.fee);
-      await expect(tx).to.emit(f.protocol.hub, "Withdrawn").withArgs(consumerAddress, f.fee);
+      await expect(tx).to.emit(f.protocol.settlement, "Withdrawn").withArgs(consumerAddress, f.fee);
       expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(payerBefore + f.fee);
       expect(await f.protocol.token.balanceOf(f.outsider.address)).to.equal(outsiderBefore);
-      expect(await f.protocol.hub.balanceOf(consumerAddress)).to.equal(0n);
+      expect(await f.protocol.settlement.balanceOf(consumerAddress)).to.equal(0n);
       expect(await f.protocol.token.balanceOf(consumerAddress)).to.equal(0n);
       expect((await f.none.getJob(requestId)).refunded).to.equal(true);
     });
 
-    it("returns the full fee to the payer after a rejected dispute", async function () {
+    it("returns the fee to the payer after a rejected dispute", async function () {
       const f = await loadFixture(consumerFixture);
       const consumerAddress = await f.optimistic.getAddress();
       const requestId = await rejectedOptimistic(f, f.optimistic);
-      expect(await f.protocol.hub.balanceOf(consumerAddress)).to.equal(f.fee);
+      await deliver(f, requestId);
+      expect(await f.protocol.settlement.balanceOf(consumerAddress)).to.equal(f.fee);
       const payerBefore = await f.protocol.token.balanceOf(f.requester.address);
       await expect(f.optimistic.reclaimRefund(requestId))
         .to.emit(f.optimistic, "RefundReclaimed")
         .withArgs(requestId, f.requester.address, f.fee);
       expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(payerBefore + f.fee);
-      expect(await f.protocol.hub.balanceOf(consumerAddress)).to.equal(0n);
+      expect(await f.protocol.settlement.balanceOf(consumerAddress)).to.equal(0n);
     });
 
     it("refunds each payer its own fee when several requests are pending", async function () {
       const f = await loadFixture(consumerFixture);
-      await f.protocol.token.connect(f.outsider).approve(await f.none.getAddress(), f.fee);
+      await f.protocol.token.connect(f.outsider).approve(await f.none.getAddress(), 10n * OPG);
       const a = await classify(f, f.none, f.requester);
       const b = await classify(f, f.none, f.outsider);
       await submitAsWorker(f.protocol, f.book, a, SCORES);
@@ -472,10 +544,12 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
         .to.be.revertedWithCustomError(f.none, "ConsumerNothingToRefund")
         .withArgs(a);
       const before = await f.protocol.token.balanceOf(f.outsider.address);
+      const callbackFee = await callbackFeeOf(f, f.none);
+      // The callback of b was not delivered: it is cancelled and its prepaid fee goes back with the refund.
       await expect(f.none.connect(f.requester).reclaimRefund(b))
         .to.emit(f.none, "RefundReclaimed")
         .withArgs(b, f.outsider.address, f.fee);
-      expect(await f.protocol.token.balanceOf(f.outsider.address)).to.equal(before + f.fee);
+      expect(await f.protocol.token.balanceOf(f.outsider.address)).to.equal(before + f.fee + callbackFee);
     });
 
     it("reverts when reclaimed twice", async function () {
@@ -513,15 +587,15 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
     });
   });
 
-  describe("when the callback failed or was skipped, the consumer reads the hub", function () {
+  describe("when the callback failed, was skipped or was never delivered, the consumer reads the hub", function () {
     it("NONE mode, callback out of gas: recordOutput falls back to the hub's final state", async function () {
       const f = await loadFixture(consumerFixture);
       const consumerAddress = await f.tiny.getAddress();
       const requestId = await classify(f, f.tiny);
-      const worker = f.book.get((await f.protocol.hub.getRequest(requestId)).worker);
-      await expect(f.protocol.hub.connect(worker).submitResult(requestId, SCORES, false, { gasLimit: 1_000_000 }))
-        .to.emit(f.protocol.hub, "CallbackResult")
-        .withArgs(requestId, consumerAddress, false);
+      await submitAsWorker(f.protocol, f.book, requestId, SCORES);
+      await expect(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: DELIVER_GAS }))
+        .to.emit(f.protocol.hub, "CallbackDelivered")
+        .withArgs(requestId, consumerAddress, false, f.outsider.address);
       expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(BigInt(Status.Finalized));
       expect((await f.tiny.getJob(requestId)).settled).to.equal(false, "the failed callback recorded nothing");
 
@@ -530,6 +604,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
         .to.emit(f.tiny, "InferenceSettlementRecorded")
         .withArgs(requestId, true, ethersLib.keccak256(SCORES), false);
       await expect(tx).to.emit(f.tiny, "ClassificationRecorded").withArgs(requestId, SCORES_ARGMAX, SCORES_MAX);
+      await expect(tx).to.not.emit(f.tiny, "CallbackFeeReturned"); // the deliverer earned it
       const job = await f.tiny.getJob(requestId);
       expect(job.settled).to.equal(true);
       expect(job.finalized).to.equal(true);
@@ -537,14 +612,12 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       expect(await f.tiny.predictedClass(requestId)).to.equal(SCORES_ARGMAX);
     });
 
-    it("OPTIMISTIC mode, finalizer forwards plenty of gas but the callback limit is tiny", async function () {
+    it("OPTIMISTIC mode: a tiny callback limit fails however much gas the deliverer forwards", async function () {
       const f = await loadFixture(consumerFixture);
-      const requestId = await classify(f, f.tinyOptimistic);
-      await submitAsWorker(f.protocol, f.book, requestId, SCORES);
-      await time.increase((await challengeWindow(f)) + 1);
-      await expect(f.protocol.hub.connect(f.outsider).finalize(requestId, { gasLimit: 5_000_000 }))
-        .to.emit(f.protocol.hub, "CallbackResult")
-        .withArgs(requestId, await f.tinyOptimistic.getAddress(), false);
+      const requestId = await finalizedOptimistic(f, f.tinyOptimistic, SCORES);
+      await expect(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: 5_000_000 }))
+        .to.emit(f.protocol.hub, "CallbackDelivered")
+        .withArgs(requestId, await f.tinyOptimistic.getAddress(), false, f.outsider.address);
       // A wrong output still fails after the fallback read (the hash comes from the hub).
       await expect(f.tinyOptimistic.recordOutput(requestId, NEGATIVE_SCORES))
         .to.be.revertedWithCustomError(f.tinyOptimistic, "ConsumerOutputMismatch")
@@ -559,6 +632,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       const requestId = await classify(f, f.tiny);
       const errorBytes = ethersLib.toUtf8Bytes("oom");
       await submitAsWorker(f.protocol, f.book, requestId, errorBytes, true);
+      await deliver(f, requestId);
       await expect(f.tiny.recordOutput(requestId, errorBytes))
         .to.be.revertedWithCustomError(f.tiny, "ConsumerErrorResult")
         .withArgs(requestId);
@@ -568,6 +642,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       const f = await loadFixture(consumerFixture);
       const requestId = await classify(f, f.tiny);
       await expire(f, requestId);
+      await deliver(f, requestId);
       expect((await f.tiny.getJob(requestId)).settled).to.equal(false);
       const before = await f.protocol.token.balanceOf(f.requester.address);
       const tx = f.tiny.reclaimRefund(requestId);
@@ -581,17 +656,37 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
         .withArgs(requestId);
     });
 
+    it("callback never delivered: reading the hub cancels it and returns its prepaid fee to the payer", async function () {
+      const f = await loadFixture(consumerFixture);
+      const requestId = await classify(f, f.none);
+      await submitAsWorker(f.protocol, f.book, requestId, SCORES);
+      const callbackFee = await callbackFeeOf(f, f.none);
+      const before = await f.protocol.token.balanceOf(f.requester.address);
+      const tx = f.none.connect(f.outsider).recordOutput(requestId, SCORES);
+      await expect(tx).to.emit(f.protocol.hub, "CallbackCancelled").withArgs(requestId, callbackFee);
+      await expect(tx).to.emit(f.none, "CallbackFeeReturned").withArgs(requestId, f.requester.address, callbackFee);
+      await expect(tx).to.emit(f.none, "ClassificationRecorded");
+      expect(await f.protocol.token.balanceOf(f.requester.address)).to.equal(before + callbackFee);
+      expect(await f.protocol.settlement.balanceOf(await f.none.getAddress())).to.equal(0n);
+      // Nothing is left to deliver.
+      await expect(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: DELIVER_GAS }))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoCallback")
+        .withArgs(requestId);
+      const { held, accounted, surplus } = await settlementAccounts(f.protocol);
+      expect(held - accounted).to.equal(surplus);
+    });
+
     it("callback skipped (gas limit 0): a rejected request is refunded from the hub's state", async function () {
       const f = await loadFixture(consumerFixture);
       const requestId = await classify(f, f.silent);
       await submitAsWorker(f.protocol, f.book, requestId, SCORES);
       const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-      await mined(f.protocol.hub.connect(challenger).challenge(requestId));
-      await voteAll(f.protocol, f.book, requestId, () => false);
-      const receipt = await mined(f.protocol.hub.connect(f.outsider).resolveDispute(requestId));
+      await mined(f.protocol.optimistic.connect(challenger).challenge(requestId));
+      await runJury(f.protocol, f.book, requestId, () => false);
+      const receipt = await mined(f.protocol.hub.connect(f.outsider).finalize(requestId));
       const names = receipt.logs.map((l) => f.protocol.hub.interface.parseLog(l)?.name);
       expect(names).to.include("RequestRejected");
-      expect(names).to.not.include("CallbackResult");
+      expect((await f.protocol.hub.getRequest(requestId)).callbackPending).to.equal(false);
       expect((await f.silent.getJob(requestId)).settled).to.equal(false);
 
       await expect(f.silent.recordOutput(requestId, SCORES))
@@ -601,7 +696,7 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       await expect(f.silent.reclaimRefund(requestId))
         .to.emit(f.silent, "RefundReclaimed")
         .withArgs(requestId, f.requester.address, f.fee);
-      expect(await f.protocol.hub.balanceOf(await f.silent.getAddress())).to.equal(0n);
+      expect(await f.protocol.settlement.balanceOf(await f.silent.getAddress())).to.equal(0n);
     });
 
     it("callback skipped (gas limit 0): a finalized request is recorded from the hub's state", async function () {
@@ -614,15 +709,6 @@ describe("ExampleClassifierConsumerV1 — against the deployed hub", function ()
       await expect(f.silent.recordOutput(requestId, SCORES))
         .to.emit(f.silent, "ClassificationRecorded")
         .withArgs(requestId, SCORES_ARGMAX, SCORES_MAX);
-    });
-
-    it("the callback stays within the 50k gas it is given", async function () {
-      const f = await loadFixture(consumerFixture);
-      const requestId = await classify(f, f.optimistic);
-      await expire(f, requestId);
-      expect((await f.optimistic.getJob(requestId)).settled).to.equal(true);
-      const finalized = await finalizedOptimistic(f, f.optimistic, SCORES);
-      expect((await f.optimistic.getJob(finalized)).settled).to.equal(true);
     });
   });
 });

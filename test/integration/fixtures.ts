@@ -37,8 +37,9 @@ export interface HubFixture {
 }
 
 /**
- * The protocol deployed by Ignition (deployer still owns the setters unless `governed`), 4 workers and 4 verifiers
- * staked, verifiers holding hub balance for challenge bonds, and one model per verification mode.
+ * The v2 protocol deployed by Ignition (deployer still owns the setters unless `governed`), 4 workers and 4
+ * verifiers staked, verifiers holding a settlement balance for challenge bonds, the requester one for fees, and one
+ * model per verification mode.
  */
 export async function hubFixture(
   connection: NetworkConnection,
@@ -63,8 +64,26 @@ export async function hubFixture(
   return { protocol, requester, modelOwner, outsider, workers, verifiers, book: new SignerBook(signers), models };
 }
 
-/** Total fee locked by a request for a model of `fee` under the fixture's parameters. */
+/** Model fee + protocol fee a request for a model of `fee` locks (and a refund returns) under the parameters. */
 export async function totalFee(protocol: Protocol, fee: bigint = MODEL_FEE): Promise<bigint> {
   const p = await protocol.hub.params();
   return fee + (fee * p.protocolFeeBps) / 10_000n;
+}
+
+/** The prepaid callback fee of a request with `callbackGasLimit`. */
+export async function callbackFee(protocol: Protocol, callbackGasLimit: number): Promise<bigint> {
+  return BigInt(callbackGasLimit) * (await protocol.hub.params()).callbackFeePerGas;
+}
+
+/**
+ * Solvency of the settlement contract, exactly: the tokens it holds are its accounted sums plus the surplus; and
+ * staking holds at least what it owes.
+ */
+export async function settlementAccounts(
+  protocol: Protocol,
+): Promise<{ held: bigint; accounted: bigint; surplus: bigint }> {
+  const s = protocol.settlement;
+  const accounted =
+    (await s.totalBalances()) + (await s.totalLocked()) + (await s.totalBonded()) + (await s.totalCredits());
+  return { held: await protocol.token.balanceOf(protocol.addresses.settlement), accounted, surplus: await s.surplus() };
 }

@@ -1,270 +1,247 @@
+/**
+ * The deployed v2 system, request side: balances in the settlement contract, requests (inline, by URI, permit),
+ * prices and caps, worker assignment with per-job collateral, submissions, timeouts and expiry. The contracts'
+ * Solidity suites cover each function in depth; these tests check the layers wired together by Ignition.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import { ethers as ethersLib } from "ethers";
 import { network } from "hardhat";
 
-import { mined, requestInference, submitAsWorker } from "../../offchain/devnet/lifecycle.js";
-import { Mode, OPG, ROLE_WORKER, Status, demoModel, registerModel } from "../../offchain/devnet/protocol.js";
-import { INPUT, MODEL_FEE, OUTPUT, hubFixture, totalFee } from "./fixtures.js";
+import { inlineRequest, mined, passTime, requestInference, submitAsWorker } from "../../offchain/devnet/lifecycle.js";
+import { Mode, OPG, ROLE_WORKER, Status, demoModel, depositAs, registerModel } from "../../offchain/devnet/protocol.js";
+import { INPUT, OUTPUT, callbackFee, hubFixture, settlementAccounts, totalFee, type HubFixture } from "./fixtures.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
+const BPS = 10_000n;
 
 const fixture = () => hubFixture(connection);
-const noUri = { inputUri: "", inputHash: ethersLib.ZeroHash, callbackGasLimit: 0, maxFee: ethersLib.MaxUint256 };
 
-describe("InferenceHubV1 — balances and requests", function () {
-  describe("deposit / depositFor / withdraw / claimCredits", function () {
-    it("deposit credits the free balance and pulls the tokens", async function () {
+async function expectSolvent(f: HubFixture): Promise<void> {
+  const { held, accounted, surplus } = await settlementAccounts(f.protocol);
+  expect(held - accounted).to.equal(surplus);
+}
+
+describe("Inference hub v2 on the deployed system — balances and requests", function () {
+  describe("settlement balances: deposit / depositFor / withdraw / claim", function () {
+    it("deposit credits the free balance and pulls the tokens into the settlement contract", async function () {
       const { protocol, outsider } = await loadFixture(fixture);
-      const hub = await protocol.hub.getAddress();
-      await protocol.token.connect(outsider).approve(hub, 5n * OPG);
-      const tx = protocol.hub.connect(outsider).deposit(5n * OPG);
-      await expect(tx)
-        .to.emit(protocol.hub, "Deposited")
+      await protocol.token.connect(outsider).approve(protocol.addresses.settlement, 5n * OPG);
+      const held = await protocol.token.balanceOf(protocol.addresses.settlement);
+      await expect(protocol.settlement.connect(outsider).deposit(5n * OPG))
+        .to.emit(protocol.settlement, "Deposited")
         .withArgs(outsider.address, outsider.address, 5n * OPG);
-      await expect(tx).to.changeTokenBalances(ethers, protocol.token, [outsider, hub], [-5n * OPG, 5n * OPG]);
-      expect(await protocol.hub.balanceOf(outsider.address)).to.equal(5n * OPG);
+      expect(await protocol.settlement.balanceOf(outsider.address)).to.equal(5n * OPG);
+      expect(await protocol.token.balanceOf(protocol.addresses.settlement)).to.equal(held + 5n * OPG);
+      expect(await protocol.token.balanceOf(protocol.addresses.hub)).to.equal(0n, "the hub holds no funds");
     });
 
     it("depositFor credits another account", async function () {
-      const { protocol, outsider, modelOwner } = await loadFixture(fixture);
-      await protocol.token.connect(outsider).approve(await protocol.hub.getAddress(), OPG);
-      await expect(protocol.hub.connect(outsider).depositFor(modelOwner.address, OPG))
-        .to.emit(protocol.hub, "Deposited")
-        .withArgs(modelOwner.address, outsider.address, OPG);
-      expect(await protocol.hub.balanceOf(modelOwner.address)).to.equal(OPG);
+      const { protocol, outsider, requester } = await loadFixture(fixture);
+      await protocol.token.connect(outsider).approve(protocol.addresses.settlement, OPG);
+      const before = await protocol.settlement.balanceOf(requester.address);
+      await expect(protocol.settlement.connect(outsider).depositFor(requester.address, OPG))
+        .to.emit(protocol.settlement, "Deposited")
+        .withArgs(requester.address, outsider.address, OPG);
+      expect(await protocol.settlement.balanceOf(requester.address)).to.equal(before + OPG);
     });
 
-    it("reverts a zero deposit, a zero account and a deposit without allowance", async function () {
-      const { protocol, outsider } = await loadFixture(fixture);
-      await expect(protocol.hub.connect(outsider).deposit(0)).to.be.revertedWithCustomError(
-        protocol.hub,
-        "HubZeroAmount",
-      );
-      await expect(protocol.hub.connect(outsider).depositFor(ethersLib.ZeroAddress, OPG)).to.be.revertedWithCustomError(
-        protocol.hub,
-        "HubZeroAddress",
-      );
-      await expect(protocol.hub.connect(outsider).deposit(OPG)).to.be.revertedWithCustomError(
-        protocol.token,
-        "ERC20InsufficientAllowance",
-      );
-    });
-
-    it("withdraw returns free balance and reverts beyond it or at zero", async function () {
+    it("withdraw returns free balance and reverts beyond it", async function () {
       const { protocol, requester } = await loadFixture(fixture);
-      const balance = await protocol.hub.balanceOf(requester.address);
-      await expect(protocol.hub.connect(requester).withdraw(balance + 1n))
-        .to.be.revertedWithCustomError(protocol.hub, "HubInsufficientBalance")
+      const balance = await protocol.settlement.balanceOf(requester.address);
+      await expect(protocol.settlement.connect(requester).withdraw(balance + 1n))
+        .to.be.revertedWithCustomError(protocol.settlement, "SettlementInsufficientBalance")
         .withArgs(requester.address, balance, balance + 1n);
-      await expect(protocol.hub.connect(requester).withdraw(0)).to.be.revertedWithCustomError(
-        protocol.hub,
-        "HubZeroAmount",
-      );
-      const tx = protocol.hub.connect(requester).withdraw(balance);
-      await expect(tx).to.emit(protocol.hub, "Withdrawn").withArgs(requester.address, balance);
-      await expect(tx).to.changeTokenBalance(ethers, protocol.token, requester, balance);
+      const wallet = await protocol.token.balanceOf(requester.address);
+      await expect(protocol.settlement.connect(requester).withdraw(balance))
+        .to.emit(protocol.settlement, "Withdrawn")
+        .withArgs(requester.address, balance);
+      expect(await protocol.token.balanceOf(requester.address)).to.equal(wallet + balance);
     });
 
-    it("locked fees cannot be withdrawn", async function () {
-      const { protocol, requester, models } = await loadFixture(fixture);
-      const before = await protocol.hub.balanceOf(requester.address);
-      await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
+    it("a request's locked price cannot be withdrawn", async function () {
+      const f = await loadFixture(fixture);
+      const { protocol, requester } = f;
+      await requestInference(protocol, requester, f.models[Mode.OPTIMISTIC], INPUT);
+      const free = await protocol.settlement.balanceOf(requester.address);
       const fee = await totalFee(protocol);
-      await expect(protocol.hub.connect(requester).withdraw(before))
-        .to.be.revertedWithCustomError(protocol.hub, "HubInsufficientBalance")
-        .withArgs(requester.address, before - fee, before);
+      expect(free).to.equal(1_000n * OPG - fee);
+      await expect(protocol.settlement.connect(requester).withdraw(free + 1n))
+        .to.be.revertedWithCustomError(protocol.settlement, "SettlementInsufficientBalance")
+        .withArgs(requester.address, free, free + 1n);
     });
 
-    it("claimCredits pays earned credits once, only to their owner", async function () {
-      const { protocol, requester, models, book, modelOwner, outsider } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      await submitAsWorker(protocol, book, requestId, OUTPUT);
-      const royalty = (MODEL_FEE * 1_000n) / 10_000n;
-      expect(await protocol.hub.creditsOf(modelOwner.address)).to.equal(royalty);
-      await expect(protocol.hub.connect(outsider).claimCredits())
-        .to.be.revertedWithCustomError(protocol.hub, "HubNoCredits")
-        .withArgs(outsider.address);
-      const tx = protocol.hub.connect(modelOwner).claimCredits();
-      await expect(tx).to.emit(protocol.hub, "CreditsClaimed").withArgs(modelOwner.address, royalty);
-      await expect(tx).to.changeTokenBalance(ethers, protocol.token, modelOwner, royalty);
-      await expect(protocol.hub.connect(modelOwner).claimCredits()).to.be.revertedWithCustomError(
-        protocol.hub,
-        "HubNoCredits",
-      );
+    it("claim pays earned credits once, only to their owner", async function () {
+      const f = await loadFixture(fixture);
+      const { protocol, modelOwner } = f;
+      const { requestId } = await requestInference(protocol, f.requester, f.models[Mode.NONE], INPUT);
+      await submitAsWorker(protocol, f.book, requestId, OUTPUT);
+      const royalty = (OPG * 1_000n) / BPS;
+      expect(await protocol.settlement.creditsOf(modelOwner.address)).to.equal(royalty);
+      await expect(protocol.settlement.connect(modelOwner).claim())
+        .to.emit(protocol.settlement, "CreditsClaimed")
+        .withArgs(modelOwner.address, royalty);
+      await expect(protocol.settlement.connect(modelOwner).claim())
+        .to.be.revertedWithCustomError(protocol.settlement, "SettlementNoCredits")
+        .withArgs(modelOwner.address);
+      await expectSolvent(f);
     });
   });
 
   describe("request", function () {
-    it("locks model fee + protocol fee, assigns a staked worker and locks its collateral", async function () {
-      const { protocol, requester, models, workers } = await loadFixture(fixture);
-      const fee = await totalFee(protocol);
-      const before = await protocol.hub.balanceOf(requester.address);
-      const tx = protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri });
+    it("locks model fee + protocol fee in settlement, assigns a staked worker and locks its exact collateral", async function () {
+      const f = await loadFixture(fixture);
+      const { protocol, requester } = f;
+      const [modelFee, protocolFee] = await protocol.hub.quote(f.models[Mode.OPTIMISTIC]);
+      const p = await protocol.hub.params();
+      expect(protocolFee).to.equal((modelFee * p.protocolFeeBps) / BPS);
+      const collateral = (modelFee + protocolFee) * p.stakeToFeeRatio;
+      const tx = protocol.hub.connect(requester).request(inlineRequest(f.models[Mode.OPTIMISTIC], INPUT));
       await expect(tx)
         .to.emit(protocol.hub, "InferenceRequested")
         .withArgs(
           1n,
-          models[Mode.NONE],
+          f.models[Mode.OPTIMISTIC],
           requester.address,
           ethersLib.hexlify(INPUT),
           "",
           ethersLib.keccak256(INPUT),
-          MODEL_FEE,
-          fee - MODEL_FEE,
-          0,
+          modelFee,
+          protocolFee,
+          0n,
         );
-      await expect(tx).to.emit(protocol.hub, "WorkerAssigned");
-      expect(await protocol.hub.balanceOf(requester.address)).to.equal(before - fee);
-      const req = await protocol.hub.getRequest(1n);
-      expect(req.status).to.equal(Status.Requested);
-      expect(workers.map((w) => w.address)).to.include(req.worker);
-      const ratio = (await protocol.hub.params()).stakeToFeeRatio;
-      expect(await protocol.hub.collateralOf(1n)).to.equal(fee * ratio);
-      expect((await protocol.staking.getOperator(req.worker)).locked).to.equal(fee * ratio);
-      expect(req.deadline).to.equal(BigInt(await time.latest()) + (await protocol.hub.params()).responseTimeout);
-      expect(await protocol.hub.requestCount()).to.equal(1n);
+      await expect(tx)
+        .to.emit(protocol.settlement, "FeeLocked")
+        .withArgs(1n, requester.address, modelFee + protocolFee);
+      const request = await protocol.hub.getRequest(1n);
+      await expect(tx)
+        .to.emit(protocol.hub, "WorkerAssigned")
+        .withArgs(1n, request.worker, 1n, request.deadline, collateral);
+      expect(f.workers.map((w) => w.address)).to.include(request.worker);
+      expect(request.deadline).to.equal(BigInt(await time.latest()) + p.responseTimeout);
+      expect((await protocol.staking.getOperator(request.worker)).locked).to.equal(collateral);
+      expect(await protocol.hub.collateralOf(1n)).to.equal(collateral);
+      expect(await protocol.settlement.totalLocked()).to.equal(modelFee + protocolFee);
+      await expectSolvent(f);
     });
 
-    it("accepts input by URI + hash", async function () {
-      const { protocol, requester, models } = await loadFixture(fixture);
+    it("accepts input by URI + hash, and rejects malformed input descriptions", async function () {
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      const requester = hub.connect(f.requester);
       const hash = ethersLib.keccak256(INPUT);
-      await expect(
-        protocol.hub.connect(requester).request({
-          modelId: models[Mode.NONE],
-          input: "0x",
-          inputUri: "ipfs://bafy-input",
-          inputHash: hash,
-          callbackGasLimit: 0,
-          maxFee: ethersLib.MaxUint256,
-        }),
-      )
-        .to.emit(protocol.hub, "InferenceRequested")
-        .withArgs(
-          1n,
-          models[Mode.NONE],
-          requester.address,
-          "0x",
-          "ipfs://bafy-input",
-          hash,
-          MODEL_FEE,
-          MODEL_FEE / 20n,
-          0,
-        );
-    });
-
-    it("rejects malformed input descriptions", async function () {
-      const { protocol, requester, models } = await loadFixture(fixture);
-      const base = { modelId: models[Mode.NONE], callbackGasLimit: 0, maxFee: ethersLib.MaxUint256 };
-      const hash = ethersLib.keccak256(INPUT);
+      const byUri = {
+        ...inlineRequest(f.models[Mode.NONE], new Uint8Array()),
+        inputUri: "ipfs://input",
+        inputHash: hash,
+      };
+      await expect(requester.request(byUri))
+        .to.emit(hub, "InferenceRequested")
+        .withArgs(1n, f.models[Mode.NONE], f.requester.address, "0x", "ipfs://input", hash, OPG, OPG / 20n, 0n);
       for (const bad of [
-        { input: INPUT, inputUri: "ipfs://x", inputHash: ethersLib.ZeroHash }, // both
-        { input: "0x", inputUri: "", inputHash: hash }, // neither
-        { input: "0x", inputUri: "ipfs://x", inputHash: ethersLib.ZeroHash }, // URI without hash
+        { ...byUri, inputHash: ethersLib.ZeroHash }, // URI without hash
+        { ...byUri, inputUri: "" }, // neither
+        { ...byUri, input: INPUT }, // both
       ]) {
-        await expect(protocol.hub.connect(requester).request({ ...base, ...bad })).to.be.revertedWithCustomError(
-          protocol.hub,
-          "HubInvalidInput",
-        );
+        await expect(requester.request(bad)).to.be.revertedWithCustomError(hub, "HubInvalidInput");
       }
-      const max = (await protocol.hub.params()).maxInputBytes;
+      const max = (await hub.params()).maxInputBytes;
       const big = new Uint8Array(Number(max) + 1);
-      await expect(
-        protocol.hub.connect(requester).request({ ...base, input: big, inputUri: "", inputHash: ethersLib.ZeroHash }),
-      )
-        .to.be.revertedWithCustomError(protocol.hub, "HubInputTooLarge")
-        .withArgs(max + 1n, max);
-      await expect(
-        protocol.hub
-          .connect(requester)
-          .request({ ...base, input: "0x", inputUri: "x".repeat(Number(max) + 1), inputHash: hash }),
-      )
-        .to.be.revertedWithCustomError(protocol.hub, "HubInputTooLarge")
+      await expect(requester.request(inlineRequest(f.models[Mode.NONE], big)))
+        .to.be.revertedWithCustomError(hub, "HubInputTooLarge")
         .withArgs(max + 1n, max);
     });
 
-    it("enforces maxFee, the minimum request fee and the callback gas cap", async function () {
-      const { protocol, requester, models, modelOwner } = await loadFixture(fixture);
-      const fee = await totalFee(protocol);
+    it("charges the prepaid callback fee on top, and enforces maxFee and the callback gas cap", async function () {
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      const fee = await totalFee(f.protocol);
+      const gas = 100_000;
+      const price = fee + (await callbackFee(f.protocol, gas));
+      const requester = hub.connect(f.requester);
       await expect(
-        protocol.hub
-          .connect(requester)
-          .request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, maxFee: fee - 1n }),
+        requester.request(inlineRequest(f.models[Mode.NONE], INPUT, { callbackGasLimit: gas, maxFee: price - 1n })),
       )
-        .to.be.revertedWithCustomError(protocol.hub, "HubFeeAboveMax")
-        .withArgs(fee, fee - 1n);
-      const cap = (await protocol.hub.params()).maxCallbackGas;
+        .to.be.revertedWithCustomError(hub, "HubFeeAboveMax")
+        .withArgs(price, price - 1n);
       await expect(
-        protocol.hub
-          .connect(requester)
-          .request({ modelId: models[Mode.NONE], input: INPUT, ...noUri, callbackGasLimit: cap + 1n }),
+        requester.request(inlineRequest(f.models[Mode.NONE], INPUT, { callbackGasLimit: gas, maxFee: price })),
       )
-        .to.be.revertedWithCustomError(protocol.hub, "HubCallbackGasTooHigh")
-        .withArgs(cap + 1n, cap);
-      const dust = await registerModel(protocol, modelOwner, demoModel("dust", Mode.NONE, 1n));
-      const min = (await protocol.hub.params()).minRequestFee;
-      await expect(protocol.hub.connect(requester).request({ modelId: dust, input: INPUT, ...noUri }))
-        .to.be.revertedWithCustomError(protocol.hub, "HubFeeBelowMin")
-        .withArgs(1n, min);
+        .to.emit(f.protocol.settlement, "FeeLocked")
+        .withArgs(1n, f.requester.address, price);
+      expect((await hub.getRequest(1n)).callbackFee).to.equal(price - fee);
+      const maxGas = (await hub.params()).maxCallbackGas;
+      await expect(
+        requester.request(inlineRequest(f.models[Mode.NONE], INPUT, { callbackGasLimit: Number(maxGas) + 1 })),
+      )
+        .to.be.revertedWithCustomError(hub, "HubCallbackGasTooHigh")
+        .withArgs(maxGas + 1n, maxGas);
     });
 
     it("snapshots the fee: a later fee change does not touch an open request", async function () {
-      const { protocol, requester, models, modelOwner, book } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      await protocol.registry.connect(modelOwner).setFee(models[Mode.NONE], 5n * OPG);
-      await submitAsWorker(protocol, book, requestId, OUTPUT);
-      const req = await protocol.hub.getRequest(requestId);
-      expect(req.modelFee).to.equal(MODEL_FEE);
-      expect((await protocol.hub.quote(models[Mode.NONE])).modelFee).to.equal(5n * OPG);
+      const f = await loadFixture(fixture);
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      await mined(f.protocol.registry.connect(f.modelOwner).setFee(f.models[Mode.NONE], 2n * OPG));
+      expect((await f.protocol.hub.getRequest(requestId)).modelFee).to.equal(OPG);
+      const before = await f.protocol.settlement.creditsOf(f.modelOwner.address);
+      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
+      expect((await f.protocol.settlement.creditsOf(f.modelOwner.address)) - before).to.equal((OPG * 1_000n) / BPS);
+      const next = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      expect((await f.protocol.hub.getRequest(next.requestId)).modelFee).to.equal(2n * OPG);
     });
 
     it("reverts for an inactive or unknown model, without balance, or with no worker", async function () {
-      const { protocol, requester, models, modelOwner, outsider } = await loadFixture(fixture);
-      await protocol.registry.connect(modelOwner).setActive(models[Mode.NONE], false);
-      await expect(protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri }))
-        .to.be.revertedWithCustomError(protocol.hub, "HubModelInactive")
-        .withArgs(models[Mode.NONE]);
-      await expect(protocol.hub.connect(requester).request({ modelId: 999n, input: INPUT, ...noUri }))
-        .to.be.revertedWithCustomError(protocol.registry, "RegistryUnknownModel")
-        .withArgs(999n);
-      const fee = await totalFee(protocol);
-      await expect(protocol.hub.connect(outsider).request({ modelId: models[Mode.OPTIMISTIC], input: INPUT, ...noUri }))
-        .to.be.revertedWithCustomError(protocol.hub, "HubInsufficientBalance")
-        .withArgs(outsider.address, 0n, fee);
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      await mined(f.protocol.registry.connect(f.modelOwner).setActive(f.models[Mode.NONE], false));
+      await expect(hub.connect(f.requester).request(inlineRequest(f.models[Mode.NONE], INPUT)))
+        .to.be.revertedWithCustomError(hub, "HubModelUnavailable")
+        .withArgs(f.models[Mode.NONE]);
+      await expect(hub.connect(f.requester).request(inlineRequest(99n, INPUT)))
+        .to.be.revertedWithCustomError(f.protocol.registry, "RegistryUnknownModel")
+        .withArgs(99n);
+      const fee = await totalFee(f.protocol);
+      await expect(hub.connect(f.outsider).request(inlineRequest(f.models[Mode.OPTIMISTIC], INPUT)))
+        .to.be.revertedWithCustomError(f.protocol.settlement, "SettlementInsufficientBalance")
+        .withArgs(f.outsider.address, 0n, fee);
     });
 
-    it("reverts HubNoWorkerAvailable when no worker can lock the collateral", async function () {
-      const { protocol, requester, models, workers } = await loadFixture(fixture);
-      // Every worker drops its role: the worker tree is empty.
-      for (const w of workers) await mined(protocol.staking.connect(w).setRoles(0));
-      await expect(protocol.hub.connect(requester).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri }))
-        .to.be.revertedWithCustomError(protocol.hub, "HubNoWorkerAvailable")
-        .withArgs(models[Mode.NONE]);
+    it("reverts HubNoWorkerAvailable when no worker's free stake covers the collateral", async function () {
+      const f = await loadFixture(fixture);
+      // A fee whose collateral (fee × ratio) exceeds every worker's stake.
+      const spec = { ...demoModel("huge", Mode.NONE), fee: 2_000n * OPG };
+      const modelId = await registerModel(f.protocol, f.modelOwner, spec);
+      await f.protocol.token.connect(f.outsider).approve(f.protocol.addresses.settlement, 3_000n * OPG);
+      await mined(f.protocol.settlement.connect(f.outsider).deposit(3_000n * OPG));
+      await expect(f.protocol.hub.connect(f.outsider).request(inlineRequest(modelId, INPUT)))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoWorkerAvailable")
+        .withArgs(modelId);
     });
 
     it("never assigns the requester as its own worker", async function () {
-      const { protocol, models, workers } = await loadFixture(fixture);
-      const [self, ...others] = workers;
-      for (const w of others) await mined(protocol.staking.connect(w).setRoles(0));
-      await protocol.token.connect(self!).approve(await protocol.hub.getAddress(), 10n * OPG);
-      await protocol.hub.connect(self!).deposit(10n * OPG);
-      await expect(
-        protocol.hub.connect(self!).request({ modelId: models[Mode.NONE], input: INPUT, ...noUri }),
-      ).to.be.revertedWithCustomError(protocol.hub, "HubNoWorkerAvailable");
+      const f = await loadFixture(fixture);
+      const self = f.workers[0]!;
+      await depositAs(f.protocol, self, 10n * OPG);
+      for (let i = 0; i < 8; i++) {
+        const { worker } = await requestInference(f.protocol, self, f.models[Mode.OPTIMISTIC], INPUT);
+        expect(worker).to.not.equal(self.address);
+      }
     });
   });
 
   describe("requestWithPermit", function () {
     async function signPermit(
-      owner: Awaited<ReturnType<typeof ethers.getSigners>>[number],
+      owner: HardhatEthersSigner,
       spender: string,
       value: bigint,
       deadline: bigint,
-      token: Awaited<ReturnType<typeof fixture>>["protocol"]["token"],
+      f: HubFixture,
     ) {
+      const { token } = f.protocol;
       const { chainId } = await ethers.provider.getNetwork();
-      const domain = { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() };
+      const domain = { name: await token.name(), version: "1", chainId, verifyingContract: f.protocol.addresses.token };
       const types = {
         Permit: [
           { name: "owner", type: "address" },
@@ -280,226 +257,180 @@ describe("InferenceHubV1 — balances and requests", function () {
       );
     }
 
-    it("permits, deposits and requests in one call", async function () {
-      const { protocol, outsider, models } = await loadFixture(fixture);
-      const fee = await totalFee(protocol);
+    it("permits the settlement contract, deposits and requests in one call", async function () {
+      const f = await loadFixture(fixture);
+      const fee = await totalFee(f.protocol);
       const deadline = BigInt(await time.latest()) + 3600n;
-      const sig = await signPermit(outsider, await protocol.hub.getAddress(), fee, deadline, protocol.token);
-      await expect(
-        protocol.hub
-          .connect(outsider)
-          .requestWithPermit(
-            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
-            fee,
-            deadline,
-            sig.v,
-            sig.r,
-            sig.s,
-          ),
-      ).to.emit(protocol.hub, "InferenceRequested");
-      expect(await protocol.hub.balanceOf(outsider.address)).to.equal(0n);
+      const sig = await signPermit(f.outsider, f.protocol.addresses.settlement, fee, deadline, f);
+      const tx = f.protocol.hub
+        .connect(f.outsider)
+        .requestWithPermit(
+          inlineRequest(f.models[Mode.NONE], INPUT, { maxFee: fee }),
+          fee,
+          deadline,
+          sig.v,
+          sig.r,
+          sig.s,
+        );
+      await expect(tx).to.emit(f.protocol.hub, "InferenceRequested");
+      await expect(tx)
+        .to.emit(f.protocol.settlement, "Deposited")
+        .withArgs(f.outsider.address, f.outsider.address, fee);
+      expect(await f.protocol.settlement.balanceOf(f.outsider.address)).to.equal(0n);
+      await expectSolvent(f);
     });
 
     it("still succeeds when the permit was front-run, and a replayed signature cannot pull twice", async function () {
-      const { protocol, outsider, models, requester } = await loadFixture(fixture);
-      const hub = await protocol.hub.getAddress();
-      const fee = await totalFee(protocol);
+      const f = await loadFixture(fixture);
+      const settlement = f.protocol.addresses.settlement;
+      const fee = await totalFee(f.protocol);
       const deadline = BigInt(await time.latest()) + 3600n;
-      const sig = await signPermit(outsider, hub, fee, deadline, protocol.token);
+      const sig = await signPermit(f.outsider, settlement, fee, deadline, f);
       // A third party submits the permit first: the nonce is used, but the allowance is set.
-      await protocol.token.connect(requester).permit(outsider.address, hub, fee, deadline, sig.v, sig.r, sig.s);
+      await f.protocol.token
+        .connect(f.requester)
+        .permit(f.outsider.address, settlement, fee, deadline, sig.v, sig.r, sig.s);
+      const params = inlineRequest(f.models[Mode.NONE], INPUT, { maxFee: fee });
       await expect(
-        protocol.hub
-          .connect(outsider)
-          .requestWithPermit(
-            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
-            fee,
-            deadline,
-            sig.v,
-            sig.r,
-            sig.s,
-          ),
-      ).to.emit(protocol.hub, "InferenceRequested");
-      // Replaying the same signature: permit fails (nonce used) and there is no allowance left.
-      await expect(
-        protocol.hub
-          .connect(outsider)
-          .requestWithPermit(
-            { modelId: models[Mode.NONE], input: INPUT, ...noUri },
-            fee,
-            deadline,
-            sig.v,
-            sig.r,
-            sig.s,
-          ),
-      ).to.be.revertedWithCustomError(protocol.token, "ERC20InsufficientAllowance");
+        f.protocol.hub.connect(f.outsider).requestWithPermit(params, fee, deadline, sig.v, sig.r, sig.s),
+      ).to.emit(f.protocol.hub, "InferenceRequested");
+      // Replaying the same signature: the permit fails (nonce used) and no allowance is left.
+      await expect(f.protocol.hub.connect(f.outsider).requestWithPermit(params, fee, deadline, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(f.protocol.token, "ERC20InsufficientAllowance")
+        .withArgs(settlement, 0n, fee);
     });
   });
 
   describe("submitResult", function () {
     it("lets only the assigned worker submit, up to and including the deadline", async function () {
-      const { protocol, requester, models, book, outsider } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
-      const { worker, deadline } = await protocol.hub.getRequest(requestId);
-      await expect(protocol.hub.connect(outsider).submitResult(requestId, OUTPUT, false))
-        .to.be.revertedWithCustomError(protocol.hub, "HubNotAssignedWorker")
-        .withArgs(requestId, outsider.address, worker);
+      const f = await loadFixture(fixture);
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
+      const other = f.workers.find((w) => w.address !== worker)!;
+      await expect(f.protocol.hub.connect(other).submitResult(requestId, OUTPUT, false))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotAssignedWorker")
+        .withArgs(requestId, other.address, worker);
+      const { deadline } = await f.protocol.hub.getRequest(requestId);
       await time.setNextBlockTimestamp(deadline);
-      await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
-        .to.emit(protocol.hub, "ResultSubmitted")
+      await expect(f.protocol.hub.connect(f.book.get(worker)).submitResult(requestId, OUTPUT, false))
+        .to.emit(f.protocol.hub, "ResultSubmitted")
         .withArgs(
           requestId,
           worker,
           ethersLib.keccak256(OUTPUT),
           false,
           ethersLib.hexlify(OUTPUT),
-          deadline + (await protocol.hub.params()).challengeWindow,
+          deadline + (await f.protocol.optimistic.challengeWindow()),
         );
     });
 
     it("rejects a submission one second after the deadline", async function () {
-      const { protocol, requester, models, book } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
-      const { worker, deadline } = await protocol.hub.getRequest(requestId);
+      const f = await loadFixture(fixture);
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      const { deadline } = await f.protocol.hub.getRequest(requestId);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
-        .to.be.revertedWithCustomError(protocol.hub, "HubDeadlinePassed")
+      await expect(f.protocol.hub.connect(f.book.get(worker)).submitResult(requestId, OUTPUT, false))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlinePassed")
         .withArgs(requestId, deadline);
     });
 
     it("rejects unknown requests, second submissions and oversized outputs", async function () {
-      const { protocol, requester, models, book } = await loadFixture(fixture);
-      await expect(protocol.hub.submitResult(42n, OUTPUT, false))
-        .to.be.revertedWithCustomError(protocol.hub, "HubUnknownRequest")
-        .withArgs(42n);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.OPTIMISTIC], INPUT);
-      const { worker } = await protocol.hub.getRequest(requestId);
-      const max = (await protocol.hub.params()).maxOutputBytes;
+      const f = await loadFixture(fixture);
+      await expect(f.protocol.hub.connect(f.workers[0]!).submitResult(9n, OUTPUT, false))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubUnknownRequest")
+        .withArgs(9n);
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
+      const max = (await f.protocol.hub.params()).maxOutputBytes;
       await expect(
-        protocol.hub.connect(book.get(worker)).submitResult(requestId, new Uint8Array(Number(max) + 1), false),
+        f.protocol.hub.connect(f.book.get(worker)).submitResult(requestId, new Uint8Array(Number(max) + 1), false),
       )
-        .to.be.revertedWithCustomError(protocol.hub, "HubOutputTooLarge")
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubOutputTooLarge")
         .withArgs(max + 1n, max);
-      await submitAsWorker(protocol, book, requestId, OUTPUT);
-      await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
-        .to.be.revertedWithCustomError(protocol.hub, "HubInvalidStatus")
+      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
+      await expect(f.protocol.hub.connect(f.book.get(worker)).submitResult(requestId, OUTPUT, false))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubInvalidStatus")
         .withArgs(requestId, Status.Submitted);
     });
 
-    it("NONE mode: final at submission, fee split into credits, collateral released", async function () {
-      const { protocol, requester, models, book, modelOwner } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const { worker } = await protocol.hub.getRequest(requestId);
-      const treasury = (await protocol.hub.params()).treasury;
-      const royalty = MODEL_FEE / 10n;
-      const protocolFee = MODEL_FEE / 20n;
-      await expect(protocol.hub.connect(book.get(worker)).submitResult(requestId, OUTPUT, false))
-        .to.emit(protocol.hub, "RequestFinalized")
-        .withArgs(
-          requestId,
-          worker,
-          modelOwner.address,
-          ethersLib.keccak256(OUTPUT),
-          false,
-          royalty,
-          MODEL_FEE - royalty,
-          0n,
-          protocolFee,
-        );
-      expect((await protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
-      expect(await protocol.hub.creditsOf(modelOwner.address)).to.equal(royalty);
-      expect(await protocol.hub.creditsOf(worker)).to.equal(MODEL_FEE - royalty);
-      expect(await protocol.hub.creditsOf(treasury)).to.equal(protocolFee);
-      expect((await protocol.staking.getOperator(worker)).locked).to.equal(0n);
-    });
-
     it("an error result is settled like any result and marked as an error", async function () {
-      const { protocol, requester, models, book } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const errorOutput = ethersLib.toUtf8Bytes("OPG:ERR:INPUT_DECODE");
-      await submitAsWorker(protocol, book, requestId, errorOutput, true);
-      const req = await protocol.hub.getRequest(requestId);
-      expect(req.isError).to.equal(true);
-      expect(req.status).to.equal(Status.Finalized);
-      expect(req.resultHash).to.equal(ethersLib.keccak256(errorOutput));
+      const f = await loadFixture(fixture);
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      await submitAsWorker(f.protocol, f.book, requestId, ethersLib.toUtf8Bytes("E_DECODE"), true);
+      const request = await f.protocol.hub.getRequest(requestId);
+      expect(request.status).to.equal(Status.Finalized);
+      expect(request.isError).to.equal(true);
     });
   });
 
   describe("reassign / expire", function () {
     it("cannot reassign until one second after the deadline", async function () {
-      const { protocol, requester, models } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const { deadline } = await protocol.hub.getRequest(requestId);
+      const f = await loadFixture(fixture);
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      const { deadline } = await f.protocol.hub.getRequest(requestId);
+      // An explicit gas limit mines the call in a block at `deadline` (an estimate would run on the last block).
       await time.setNextBlockTimestamp(deadline);
-      await expect(protocol.hub.reassign(requestId))
-        .to.be.revertedWithCustomError(protocol.hub, "HubDeadlineNotReached")
+      await expect(f.protocol.hub.reassign(requestId, { gasLimit: 1_000_000 }))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlineNotReached")
         .withArgs(requestId, deadline);
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(protocol.hub.reassign(requestId)).to.emit(protocol.hub, "WorkerTimedOut");
+      expect(await time.latest()).to.equal(Number(deadline));
+      await expect(f.protocol.hub.reassign(requestId, { gasLimit: 1_000_000 })).to.emit(
+        f.protocol.hub,
+        "WorkerTimedOut",
+      );
     });
 
-    it("penalises and jails the late worker, then assigns another one", async function () {
-      const { protocol, requester, models, outsider } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const { worker: late, deadline } = await protocol.hub.getRequest(requestId);
-      const collateral = await protocol.hub.collateralOf(requestId);
-      const penalty = (collateral * (await protocol.hub.params()).livenessPenaltyBps) / 10_000n;
-      const treasury = (await protocol.hub.params()).treasury;
-      const treasuryBefore = await protocol.hub.creditsOf(treasury);
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(protocol.hub.connect(outsider).reassign(requestId))
-        .to.emit(protocol.hub, "WorkerTimedOut")
-        .withArgs(requestId, late, penalty);
-      const req = await protocol.hub.getRequest(requestId);
-      expect(req.worker).to.not.equal(late);
-      expect(req.attempts).to.equal(2n);
-      const op = await protocol.staking.getOperator(late);
-      expect(op.jailed).to.equal(true);
+    it("penalises the late worker a share of its job collateral to the treasury, jails it, assigns another", async function () {
+      const f = await loadFixture(fixture);
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      const collateral = await f.protocol.hub.collateralOf(requestId);
+      const penalty = (collateral * (await f.protocol.hub.params()).livenessPenaltyBps) / BPS;
+      const stake = (await f.protocol.staking.getOperator(worker)).active;
+      await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
+      const tx = f.protocol.hub.connect(f.outsider).reassign(requestId);
+      await expect(tx).to.emit(f.protocol.hub, "WorkerTimedOut").withArgs(requestId, worker, penalty);
+      await expect(tx)
+        .to.emit(f.protocol.settlement, "Credited")
+        .withArgs(
+          requestId,
+          await f.protocol.settlement.treasury(),
+          penalty,
+          ethersLib.encodeBytes32String("liveness-penalty"),
+        );
+      const op = await f.protocol.staking.getOperator(worker);
+      expect(op.active).to.equal(stake - penalty);
       expect(op.locked).to.equal(0n);
-      expect(await protocol.hub.creditsOf(treasury)).to.equal(treasuryBefore + penalty);
+      expect(op.jailedUntil).to.equal(BigInt(await time.latest()) + (await f.protocol.staking.params()).jailDuration);
+      expect(await f.protocol.staking.isEligible(worker, ROLE_WORKER)).to.equal(false);
+      const request = await f.protocol.hub.getRequest(requestId);
+      expect(request.attempts).to.equal(2n);
+      expect(request.worker).to.not.equal(worker);
+      await expectSolvent(f);
     });
 
     it("expires with a full refund after maxAttempts", async function () {
-      const { protocol, requester, models } = await loadFixture(fixture);
-      const before = await protocol.hub.balanceOf(requester.address);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const maxAttempts = Number((await protocol.hub.params()).maxAttempts);
-      for (let i = 1; i < maxAttempts; i++) {
-        await time.increaseTo((await protocol.hub.getRequest(requestId)).deadline + 1n);
-        await protocol.hub.reassign(requestId);
+      const f = await loadFixture(fixture);
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      const fee = await totalFee(f.protocol);
+      const before = await f.protocol.settlement.balanceOf(f.requester.address);
+      const attempts = Number((await f.protocol.hub.params()).maxAttempts);
+      for (let i = 1; i < attempts; i++) {
+        await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
+        await mined(f.protocol.hub.reassign(requestId));
       }
-      await time.increaseTo((await protocol.hub.getRequest(requestId)).deadline + 1n);
-      await expect(protocol.hub.reassign(requestId))
-        .to.emit(protocol.hub, "RequestExpired")
-        .withArgs(requestId, await totalFee(protocol));
-      expect((await protocol.hub.getRequest(requestId)).status).to.equal(Status.Expired);
-      expect(await protocol.hub.balanceOf(requester.address)).to.equal(before);
-      await expect(protocol.hub.reassign(requestId))
-        .to.be.revertedWithCustomError(protocol.hub, "HubInvalidStatus")
-        .withArgs(requestId, Status.Expired);
+      await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
+      const tx = f.protocol.hub.reassign(requestId);
+      await expect(tx).to.emit(f.protocol.hub, "RequestExpired").withArgs(requestId, fee);
+      await expect(tx).to.emit(f.protocol.settlement, "FeeRefunded").withArgs(requestId, f.requester.address, fee);
+      expect(await f.protocol.settlement.balanceOf(f.requester.address)).to.equal(before + fee);
+      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Expired);
+      await expectSolvent(f);
     });
 
     it("expires at once when no other worker is left", async function () {
-      const { protocol, requester, models, workers } = await loadFixture(fixture);
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      const { worker, deadline } = await protocol.hub.getRequest(requestId);
-      for (const w of workers) if (w.address !== worker) await mined(protocol.staking.connect(w).setRoles(0));
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(protocol.hub.reassign(requestId)).to.emit(protocol.hub, "RequestExpired");
-    });
-
-    it("a worker that re-stakes after unjailing is drawn again", async function () {
-      const { protocol, requester, models, workers } = await loadFixture(fixture);
-      const [only, ...others] = workers;
-      for (const w of others) await mined(protocol.staking.connect(w).setRoles(0));
-      const { requestId } = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      await time.increaseTo((await protocol.hub.getRequest(requestId)).deadline + 1n);
-      await protocol.hub.reassign(requestId); // expires: the only worker is jailed
-      await time.increase(Number((await protocol.staking.params()).jailDuration) + 1);
-      await protocol.staking.connect(only!).unjail();
-      expect(await protocol.staking.isEligible(only!.address, ROLE_WORKER)).to.equal(true);
-      const again = await requestInference(protocol, requester, models[Mode.NONE], INPUT);
-      expect((await protocol.hub.getRequest(again.requestId)).worker).to.equal(only!.address);
+      const f = await hubFixture(connection, { workers: 1 });
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
+      await passTime(f.protocol, (await f.protocol.hub.getRequest(requestId)).deadline);
+      await expect(f.protocol.hub.reassign(requestId)).to.emit(f.protocol.hub, "RequestExpired");
+      expect((await f.protocol.hub.getRequest(requestId)).attempts).to.equal(1n);
     });
   });
 });

@@ -1,470 +1,397 @@
+/**
+ * The deployed v2 system, settlement side: exact fee splits across the hub, the modules and the settlement
+ * contract; batches at their bound; prepaid callbacks; governance (parameters, modules enabled without redeploying).
+ */
 import { expect } from "chai";
-import { ethers as ethersLib } from "ethers";
-import hre, { network } from "hardhat";
+import { ethers as ethersLib, type ContractTransactionReceipt } from "ethers";
+import { network } from "hardhat";
 
-import { mined, requestInference, submitAsWorker } from "../../offchain/devnet/lifecycle.js";
-import { Mode, OPG, Status } from "../../offchain/devnet/protocol.js";
-import { MockConsumerV1__factory } from "../../typechain-types/index.js";
-import { INPUT, OUTPUT, hubFixture, totalFee, type HubFixture } from "./fixtures.js";
+import {
+  inlineRequest,
+  mined,
+  passTime,
+  requestInference,
+  runCommittee,
+  submitAsWorker,
+  uniqueMembers,
+} from "../../offchain/devnet/lifecycle.js";
+import { Mode, OPG, Status, demoModel, registerModel, type Protocol } from "../../offchain/devnet/protocol.js";
+import { InferenceHub__factory, NoneModule__factory } from "../../typechain-types/index.js";
+import { INPUT, OUTPUT, callbackFee, hubFixture, settlementAccounts, totalFee, type HubFixture } from "./fixtures.js";
 
 const connection = await network.create();
-const { ethers, networkHelpers } = connection;
+const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
+const BPS = 10_000n;
+/** A model fee that does not divide evenly: the split's remainders must land somewhere, exactly. */
+const ODD_FEE = OPG + 7n;
 
 const fixture = () => hubFixture(connection);
-const MAX_CODE_SIZE = 24_576;
+
+async function expectSolvent(f: HubFixture): Promise<void> {
+  const { held, accounted, surplus } = await settlementAccounts(f.protocol);
+  expect(held - accounted).to.equal(surplus);
+}
 
 /** The hub parameters as a plain object, to spread into `setParams` with one field changed. */
-async function paramsObject(hub: HubFixture["protocol"]["hub"]): Promise<Record<string, bigint | string>> {
-  const result = (await hub.params()) as unknown as ethersLib.Result;
-  return result.toObject() as Record<string, bigint | string>;
+async function paramsObject(protocol: Protocol): Promise<Record<string, bigint>> {
+  return ((await protocol.hub.params()) as unknown as ethersLib.Result).toObject() as Record<string, bigint>;
 }
 
-enum Behaviour {
-  Record,
-  Revert,
-  BurnGas,
-  Reenter,
-}
-
-async function consumerFixture() {
-  const f = await hubFixture(connection);
-  const consumer = await new MockConsumerV1__factory(f.protocol.deployer).deploy(await f.protocol.hub.getAddress());
-  await f.protocol.token.connect(f.protocol.deployer).transfer(await consumer.getAddress(), 100n * OPG);
-  return { ...f, consumer };
-}
-
-async function consumerRequest(f: Awaited<ReturnType<typeof consumerFixture>>, mode: Mode, gas = 100_000) {
-  const fee = await totalFee(f.protocol);
-  const receipt = await mined(
-    f.consumer.request(await f.protocol.token.getAddress(), {
-      modelId: f.models[mode],
-      input: INPUT,
-      inputUri: "",
-      inputHash: ethersLib.ZeroHash,
-      callbackGasLimit: gas,
-      maxFee: fee,
-    }),
-  );
+function feeSplit(protocol: Protocol, receipt: ContractTransactionReceipt) {
   for (const log of receipt.logs) {
-    const parsed = f.protocol.hub.interface.parseLog(log);
-    if (parsed?.name === "InferenceRequested") return parsed.args.requestId as bigint;
+    const parsed = protocol.settlement.interface.parseLog(log);
+    if (parsed?.name === "FeeSplitPaid") return parsed.args;
   }
-  throw new Error("no request");
+  throw new Error("no FeeSplitPaid");
 }
 
-async function submittedOptimistic(f: HubFixture) {
-  const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
-  await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-  return requestId;
+async function credits(protocol: Protocol, accounts: string[]): Promise<bigint[]> {
+  return Promise.all(accounts.map((a) => protocol.settlement.creditsOf(a)));
 }
 
-describe("InferenceHubV1 — settlement, callbacks and governance", function () {
-  describe("finalizeBatch", function () {
-    it("finalizes the ready ones and skips the rest", async function () {
-      const f = await loadFixture(fixture);
-      const ready = [await submittedOptimistic(f), await submittedOptimistic(f)];
-      await time.increase(Number((await f.protocol.hub.params()).challengeWindow) + 1);
-      const pending = await submittedOptimistic(f);
-      const ids = [...ready, pending, 999n, ready[0]!];
-      expect(await f.protocol.hub.finalizeBatch.staticCall(ids)).to.equal(2n);
-      await f.protocol.hub.connect(f.outsider).finalizeBatch(ids);
-      for (const id of ready) expect((await f.protocol.hub.getRequest(id)).status).to.equal(Status.Finalized);
-      expect((await f.protocol.hub.getRequest(pending)).status).to.equal(Status.Submitted);
-    });
-
-    it("rejects more than MAX_BATCH ids", async function () {
-      const f = await loadFixture(fixture);
-      const max = await f.protocol.hub.MAX_BATCH();
-      const ids = Array.from({ length: Number(max) + 1 }, (_, i) => BigInt(i + 1));
-      await expect(f.protocol.hub.finalizeBatch(ids))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubBatchTooLarge")
-        .withArgs(max + 1n, max);
-    });
-
-    it("handles MAX_BATCH finalizable ids within the block gas limit", async function () {
-      const f = await loadFixture(fixture);
-      const max = Number(await f.protocol.hub.MAX_BATCH());
-      const ids: bigint[] = [];
-      await f.protocol.hub
-        .connect(f.requester)
-        .deposit(0n)
-        .catch(() => undefined);
-      await f.protocol.token.connect(f.protocol.deployer).approve(await f.protocol.hub.getAddress(), 1_000n * OPG);
-      await f.protocol.hub.connect(f.protocol.deployer).depositFor(f.requester.address, 1_000n * OPG);
-      for (let i = 0; i < max; i++) ids.push(await submittedOptimistic(f));
-      await time.increase(Number((await f.protocol.hub.params()).challengeWindow) + 1);
-      const receipt = await mined(f.protocol.hub.finalizeBatch(ids));
-      expect(receipt.gasUsed).to.be.lessThan(30_000_000n);
-      console.log(
-        `      finalizeBatch(${max}) used ${receipt.gasUsed} gas (${receipt.gasUsed / BigInt(max)} per item)`,
-      );
-    });
-  });
-
-  describe("consumer callbacks", function () {
-    it("delivers the settlement to a consumer contract", async function () {
-      const f = await loadFixture(consumerFixture);
-      const requestId = await consumerRequest(f, Mode.NONE);
-      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-      expect(await f.consumer.calls()).to.equal(1n);
-      expect(await f.consumer.lastRequestId()).to.equal(requestId);
-      expect(await f.consumer.lastFinalized()).to.equal(true);
-      expect(await f.consumer.lastResultHash()).to.equal(ethersLib.keccak256(OUTPUT));
-    });
-
-    for (const [name, behaviour] of [
-      ["reverting", Behaviour.Revert],
-      ["gas-hungry", Behaviour.BurnGas],
-    ] as const) {
-      it(`a ${name} consumer cannot block settlement`, async function () {
-        const f = await loadFixture(consumerFixture);
-        await f.consumer.setBehaviour(behaviour);
-        const requestId = await consumerRequest(f, Mode.OPTIMISTIC, 200_000);
-        await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-        await time.increase(Number((await f.protocol.hub.params()).challengeWindow) + 1);
-        await expect(f.protocol.hub.finalize(requestId))
-          .to.emit(f.protocol.hub, "CallbackResult")
-          .withArgs(requestId, await f.consumer.getAddress(), false);
-        expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
+describe("Inference hub v2 on the deployed system — fee splits, batches, callbacks, governance", function () {
+  describe("fee split, exact to the wei", function () {
+    for (const mode of [Mode.NONE, Mode.OPTIMISTIC]) {
+      it(`${Mode[mode]}: royalty to the owner, the verifier share to the worker, the protocol fee to the treasury`, async function () {
+        const f = await loadFixture(fixture);
+        const { protocol } = f;
+        const modelId = await registerModel(protocol, f.modelOwner, {
+          ...demoModel(`odd-${mode}`, mode),
+          fee: ODD_FEE,
+        });
+        const { requestId, worker } = await requestInference(protocol, f.requester, modelId, INPUT);
+        const treasury = await protocol.settlement.treasury();
+        const parties = [f.modelOwner.address, worker, treasury];
+        const before = await credits(protocol, parties);
+        let receipt = await submitAsWorker(protocol, f.book, requestId, OUTPUT);
+        if (mode === Mode.OPTIMISTIC) {
+          await passTime(protocol, (await protocol.hub.getRequest(requestId)).deadline);
+          receipt = await mined(protocol.hub.connect(f.outsider).finalize(requestId));
+        }
+        const request = await protocol.hub.getRequest(requestId);
+        const royalty = (ODD_FEE * 1_000n) / BPS;
+        const split = feeSplit(protocol, receipt);
+        expect([split.royalty, split.workerPay, split.verifierPay, split.treasuryPay]).to.deep.equal([
+          royalty,
+          ODD_FEE - royalty,
+          0n,
+          request.protocolFee,
+        ]);
+        const after = await credits(protocol, parties);
+        expect(after.map((a, i) => a - before[i]!)).to.deep.equal([royalty, ODD_FEE - royalty, request.protocolFee]);
+        expect(split.royalty + split.workerPay + split.verifierPay + split.treasuryPay).to.equal(
+          request.modelFee + request.protocolFee,
+        );
+        expect(await protocol.settlement.totalLocked()).to.equal(0n);
+        await expectSolvent(f);
       });
     }
 
-    it("a consumer cannot re-enter the hub from its callback", async function () {
-      const f = await loadFixture(consumerFixture);
-      await f.consumer.setBehaviour(Behaviour.Reenter);
-      const requestId = await consumerRequest(f, Mode.NONE, 200_000);
-      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-      expect(await f.consumer.reentryBlocked()).to.equal(true);
-    });
-
-    it("reverts when the caller forwards too little gas for the callback, so it can be retried", async function () {
-      const f = await loadFixture(consumerFixture);
-      const requestId = await consumerRequest(f, Mode.OPTIMISTIC, 400_000);
-      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-      await time.increase(Number((await f.protocol.hub.params()).challengeWindow) + 1);
-      await expect(f.protocol.hub.finalize(requestId, { gasLimit: 300_000 })).to.be.revertedWithCustomError(
-        f.protocol.hub,
-        "HubInsufficientCallbackGas",
-      );
-      await expect(f.protocol.hub.finalize(requestId, { gasLimit: 1_000_000 })).to.emit(
-        f.protocol.hub,
-        "CallbackResult",
-      );
-    });
-
-    it("tells the consumer about an expiry and refunds it", async function () {
-      const f = await loadFixture(consumerFixture);
-      const requestId = await consumerRequest(f, Mode.NONE);
-      const attempts = Number((await f.protocol.hub.params()).maxAttempts);
-      for (let i = 0; i < attempts; i++) {
-        await time.increaseTo((await f.protocol.hub.getRequest(requestId)).deadline + 1n);
-        await f.protocol.hub.reassign(requestId);
-      }
-      expect(await f.consumer.lastFinalized()).to.equal(false);
-      expect(await f.protocol.hub.balanceOf(await f.consumer.getAddress())).to.equal(await totalFee(f.protocol));
-      await f.consumer.withdrawAll();
-    });
-
-    it("skips the callback for an account without code", async function () {
+    it("COMMITTEE: each agreeing seat earns an equal share; the division remainder goes to the treasury", async function () {
       const f = await loadFixture(fixture);
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT, {
-        callbackGasLimit: 50_000,
+      const { protocol } = f;
+      const modelId = await registerModel(protocol, f.modelOwner, {
+        ...demoModel("odd-committee", Mode.COMMITTEE),
+        fee: ODD_FEE,
       });
-      const receipt = await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-      const names = receipt.logs.map((l) => f.protocol.hub.interface.parseLog(l)?.name);
-      expect(names).to.not.include("CallbackResult");
-    });
-  });
-
-  describe("parameters and governance", function () {
-    it("deploys with every default parameter and reads it back", async function () {
-      const f = await loadFixture(fixture);
-      const p = await f.protocol.hub.params();
-      const expected: Record<string, bigint | string> = {
-        protocolFeeBps: 500n,
-        verifierShareBps: 1_000n,
-        stakeToFeeRatio: 10n,
-        slashBps: 1_000n,
-        challengerRewardBps: 5_000n,
-        voterRewardBps: 3_000n,
-        livenessPenaltyBps: 1_000n,
-        nonRevealPenaltyBps: 100n,
-        maxAttempts: 3n,
-        committeeSize: 3n,
-        responseTimeout: 60n,
-        challengeWindow: 120n,
-        commitWindow: 60n,
-        revealWindow: 60n,
-        maxCallbackGas: 500_000n,
-        maxInputBytes: 16_384n,
-        maxOutputBytes: 16_384n,
-        challengeBond: 100n * OPG,
-        minRequestFee: OPG / 100n,
-        treasury: await f.protocol.timelock.getAddress(),
-        randomness: await f.protocol.randomness.getAddress(),
-      };
-      for (const [key, value] of Object.entries(expected)) {
-        expect(p[key as keyof typeof p], key).to.equal(value);
-      }
-      const s = await f.protocol.staking.params();
-      expect(s.minWorkerStake).to.equal(1_000n * OPG);
-      expect(s.minVerifierStake).to.equal(500n * OPG);
-      expect(s.unbondingDelay).to.equal(3_600n);
-      expect(s.jailDuration).to.equal(600n);
-      expect(await f.protocol.hub.maxLifecycleDuration()).to.equal(60n + 120n + 60n + 60n);
-      expect(await f.protocol.hub.token()).to.equal(await f.protocol.token.getAddress());
-      expect(await f.protocol.hub.staking()).to.equal(await f.protocol.staking.getAddress());
-      expect(await f.protocol.hub.registry()).to.equal(await f.protocol.registry.getAddress());
-      expect(await f.protocol.staking.hub()).to.equal(await f.protocol.hub.getAddress());
-    });
-
-    it("setParams: only the owner, every bound enforced at min-1 / max+1, lifecycle below unbonding", async function () {
-      const f = await loadFixture(fixture);
-      const base = await paramsObject(f.protocol.hub);
-      await expect(f.protocol.hub.connect(f.outsider).setParams(base as never))
-        .to.be.revertedWithCustomError(f.protocol.hub, "OwnableUnauthorizedAccount")
-        .withArgs(f.outsider.address);
-      const cases: Array<[string, bigint, bigint, bigint]> = [
-        // name, bad value, min, max (as reported)
-        ["protocolFeeBps", 2_001n, 0n, 2_000n],
-        ["verifierShareBps", 3_001n, 0n, 3_000n],
-        ["stakeToFeeRatio", 0n, 1n, 1_000n],
-        ["stakeToFeeRatio", 1_001n, 1n, 1_000n],
-        ["slashBps", 99n, 100n, 10_000n],
-        ["slashBps", 10_001n, 100n, 10_000n],
-        ["challengerRewardBps", 10_001n, 0n, 10_000n],
-        ["voterRewardBps", 5_001n, 0n, 5_000n],
-        ["livenessPenaltyBps", 10_001n, 0n, 10_000n],
-        ["nonRevealPenaltyBps", 1_001n, 0n, 1_000n],
-        ["maxAttempts", 0n, 1n, 10n],
-        ["maxAttempts", 11n, 1n, 10n],
-        ["committeeSize", 0n, 1n, 15n],
-        ["committeeSize", 17n, 1n, 15n],
-        ["responseTimeout", 9n, 10n, 86_400n],
-        ["challengeWindow", 9n, 10n, 604_800n],
-        ["commitWindow", 9n, 10n, 259_200n],
-        ["revealWindow", 9n, 10n, 259_200n],
-        ["maxCallbackGas", 9_999n, 10_000n, 2_000_000n],
-        ["maxCallbackGas", 2_000_001n, 10_000n, 2_000_000n],
-        ["maxInputBytes", 63n, 64n, 131_072n],
-        ["maxInputBytes", 131_073n, 64n, 131_072n],
-        ["maxOutputBytes", 63n, 64n, 131_072n],
-        ["challengeBond", 10n ** 15n - 1n, 10n ** 15n, 10n ** 24n],
-        ["minRequestFee", 1_000n * OPG + 1n, 0n, 1_000n * OPG],
-      ];
-      for (const [name, value, min, max] of cases) {
-        await expect(f.protocol.hub.setParams({ ...base, [name]: value } as never), name)
-          .to.be.revertedWithCustomError(f.protocol.hub, "ParamOutOfBounds")
-          .withArgs(name, value, min, max);
-      }
-      await expect(f.protocol.hub.setParams({ ...base, committeeSize: 4n } as never))
-        .to.be.revertedWithCustomError(f.protocol.hub, "ParamOutOfBounds")
-        .withArgs("committeeSize (odd)", 4n, 1n, 15n);
-      await expect(
-        f.protocol.hub.setParams({ ...base, treasury: ethersLib.ZeroAddress } as never),
-      ).to.be.revertedWithCustomError(f.protocol.hub, "HubZeroAddress");
-      await expect(f.protocol.hub.setParams({ ...base, challengeWindow: 3_600n } as never))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubLifecycleTooLong")
-        .withArgs(60n + 3_600n + 60n + 60n, 3_600n);
-      // Accepted at the extremes that fit the lifecycle rule.
-      await expect(
-        f.protocol.hub.setParams({ ...base, protocolFeeBps: 2_000n, committeeSize: 15n, maxAttempts: 10n } as never),
-      ).to.emit(f.protocol.hub, "ParamsUpdated");
-      expect((await f.protocol.hub.params()).committeeSize).to.equal(15n);
-    });
-
-    it("the full deployment hands every setter to the timelock and keeps no admin", async function () {
-      const f = await hubFixture(connection, { governed: true });
-      const timelock = await f.protocol.timelock.getAddress();
-      expect(await f.protocol.hub.owner()).to.equal(timelock);
-      expect(await f.protocol.staking.owner()).to.equal(timelock);
-      const admin = await f.protocol.timelock.DEFAULT_ADMIN_ROLE();
-      expect(await f.protocol.timelock.hasRole(admin, f.protocol.deployer.address)).to.equal(false);
-      const proposer = await f.protocol.timelock.PROPOSER_ROLE();
-      expect(await f.protocol.timelock.hasRole(proposer, await f.protocol.governor.getAddress())).to.equal(true);
-      const base = await paramsObject(f.protocol.hub);
-      await expect(f.protocol.hub.connect(f.protocol.deployer).setParams(base as never)).to.be.revertedWithCustomError(
-        f.protocol.hub,
-        "OwnableUnauthorizedAccount",
+      const { requestId, worker } = await requestInference(protocol, f.requester, modelId, INPUT);
+      await submitAsWorker(protocol, f.book, requestId, OUTPUT);
+      await runCommittee(protocol, f.book, requestId, () => true);
+      const seats = await protocol.committee.committeeOf(requestId);
+      const members = uniqueMembers(seats);
+      const treasury = await protocol.settlement.treasury();
+      const before = await credits(protocol, [...members, worker, treasury]);
+      const receipt = await mined(protocol.hub.connect(f.outsider).finalize(requestId));
+      const request = await protocol.hub.getRequest(requestId);
+      const verifierShare = (ODD_FEE * request.verifierShareBps) / BPS;
+      const perSeat = verifierShare / BigInt(seats.length);
+      const royalty = (ODD_FEE * 1_000n) / BPS;
+      const split = feeSplit(protocol, receipt);
+      expect(split.verifierPay).to.equal(perSeat * BigInt(seats.length));
+      expect(split.workerPay).to.equal(ODD_FEE - royalty - verifierShare);
+      expect(split.treasuryPay).to.equal(request.protocolFee + verifierShare - perSeat * BigInt(seats.length));
+      const after = await credits(protocol, [...members, worker, treasury]);
+      members.forEach((member, i) => {
+        const held = BigInt(seats.filter((s) => s.toLowerCase() === member).length);
+        expect(after[i]! - before[i]!, member).to.equal(perSeat * held);
+      });
+      expect(after[members.length]! - before[members.length]!).to.equal(split.workerPay);
+      expect(split.royalty + split.workerPay + split.verifierPay + split.treasuryPay).to.equal(
+        request.modelFee + request.protocolFee,
       );
+      await expectSolvent(f);
     });
 
-    it("a governance proposal changes a parameter through the timelock", async function () {
-      const f = await hubFixture(connection, { governed: true });
-      const { governor, hub, token, deployer } = f.protocol;
-      await token.connect(deployer).delegate(deployer.address);
-      await networkHelpers.mine(1);
-      const next = { ...(await paramsObject(hub)), protocolFeeBps: 700n };
-      const calldata = hub.interface.encodeFunctionData("setParams", [next as never]);
-      const description = "Raise the protocol fee to 7 %";
-      const targets = [await hub.getAddress()];
-      await governor.propose(targets, [0n], [calldata], description);
-      const descriptionHash = ethersLib.id(description);
-      const proposalId = await governor.hashProposal(targets, [0n], [calldata], descriptionHash);
-      await networkHelpers.mine(Number(await governor.votingDelay()) + 1);
-      await governor.castVote(proposalId, 1);
-      await networkHelpers.mine(Number(await governor.votingPeriod()) + 1);
-      await governor.queue(targets, [0n], [calldata], descriptionHash);
-      await time.increase(Number(await f.protocol.timelock.getMinDelay()) + 1);
-      await expect(governor.execute(targets, [0n], [calldata], descriptionHash)).to.emit(hub, "ParamsUpdated");
-      expect((await hub.params()).protocolFeeBps).to.equal(700n);
+    it("an open request keeps the terms it was made under when governance changes them", async function () {
+      const f = await loadFixture(fixture); // the deployer still owns the setters
+      const { protocol } = f;
+      const { requestId } = await requestInference(protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
+      const collateral = await protocol.hub.collateralOf(requestId);
+      const next = { ...(await paramsObject(protocol)), verifierShareBps: 2_000n, stakeToFeeRatio: 20n };
+      await mined(protocol.hub.setParams(next as never));
+      const request = await protocol.hub.getRequest(requestId);
+      expect([request.verifierShareBps, request.stakeToFeeRatio]).to.deep.equal([1_000n, 10n]);
+      expect(await protocol.hub.collateralOf(requestId)).to.equal(collateral);
+      await submitAsWorker(protocol, f.book, requestId, OUTPUT);
+      await passTime(protocol, (await protocol.hub.getRequest(requestId)).deadline);
+      await mined(protocol.hub.finalize(requestId));
+      // Exactly the snapshot's collateral was released.
+      expect((await protocol.staking.getOperator(request.worker)).locked).to.equal(0n);
+      await expectSolvent(f);
     });
   });
 
   describe("batches", function () {
-    const params = (modelId: bigint, maxFee: bigint) => ({
-      modelId,
-      input: INPUT,
-      inputUri: "",
-      inputHash: ethersLib.ZeroHash,
-      callbackGasLimit: 0,
-      maxFee,
-    });
-
     it("requestBatch makes consecutive requests and submitResultBatch settles them", async function () {
       const f = await loadFixture(fixture);
-      const fee = await totalFee(f.protocol);
-      const batch = Array.from({ length: 5 }, () => params(f.models[Mode.NONE], fee));
-      const first = await f.protocol.hub.connect(f.requester).requestBatch.staticCall(batch);
-      await f.protocol.hub.connect(f.requester).requestBatch(batch);
-      expect(first).to.equal(1n);
-      expect(await f.protocol.hub.requestCount()).to.equal(5n);
+      const { hub } = f.protocol;
+      const batch = Array.from({ length: 5 }, () => inlineRequest(f.models[Mode.NONE], INPUT));
+      expect(await hub.connect(f.requester).requestBatch.staticCall(batch)).to.equal(1n);
+      await mined(hub.connect(f.requester).requestBatch(batch));
+      expect(await hub.requestCount()).to.equal(5n);
       const byWorker = new Map<string, bigint[]>();
       for (let id = 1n; id <= 5n; id++) {
-        const { worker } = await f.protocol.hub.getRequest(id);
+        const { worker } = await hub.getRequest(id);
         byWorker.set(worker, [...(byWorker.get(worker) ?? []), id]);
       }
       for (const [worker, ids] of byWorker) {
-        await f.protocol.hub.connect(f.book.get(worker)).submitResultBatch(
-          ids,
-          ids.map(() => OUTPUT),
-          ids.map(() => false),
+        await mined(
+          hub.connect(f.book.get(worker)).submitResultBatch(
+            ids,
+            ids.map(() => OUTPUT),
+            ids.map(() => false),
+          ),
         );
       }
-      for (let id = 1n; id <= 5n; id++) {
-        expect((await f.protocol.hub.getRequest(id)).status).to.equal(Status.Finalized);
-      }
+      for (let id = 1n; id <= 5n; id++) expect((await hub.getRequest(id)).status).to.equal(Status.Finalized);
+      await expectSolvent(f);
     });
 
     it("rejects empty or oversized batches, mismatched arrays, and reverts the whole batch on one bad item", async function () {
       const f = await loadFixture(fixture);
-      const max = await f.protocol.hub.MAX_BATCH();
+      const { hub } = f.protocol;
+      const max = await InferenceHub__factory.connect(f.protocol.addresses.hub, f.requester).MAX_BATCH();
       const fee = await totalFee(f.protocol);
-      await expect(f.protocol.hub.connect(f.requester).requestBatch([]))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubBatchTooLarge")
-        .withArgs(0n, max);
-      const tooMany = Array.from({ length: Number(max) + 1 }, () => params(f.models[Mode.NONE], fee));
-      await expect(f.protocol.hub.connect(f.requester).requestBatch(tooMany))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubBatchTooLarge")
+      const requester = hub.connect(f.requester);
+      await expect(requester.requestBatch([])).to.be.revertedWithCustomError(hub, "HubBatchTooLarge").withArgs(0n, max);
+      const tooMany = Array.from({ length: Number(max) + 1 }, () => inlineRequest(f.models[Mode.NONE], INPUT));
+      await expect(requester.requestBatch(tooMany))
+        .to.be.revertedWithCustomError(hub, "HubBatchTooLarge")
         .withArgs(max + 1n, max);
       await expect(
-        f.protocol.hub
-          .connect(f.requester)
-          .requestBatch([params(f.models[Mode.NONE], fee), params(f.models[Mode.NONE], fee - 1n)]),
+        requester.requestBatch([
+          inlineRequest(f.models[Mode.NONE], INPUT, { maxFee: fee }),
+          inlineRequest(f.models[Mode.NONE], INPUT, { maxFee: fee - 1n }),
+        ]),
       )
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubFeeAboveMax")
+        .to.be.revertedWithCustomError(hub, "HubFeeAboveMax")
         .withArgs(fee, fee - 1n);
-      expect(await f.protocol.hub.requestCount()).to.equal(0n);
-      await expect(f.protocol.hub.submitResultBatch([1n], [], [false])).to.be.revertedWithCustomError(
-        f.protocol.hub,
+      expect(await hub.requestCount()).to.equal(0n);
+      await expect(hub.submitResultBatch([1n], [], [false])).to.be.revertedWithCustomError(
+        hub,
         "HubBatchLengthMismatch",
       );
-      await expect(f.protocol.hub.submitResultBatch([1n], [OUTPUT], [])).to.be.revertedWithCustomError(
-        f.protocol.hub,
+      await expect(hub.submitResultBatch([1n], [OUTPUT], [])).to.be.revertedWithCustomError(
+        hub,
         "HubBatchLengthMismatch",
       );
-      const ids = Array.from({ length: Number(max) + 1 }, (_, i) => BigInt(i + 1));
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
       await expect(
-        f.protocol.hub.submitResultBatch(
-          ids,
-          ids.map(() => OUTPUT),
-          ids.map(() => false),
-        ),
+        hub.connect(f.book.get(worker)).submitResultBatch([requestId, 999n], [OUTPUT, OUTPUT], [false, false]),
       )
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubBatchTooLarge")
-        .withArgs(max + 1n, max);
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
-      const { worker } = await f.protocol.hub.getRequest(requestId);
-      await expect(
-        f.protocol.hub
-          .connect(f.book.get(worker))
-          .submitResultBatch([requestId, 999n], [OUTPUT, OUTPUT], [false, false]),
-      )
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubUnknownRequest")
+        .to.be.revertedWithCustomError(hub, "HubUnknownRequest")
         .withArgs(999n);
-      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Requested);
+      expect((await hub.getRequest(requestId)).status).to.equal(Status.Requested);
+    });
+
+    it("processBatch finalizes what has a verdict, reassigns what is overdue, and skips the rest", async function () {
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      const ready = (await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT)).requestId;
+      await submitAsWorker(f.protocol, f.book, ready, OUTPUT);
+      const late = (await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT)).requestId;
+      await passTime(f.protocol, (await hub.getRequest(ready)).deadline);
+      const fresh = (await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT)).requestId;
+      const done = (await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT)).requestId;
+      await submitAsWorker(f.protocol, f.book, done, OUTPUT); // already Finalized
+      const ids = [ready, late, fresh, done, 999n];
+      expect(await hub.processBatch.staticCall(ids)).to.equal(2n);
+      const tx = hub.connect(f.outsider).processBatch(ids);
+      await expect(tx)
+        .to.emit(hub, "RequestFinalized")
+        .withArgs(ready, (await hub.getRequest(ready)).worker, ethersLib.keccak256(OUTPUT), false);
+      await expect(tx).to.emit(hub, "WorkerTimedOut");
+      expect((await hub.getRequest(ready)).status).to.equal(Status.Finalized);
+      expect((await hub.getRequest(late)).attempts).to.equal(2n);
+      expect((await hub.getRequest(fresh)).status).to.equal(Status.Requested);
+      const max = await InferenceHub__factory.connect(f.protocol.addresses.hub, f.outsider).MAX_BATCH();
+      await expect(hub.processBatch([])).to.be.revertedWithCustomError(hub, "HubBatchTooLarge").withArgs(0n, max);
+    });
+
+    it("MAX_BATCH requests, results and finalizations each fit one transaction", async function () {
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      const max = Number(await InferenceHub__factory.connect(f.protocol.addresses.hub, f.outsider).MAX_BATCH());
+      const batch = Array.from({ length: max }, () => inlineRequest(f.models[Mode.OPTIMISTIC], INPUT));
+      const requested = await mined(hub.connect(f.requester).requestBatch(batch));
+      const ids = Array.from({ length: max }, (_, i) => BigInt(i + 1));
+      const byWorker = new Map<string, bigint[]>();
+      for (const id of ids) {
+        const { worker } = await hub.getRequest(id);
+        byWorker.set(worker, [...(byWorker.get(worker) ?? []), id]);
+      }
+      let submitted = 0n;
+      for (const [worker, own] of byWorker) {
+        const receipt = await mined(
+          hub.connect(f.book.get(worker)).submitResultBatch(
+            own,
+            own.map(() => OUTPUT),
+            own.map(() => false),
+          ),
+        );
+        submitted += receipt.gasUsed;
+      }
+      await passTime(f.protocol, (await hub.getRequest(ids.at(-1)!)).deadline);
+      const processed = await mined(hub.connect(f.outsider).processBatch(ids));
+      const limit = BigInt((await connection.ethers.provider.getBlock("latest"))!.gasLimit);
+      for (const gas of [requested.gasUsed, processed.gasUsed]) expect(gas < limit / 2n).to.equal(true);
+      console.log(
+        `      gas at MAX_BATCH=${max}: requestBatch ${requested.gasUsed}, submitResultBatch ${submitted} (all), processBatch ${processed.gasUsed}`,
+      );
+      for (const id of ids) expect((await hub.getRequest(id)).status).to.equal(Status.Finalized);
+      await expectSolvent(f);
     });
   });
 
-  describe("edge cases", function () {
-    it("a COMMITTEE request with no eligible verifier finalizes after the window without verifier pay", async function () {
-      const f = await loadFixture(fixture);
-      for (const v of f.verifiers) await mined(f.protocol.staking.connect(v).setRoles(0));
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.COMMITTEE], INPUT);
+  describe("prepaid callbacks", function () {
+    async function finalizedWithCallback(f: HubFixture, gas = 50_000) {
+      const price = (await totalFee(f.protocol)) + (await callbackFee(f.protocol, gas));
+      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT, {
+        callbackGasLimit: gas,
+        maxFee: price,
+      });
+      await expect(f.protocol.hub.deliverCallback(requestId))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoCallback")
+        .withArgs(requestId); // not terminal yet
       await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-      expect(await f.protocol.hub.committeeOf(requestId)).to.deep.equal([]);
-      await time.increaseTo((await f.protocol.hub.getRequest(requestId)).deadline + 1n);
-      await expect(f.protocol.hub.finalize(requestId)).to.emit(f.protocol.hub, "RequestFinalized");
+      expect((await f.protocol.hub.getRequest(requestId)).callbackPending).to.equal(true);
+      return { requestId, fee: price - (await totalFee(f.protocol)) };
+    }
+
+    it("anyone delivers it once and is credited the prepaid fee; the worker's submission did not run it", async function () {
+      const f = await loadFixture(fixture);
+      const { requestId, fee } = await finalizedWithCallback(f);
+      const tx = f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: 1_000_000 });
+      await expect(tx)
+        .to.emit(f.protocol.hub, "CallbackDelivered")
+        .withArgs(requestId, f.requester.address, true, f.outsider.address);
+      await expect(tx).to.emit(f.protocol.settlement, "FeeCredited").withArgs(requestId, f.outsider.address, fee);
+      await expect(f.protocol.hub.deliverCallback(requestId))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoCallback")
+        .withArgs(requestId);
+      expect(await f.protocol.settlement.totalLocked()).to.equal(0n);
+      await expectSolvent(f);
     });
 
-    it("a zero liveness penalty credits nothing but still jails the late worker", async function () {
+    it("reverts when the deliverer forwards too little gas for the limit, so it can be retried", async function () {
       const f = await loadFixture(fixture);
-      await f.protocol.hub.setParams({ ...(await paramsObject(f.protocol.hub)), livenessPenaltyBps: 0n } as never);
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
-      const { worker, deadline } = await f.protocol.hub.getRequest(requestId);
-      await time.setNextBlockTimestamp(deadline + 1n);
-      const receipt = await mined(f.protocol.hub.reassign(requestId));
-      const names = receipt.logs.map((l) => f.protocol.hub.interface.parseLog(l)?.name);
-      expect(names).to.not.include("Credited");
-      expect((await f.protocol.staking.getOperator(worker)).jailed).to.equal(true);
+      const { requestId } = await finalizedWithCallback(f, 200_000);
+      await expect(
+        f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: 150_000 }),
+      ).to.be.revertedWithCustomError(f.protocol.hub, "HubInsufficientCallbackGas");
+      expect((await f.protocol.hub.getRequest(requestId)).callbackPending).to.equal(true);
+      await expect(f.protocol.hub.connect(f.outsider).deliverCallback(requestId, { gasLimit: 1_000_000 })).to.emit(
+        f.protocol.hub,
+        "CallbackDelivered",
+      );
     });
 
-    it("the constructor rejects zero addresses", async function () {
+    it("only the requester cancels an undelivered callback, and gets its prepaid fee back", async function () {
       const f = await loadFixture(fixture);
-      const factory = await ethers.getContractFactory("InferenceHubV1");
-      const args = [
-        await f.protocol.token.getAddress(),
-        await f.protocol.staking.getAddress(),
-        await f.protocol.registry.getAddress(),
-        await f.protocol.hub.bounds(),
-      ];
-      const p = await paramsObject(f.protocol.hub);
-      for (let i = 0; i < args.length; i++) {
-        const bad = args.map((a, j) => (j === i ? ethersLib.ZeroAddress : a));
-        await expect(
-          factory.deploy(bad[0]!, bad[1]!, bad[2]!, bad[3]!, p as never, f.protocol.deployer.address),
-        ).to.be.revertedWithCustomError(f.protocol.hub, "HubZeroAddress");
-      }
+      const { requestId, fee } = await finalizedWithCallback(f);
+      await expect(f.protocol.hub.connect(f.outsider).cancelCallback(requestId))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotRequester")
+        .withArgs(requestId, f.outsider.address);
+      const before = await f.protocol.settlement.balanceOf(f.requester.address);
+      await expect(f.protocol.hub.connect(f.requester).cancelCallback(requestId))
+        .to.emit(f.protocol.hub, "CallbackCancelled")
+        .withArgs(requestId, fee);
+      expect(await f.protocol.settlement.balanceOf(f.requester.address)).to.equal(before + fee);
+      await expect(f.protocol.hub.deliverCallback(requestId))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNoCallback")
+        .withArgs(requestId);
+      await expectSolvent(f);
     });
   });
 
-  describe("views and deployment limits", function () {
-    it("quote and collateralOf report the locked amounts", async function () {
-      const f = await loadFixture(fixture);
-      const [modelFee, protocolFee] = await f.protocol.hub.quote(f.models[Mode.NONE]);
-      expect(modelFee + protocolFee).to.equal(await totalFee(f.protocol));
-      expect(await f.protocol.hub.collateralOf(1n)).to.equal(0n);
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.NONE], INPUT);
-      expect(await f.protocol.hub.collateralOf(requestId)).to.equal((modelFee + protocolFee) * 10n);
-      expect((await f.protocol.hub.getDispute(requestId)).challenger).to.equal(ethersLib.ZeroAddress);
-      expect((await f.protocol.hub.ballotOf(requestId, f.outsider.address)).drawn).to.equal(false);
+  describe("governance", function () {
+    it("the full deployment hands every setter to the timelock and keeps no admin", async function () {
+      const f = await hubFixture(connection, { governed: true });
+      const hub = InferenceHub__factory.connect(f.protocol.addresses.hub, f.protocol.deployer);
+      expect(await hub.owner()).to.equal(f.protocol.addresses.timelock);
+      const admin = await f.protocol.timelock.DEFAULT_ADMIN_ROLE();
+      expect(await f.protocol.timelock.hasRole(admin, f.protocol.deployer.address)).to.equal(false);
+      const proposer = await f.protocol.timelock.PROPOSER_ROLE();
+      expect(await f.protocol.timelock.hasRole(proposer, f.protocol.addresses.governor!)).to.equal(true);
+      await expect(hub.setParams((await paramsObject(f.protocol)) as never))
+        .to.be.revertedWithCustomError(hub, "OwnableUnauthorizedAccount")
+        .withArgs(f.protocol.deployer.address);
     });
 
-    it("every deployable contract fits the 24 KiB code size limit", async function () {
-      // Coverage instruments the bytecode (the hub grows to ~40 KB): the limit is enforced by `npm test` and CI.
-      if (hre.globalOptions.coverage) this.skip();
+    it("a governance proposal changes a hub parameter through the timelock", async function () {
+      const f = await hubFixture(connection, { governed: true });
+      const { governor, hub, token, deployer } = f.protocol;
+      await mined(token.connect(deployer).delegate(deployer.address));
+      await networkHelpers.mine(1);
+      const next = { ...(await paramsObject(f.protocol)), protocolFeeBps: 700n };
+      const calldata = hub.interface.encodeFunctionData("setParams", [next as never]);
+      const description = "Raise the protocol fee to 7 %";
+      const targets = [f.protocol.addresses.hub];
+      await mined(governor.propose(targets, [0n], [calldata], description));
+      const descriptionHash = ethersLib.id(description);
+      const proposalId = await governor.hashProposal(targets, [0n], [calldata], descriptionHash);
+      await networkHelpers.mine(Number(await governor.votingDelay()) + 1);
+      await mined(governor.castVote(proposalId, 1));
+      await networkHelpers.mine(Number(await governor.votingPeriod()) + 1);
+      await mined(governor.queue(targets, [0n], [calldata], descriptionHash));
+      await time.increase(Number(await f.protocol.timelock.getMinDelay()) + 1);
+      await expect(governor.execute(targets, [0n], [calldata], descriptionHash)).to.emit(hub, "ParamsUpdated");
+      expect((await hub.params()).protocolFeeBps).to.equal(700n);
+    });
+
+    it("setParams refuses a lifecycle that would outlast the unbonding delay", async function () {
       const f = await loadFixture(fixture);
-      for (const contract of [
-        f.protocol.hub,
-        f.protocol.staking,
-        f.protocol.registry,
-        f.protocol.token,
-        f.protocol.governor,
-      ]) {
-        const code = await ethers.provider.getCode(await contract.getAddress());
-        expect((code.length - 2) / 2).to.be.at.most(MAX_CODE_SIZE);
-      }
+      const unbonding = (await f.protocol.staking.params()).unbondingDelay;
+      const current = await paramsObject(f.protocol);
+      const verification =
+        (await f.protocol.hub.maxLifecycleDuration()) - current.maxAttempts! * current.responseTimeout!;
+      const responseTimeout = unbonding / current.maxAttempts! + 1n;
+      await expect(f.protocol.hub.setParams({ ...current, responseTimeout } as never))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubLifecycleTooLong")
+        .withArgs(current.maxAttempts! * responseTimeout + verification, unbonding);
+    });
+
+    it("a new module is enabled under a new mode id without redeploying anything else", async function () {
+      const f = await loadFixture(fixture);
+      const { hub } = f.protocol;
+      const extra = await new NoneModule__factory(f.protocol.deployer).deploy();
+      const address = await extra.getAddress();
+      await expect(hub.enableModule(3, address)).to.emit(hub, "ModuleEnabled").withArgs(3n, address);
+      await expect(hub.enableModule(3, f.protocol.addresses.modules.none))
+        .to.be.revertedWithCustomError(hub, "HubModeTaken")
+        .withArgs(3n, address);
+      const modelId = await registerModel(f.protocol, f.modelOwner, demoModel("mode-3", 3 as Mode));
+      const { requestId } = await requestInference(f.protocol, f.requester, modelId, INPUT);
+      expect((await hub.getRequest(requestId)).module).to.equal(address);
+      // Disabling stops new requests; the open one keeps its module.
+      await expect(hub.disableModule(3)).to.emit(hub, "ModuleDisabled").withArgs(3n, address);
+      await expect(hub.connect(f.requester).request(inlineRequest(modelId, INPUT)))
+        .to.be.revertedWithCustomError(hub, "HubModeDisabled")
+        .withArgs(3n);
+      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
+      expect((await hub.getRequest(requestId)).status).to.equal(Status.Finalized);
+      await expectSolvent(f);
     });
   });
 });

@@ -1,401 +1,296 @@
+/**
+ * The deployed v2 system, verification side: the OPTIMISTIC window and its challenges, the COMMITTEE module's quorum
+ * and its fallbacks, and the court's outcomes with their money flows checked across Staking and the settlement
+ * contract. Each module's and the court's own Solidity suites test every rule in depth.
+ */
 import { expect } from "chai";
 import { ethers as ethersLib } from "ethers";
 import { network } from "hardhat";
 
 import {
-  attestAll,
+  drawCommittee,
+  drawJury,
   mined,
+  passTime,
   pickChallenger,
   requestInference,
-  scriptedSalt,
+  runCommittee,
+  runJury,
   submitAsWorker,
-  voteAll,
+  uniqueMembers,
 } from "../../offchain/devnet/lifecycle.js";
-import { Mode, OPG, Status } from "../../offchain/devnet/protocol.js";
-import { INPUT, MODEL_FEE, OUTPUT, hubFixture, totalFee, type HubFixture } from "./fixtures.js";
+import { Mode, Outcome, ROLE_WORKER, Status, type Protocol } from "../../offchain/devnet/protocol.js";
+import { INPUT, OTHER_OUTPUT, OUTPUT, hubFixture, settlementAccounts, totalFee, type HubFixture } from "./fixtures.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
 const fixture = () => hubFixture(connection);
-const BPS = 10_000n;
 
-async function submitted(f: HubFixture, mode: Mode) {
-  const { requestId } = await requestInference(f.protocol, f.requester, f.models[mode], INPUT);
-  await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
-  return requestId;
+async function expectSolvent(f: HubFixture): Promise<void> {
+  const { held, accounted, surplus } = await settlementAccounts(f.protocol);
+  expect(held - accounted).to.equal(surplus);
 }
 
-async function disputed(f: HubFixture) {
-  const requestId = await submitted(f, Mode.OPTIMISTIC);
-  const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-  await mined(f.protocol.hub.connect(challenger).challenge(requestId));
-  return { requestId, challenger };
+async function submitted(f: HubFixture, mode: Mode, output = OUTPUT) {
+  const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[mode], INPUT);
+  await submitAsWorker(f.protocol, f.book, requestId, output);
+  return { requestId, worker };
 }
 
-describe("InferenceHubV1 — verification", function () {
+/** What a court case moved: stake taken (`Penalised`) and credits paid (`Credited`) for the request. */
+async function caseFlows(protocol: Protocol, requestId: bigint) {
+  const penalised = await protocol.court.queryFilter(protocol.court.filters.Penalised(requestId));
+  const credited = await protocol.settlement.queryFilter(protocol.settlement.filters.Credited(requestId));
+  const bonded = await protocol.settlement.queryFilter(protocol.settlement.filters.BondLocked(requestId));
+  const byReason = (events: typeof penalised | typeof credited) => {
+    const out = new Map<string, bigint>();
+    for (const e of events) {
+      const reason = ethersLib.decodeBytes32String(e.args.reason);
+      out.set(reason, (out.get(reason) ?? 0n) + e.args.amount);
+    }
+    return out;
+  };
+  const sum = (events: Array<{ args: { amount: bigint } }>) => events.reduce((a, e) => a + e.args.amount, 0n);
+  return {
+    slashed: sum(penalised),
+    credited: sum(credited),
+    bonds: sum(bonded),
+    penalties: byReason(penalised),
+    credits: byReason(credited),
+  };
+}
+
+describe("Inference hub v2 on the deployed system — verification", function () {
   describe("OPTIMISTIC", function () {
-    it("finalizes from one second after the window, not at its end", async function () {
+    it("is final from one second after the window, not at its end", async function () {
       const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.OPTIMISTIC);
+      const { requestId } = await submitted(f, Mode.OPTIMISTIC);
       const { deadline } = await f.protocol.hub.getRequest(requestId);
       await time.setNextBlockTimestamp(deadline);
-      await expect(f.protocol.hub.finalize(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlineNotReached")
-        .withArgs(requestId, deadline);
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(f.protocol.hub.connect(f.outsider).finalize(requestId)).to.emit(f.protocol.hub, "RequestFinalized");
-      await expect(f.protocol.hub.finalize(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubInvalidStatus")
-        .withArgs(requestId, Status.Finalized);
+      await expect(f.protocol.hub.connect(f.outsider).finalize(requestId, { gasLimit: 1_000_000 }))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotFinal")
+        .withArgs(requestId);
+      await expect(f.protocol.hub.connect(f.outsider).finalize(requestId, { gasLimit: 1_000_000 })).to.emit(
+        f.protocol.hub,
+        "RequestFinalized",
+      );
     });
 
-    it("accepts a challenge at the window's last second, not after", async function () {
+    it("takes a challenge at the window's last second, not after, and bonds it in the settlement contract", async function () {
       const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.OPTIMISTIC);
-      const { deadline } = await f.protocol.hub.getRequest(requestId);
-      const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-      const snapshot = await networkHelpers.takeSnapshot();
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(f.protocol.hub.connect(challenger).challenge(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlinePassed")
-        .withArgs(requestId, deadline);
-      await snapshot.restore();
+      const late = await submitted(f, Mode.OPTIMISTIC);
+      const challenger = await pickChallenger(f.protocol, f.verifiers, late.requestId);
+      const lateDeadline = (await f.protocol.hub.getRequest(late.requestId)).deadline;
+      const onTime = await submitted(f, Mode.OPTIMISTIC);
+      const { deadline } = await f.protocol.hub.getRequest(onTime.requestId);
+      const bond = (await f.protocol.court.params()).challengeBond;
+      await time.setNextBlockTimestamp(lateDeadline + 1n);
+      await expect(f.protocol.optimistic.connect(challenger).challenge(late.requestId, { gasLimit: 2_000_000 }))
+        .to.be.revertedWithCustomError(f.protocol.optimistic, "OptimisticWindowClosed")
+        .withArgs(late.requestId, lateDeadline);
+      const at = await pickChallenger(f.protocol, f.verifiers, onTime.requestId);
       await time.setNextBlockTimestamp(deadline);
-      const bond = (await f.protocol.hub.params()).challengeBond;
-      await expect(f.protocol.hub.connect(challenger).challenge(requestId))
-        .to.emit(f.protocol.hub, "Challenged")
-        .withArgs(requestId, challenger.address, bond)
-        .and.to.emit(f.protocol.hub, "DisputeOpened");
-      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Disputed);
+      const tx = f.protocol.optimistic.connect(at).challenge(onTime.requestId, { gasLimit: 2_000_000 });
+      await expect(tx)
+        .to.emit(f.protocol.court, "CaseOpened")
+        .withArgs(onTime.requestId, f.protocol.addresses.modules.optimistic, onTime.worker);
+      await expect(tx).to.emit(f.protocol.settlement, "BondLocked").withArgs(onTime.requestId, at.address, bond);
+      expect((await f.protocol.hub.getRequest(onTime.requestId)).status).to.equal(Status.Disputed);
+      expect(await f.protocol.settlement.totalBonded()).to.equal(bond);
+      await expectSolvent(f);
     });
 
-    it("rejects challenges by parties, non-verifiers, without bond, and in the wrong mode", async function () {
+    it("refuses challenges by parties and by accounts that are not eligible verifiers", async function () {
       const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.OPTIMISTIC);
-      const { worker } = await f.protocol.hub.getRequest(requestId);
-      await expect(f.protocol.hub.connect(f.book.get(worker)).challenge(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubPartyToRequest")
+      const { requestId, worker } = await submitted(f, Mode.OPTIMISTIC);
+      const { optimistic } = f.protocol;
+      await expect(optimistic.connect(f.book.get(worker)).challenge(requestId))
+        .to.be.revertedWithCustomError(optimistic, "OptimisticPartyToRequest")
         .withArgs(requestId, worker);
-      await expect(f.protocol.hub.connect(f.requester).challenge(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubPartyToRequest")
+      await expect(optimistic.connect(f.requester).challenge(requestId))
+        .to.be.revertedWithCustomError(optimistic, "OptimisticPartyToRequest")
         .withArgs(requestId, f.requester.address);
-      await expect(f.protocol.hub.connect(f.outsider).challenge(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotEligibleVerifier")
+      await expect(optimistic.connect(f.outsider).challenge(requestId))
+        .to.be.revertedWithCustomError(optimistic, "OptimisticNotEligible")
         .withArgs(f.outsider.address);
-      const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-      const balance = await f.protocol.hub.balanceOf(challenger.address);
-      await f.protocol.hub.connect(challenger).withdraw(balance);
-      const bond = (await f.protocol.hub.params()).challengeBond;
-      await expect(f.protocol.hub.connect(challenger).challenge(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubInsufficientBalance")
-        .withArgs(challenger.address, 0n, bond);
-      const committeeRequest = await submitted(f, Mode.COMMITTEE);
-      await expect(f.protocol.hub.connect(challenger).challenge(committeeRequest))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubWrongMode")
-        .withArgs(committeeRequest, Mode.COMMITTEE);
+      const none = await submitted(f, Mode.NONE);
+      await expect(optimistic.connect(f.verifiers[0]!).challenge(none.requestId))
+        .to.be.revertedWithCustomError(optimistic, "OptimisticUnknownRequest")
+        .withArgs(none.requestId);
+    });
+
+    it("others join the case with their own bond; a juror cannot join", async function () {
+      const f = await loadFixture(fixture);
+      const { requestId } = await submitted(f, Mode.OPTIMISTIC, OTHER_OUTPUT);
+      const [first, second] = f.verifiers;
+      await mined(f.protocol.optimistic.connect(first!).challenge(requestId));
+      const bond = (await f.protocol.court.params()).challengeBond;
+      await expect(f.protocol.optimistic.connect(second!).challenge(requestId))
+        .to.emit(f.protocol.court, "ChallengerJoined")
+        .withArgs(requestId, second!.address, bond, bond);
+      await expect(f.protocol.optimistic.connect(second!).challenge(requestId))
+        .to.be.revertedWithCustomError(f.protocol.court, "CourtAlreadyChallenger")
+        .withArgs(requestId, second!.address);
+      await drawJury(f.protocol, requestId);
+      const jurors = uniqueMembers(await f.protocol.court.juryOf(requestId, 1));
+      const juror = f.verifiers.find((v) => jurors.includes(v.address.toLowerCase()))!;
+      await expect(f.protocol.optimistic.connect(juror).challenge(requestId))
+        .to.be.revertedWithCustomError(f.protocol.court, "CourtPartyConflict")
+        .withArgs(requestId, juror.address);
     });
   });
 
   describe("COMMITTEE", function () {
-    it("draws distinct eligible verifiers that are not parties to the request", async function () {
+    it("draws exactly committeeSize seats from a later block, none of them a party", async function () {
       const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.COMMITTEE);
-      const members = await f.protocol.hub.committeeOf(requestId);
-      const { worker, requester, committeeSize } = await f.protocol.hub.getRequest(requestId);
-      expect(members.length).to.equal(Number(committeeSize));
-      expect(members.length).to.equal(Number((await f.protocol.hub.params()).committeeSize));
-      expect(new Set(members).size).to.equal(members.length);
-      expect(members).to.not.include(worker);
-      expect(members).to.not.include(requester);
+      const { requestId, worker } = await submitted(f, Mode.COMMITTEE);
+      const round = await f.protocol.committee.roundOf(requestId);
+      await expect(f.protocol.committee.drawCommittee(requestId, { gasLimit: 2_000_000 }))
+        .to.be.revertedWithCustomError(f.protocol.committee, "CommitteeRandomnessPending")
+        .withArgs(requestId, round.ticket);
+      await drawCommittee(f.protocol, requestId);
+      const seats = await f.protocol.committee.committeeOf(requestId);
+      expect(BigInt(seats.length)).to.equal((await f.protocol.committee.params()).committeeSize);
+      for (const seat of seats) expect([worker, f.requester.address]).to.not.include(seat);
     });
 
-    it("finalizes on a quorum of agreeing attestations and pays the attesters", async function () {
+    it("silence is not approval: without a quorum by the reveal deadline it escalates to the court", async function () {
       const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.COMMITTEE);
-      const members = await f.protocol.hub.committeeOf(requestId);
-      const receipts = await attestAll(f.protocol, f.book, requestId, true, 2);
-      expect(receipts).to.have.length(2);
-      const req = await f.protocol.hub.getRequest(requestId);
-      expect(req.status).to.equal(Status.Finalized);
-      expect(req.attestations).to.equal(2n);
-      const verifierPay = (MODEL_FEE * 1_000n) / BPS;
-      expect(await f.protocol.hub.creditsOf(members[0]!)).to.equal(verifierPay / 2n);
-      expect(await f.protocol.hub.creditsOf(members[1]!)).to.equal(verifierPay / 2n);
-      expect(await f.protocol.hub.creditsOf(members[2]!)).to.equal(0n);
-      const late = f.book.get(members[2]!);
-      await expect(f.protocol.hub.connect(late).attest(requestId, true))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubInvalidStatus")
-        .withArgs(requestId, Status.Finalized);
-    });
-
-    it("rejects attestations by non-members, twice, after the window, or in another mode", async function () {
-      const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.COMMITTEE);
-      const [first] = await f.protocol.hub.committeeOf(requestId);
-      await expect(f.protocol.hub.connect(f.outsider).attest(requestId, true))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotCommitteeMember")
-        .withArgs(requestId, f.outsider.address);
-      await f.protocol.hub.connect(f.book.get(first!)).attest(requestId, true);
-      expect((await f.protocol.hub.attestationOf(requestId, first!)).acted).to.equal(true);
-      await expect(f.protocol.hub.connect(f.book.get(first!)).attest(requestId, true))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubAlreadyActed")
-        .withArgs(requestId, first);
-      const { deadline } = await f.protocol.hub.getRequest(requestId);
-      const [, second] = await f.protocol.hub.committeeOf(requestId);
-      await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(f.protocol.hub.connect(f.book.get(second!)).attest(requestId, true))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlinePassed")
-        .withArgs(requestId, deadline);
-      const optimistic = await submitted(f, Mode.OPTIMISTIC);
-      await expect(f.protocol.hub.connect(f.book.get(second!)).attest(optimistic, true))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubWrongMode")
-        .withArgs(optimistic, Mode.OPTIMISTIC);
-    });
-
-    it("without a quorum, finalizes after the window and pays only the attester that agreed", async function () {
-      const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.COMMITTEE);
-      const [first] = await f.protocol.hub.committeeOf(requestId);
-      await attestAll(f.protocol, f.book, requestId, true, 1);
-      await time.increaseTo((await f.protocol.hub.getRequest(requestId)).deadline + 1n);
-      await f.protocol.hub.finalize(requestId);
-      expect(await f.protocol.hub.creditsOf(first!)).to.equal((MODEL_FEE * 1_000n) / BPS);
-    });
-
-    it("a disagreeing attester posts the bond and opens a dispute without itself on the jury", async function () {
-      const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.COMMITTEE);
-      const [dissenter] = await f.protocol.hub.committeeOf(requestId);
-      await expect(f.protocol.hub.connect(f.book.get(dissenter!)).attest(requestId, false))
-        .to.emit(f.protocol.hub, "Challenged")
-        .withArgs(requestId, dissenter, (await f.protocol.hub.params()).challengeBond);
+      const { requestId } = await submitted(f, Mode.COMMITTEE);
+      await runCommittee(f.protocol, f.book, requestId, () => undefined); // nobody attests
+      await expect(f.protocol.hub.finalize(requestId))
+        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotFinal")
+        .withArgs(requestId);
+      const tx = f.protocol.committee.connect(f.outsider).escalate(requestId);
+      await expect(tx).to.emit(f.protocol.committee, "Escalated").withArgs(requestId, 0n, 0n);
+      await expect(tx).to.emit(f.protocol.court, "CaseOpened");
+      await expect(tx).to.emit(f.protocol.committee, "SilencePenalised");
       expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Disputed);
-      expect(await f.protocol.hub.jurorsOf(requestId)).to.not.include(dissenter);
-      expect((await f.protocol.hub.getDispute(requestId)).challenger).to.equal(dissenter);
-    });
-  });
-
-  describe("disputes: commit–reveal", function () {
-    it("commits bind requestId, juror, vote and salt; reveals open once all committed", async function () {
-      const f = await loadFixture(fixture);
-      const { requestId } = await disputed(f);
-      const jurors = await f.protocol.hub.jurorsOf(requestId);
-      expect(jurors.length).to.be.greaterThan(0);
-      const [first] = jurors;
-      const salt = scriptedSalt(requestId, first!);
-      const commitment = await f.protocol.hub.voteCommitment(requestId, first!, false, salt);
-      expect(commitment).to.equal(
-        ethersLib.keccak256(
-          ethersLib.AbiCoder.defaultAbiCoder().encode(
-            ["uint256", "address", "bool", "bytes32"],
-            [requestId, first, false, salt],
-          ),
-        ),
-      );
-      await expect(f.protocol.hub.connect(f.book.get(first!)).commitVote(requestId, commitment))
-        .to.emit(f.protocol.hub, "VoteCommitted")
-        .withArgs(requestId, first);
-      const dispute = await f.protocol.hub.getDispute(requestId);
-      if (jurors.length > 1) {
-        await expect(f.protocol.hub.connect(f.book.get(first!)).revealVote(requestId, false, salt))
-          .to.be.revertedWithCustomError(f.protocol.hub, "HubCommitPhaseOpen")
-          .withArgs(requestId, dispute.commitDeadline);
-      }
-      await expect(f.protocol.hub.connect(f.book.get(first!)).commitVote(requestId, commitment))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubAlreadyActed")
-        .withArgs(requestId, first);
-      // Copying another juror's commitment is useless: it binds that juror's address.
-      if (jurors.length > 1) {
-        const second = f.book.get(jurors[1]!);
-        await f.protocol.hub.connect(second).commitVote(requestId, commitment);
-        await time.increaseTo(dispute.commitDeadline + 1n);
-        await expect(f.protocol.hub.connect(second).revealVote(requestId, false, salt))
-          .to.be.revertedWithCustomError(f.protocol.hub, "HubRevealMismatch")
-          .withArgs(requestId, second.address);
-      }
     });
 
-    it("rejects empty, foreign and late commits, and unknown or late reveals", async function () {
-      const f = await loadFixture(fixture);
-      const { requestId } = await disputed(f);
-      const [first] = await f.protocol.hub.jurorsOf(requestId);
-      const juror = f.book.get(first!);
-      await expect(
-        f.protocol.hub.connect(juror).commitVote(requestId, ethersLib.ZeroHash),
-      ).to.be.revertedWithCustomError(f.protocol.hub, "HubEmptyCommitment");
-      await expect(f.protocol.hub.connect(f.outsider).commitVote(requestId, ethersLib.id("x")))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotCommitteeMember")
-        .withArgs(requestId, f.outsider.address);
-      await expect(f.protocol.hub.connect(juror).revealVote(requestId, true, ethersLib.ZeroHash))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubNotCommitted")
-        .withArgs(requestId, first);
-      const dispute = await f.protocol.hub.getDispute(requestId);
-      await time.setNextBlockTimestamp(dispute.commitDeadline + 1n);
-      await expect(f.protocol.hub.connect(juror).commitVote(requestId, ethersLib.id("x")))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlinePassed")
-        .withArgs(requestId, dispute.commitDeadline);
-      await expect(f.protocol.hub.commitVote(999n, ethersLib.id("x")))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubUnknownRequest")
-        .withArgs(999n);
-    });
-
-    it("a reveal at the reveal deadline counts; one second later it does not", async function () {
-      const f = await loadFixture(fixture);
-      const { requestId } = await disputed(f);
-      const [first] = await f.protocol.hub.jurorsOf(requestId);
-      const juror = f.book.get(first!);
-      const salt = scriptedSalt(requestId, first!);
-      await f.protocol.hub
-        .connect(juror)
-        .commitVote(requestId, await f.protocol.hub.voteCommitment(requestId, first!, true, salt));
-      const dispute = await f.protocol.hub.getDispute(requestId);
-      const snapshot = await networkHelpers.takeSnapshot();
-      await time.setNextBlockTimestamp(dispute.revealDeadline + 1n);
-      await expect(f.protocol.hub.connect(juror).revealVote(requestId, true, salt))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlinePassed")
-        .withArgs(requestId, dispute.revealDeadline);
-      await snapshot.restore();
-      await time.setNextBlockTimestamp(dispute.revealDeadline);
-      await expect(f.protocol.hub.connect(juror).revealVote(requestId, true, salt))
-        .to.emit(f.protocol.hub, "VoteRevealed")
-        .withArgs(requestId, first, true);
-      await expect(f.protocol.hub.connect(juror).revealVote(requestId, true, salt))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubAlreadyActed")
-        .withArgs(requestId, first);
-    });
-
-    it("resolves only after the reveal deadline unless every juror revealed", async function () {
-      const f = await loadFixture(fixture);
-      const { requestId } = await disputed(f);
-      const dispute = await f.protocol.hub.getDispute(requestId);
-      await time.setNextBlockTimestamp(dispute.revealDeadline);
-      await expect(f.protocol.hub.resolveDispute(requestId))
-        .to.be.revertedWithCustomError(f.protocol.hub, "HubDeadlineNotReached")
-        .withArgs(requestId, dispute.revealDeadline);
-      await time.setNextBlockTimestamp(dispute.revealDeadline + 1n);
-      await expect(f.protocol.hub.connect(f.outsider).resolveDispute(requestId)).to.emit(
-        f.protocol.hub,
-        "DisputeResolved",
-      );
-    });
-  });
-
-  describe("disputes: outcomes and exact splits", function () {
-    it("worker wrong: slashed (≥ collateral), challenger and majority paid, requester refunded, to the wei", async function () {
-      const f = await loadFixture(fixture);
-      const before = await f.protocol.hub.balanceOf(f.requester.address);
-      const { requestId, challenger } = await disputed(f);
-      const { worker } = await f.protocol.hub.getRequest(requestId);
-      const jurors = await f.protocol.hub.jurorsOf(requestId);
-      const p = await f.protocol.hub.params();
-      const slashable = await f.protocol.staking.slashableStake(worker);
-      const collateral = await f.protocol.hub.collateralOf(requestId);
-      await voteAll(f.protocol, f.book, requestId, () => false);
-
-      const expectedSlash = (slashable * p.slashBps) / BPS > collateral ? (slashable * p.slashBps) / BPS : collateral;
-      const challengerReward = (expectedSlash * p.challengerRewardBps) / BPS;
-      const perVoter = (expectedSlash * p.voterRewardBps) / BPS / BigInt(jurors.length);
-      const treasuryCut = expectedSlash - challengerReward - perVoter * BigInt(jurors.length);
-      const treasuryBefore = await f.protocol.hub.creditsOf(p.treasury);
-
-      await expect(f.protocol.hub.resolveDispute(requestId))
-        .to.emit(f.protocol.hub, "WorkerSlashed")
-        .withArgs(requestId, worker, expectedSlash)
-        .and.to.emit(f.protocol.hub, "RequestRejected")
-        .withArgs(requestId, worker, await totalFee(f.protocol));
-      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Rejected);
-      expect(await f.protocol.hub.balanceOf(f.requester.address)).to.equal(before);
-      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal(p.challengeBond + challengerReward);
-      for (const juror of jurors) expect(await f.protocol.hub.creditsOf(juror)).to.equal(perVoter);
-      expect((await f.protocol.hub.creditsOf(p.treasury)) - treasuryBefore).to.equal(treasuryCut);
+    it("with too few eligible verifiers no committee is drawn: the requester is refunded, the worker untouched", async function () {
+      const f = await hubFixture(connection, { verifiers: 0 });
+      const { requestId, worker } = await submitted(f, Mode.COMMITTEE);
+      const stake = (await f.protocol.staking.getOperator(worker)).active;
+      const before = await f.protocol.settlement.balanceOf(f.requester.address);
+      await networkHelpers.mine(2);
+      await expect(f.protocol.committee.drawCommittee(requestId))
+        .to.be.revertedWithCustomError(f.protocol.committee, "CommitteeTooFewVerifiers")
+        .withArgs(requestId, (await f.protocol.committee.params()).committeeSize);
+      await passTime(f.protocol, (await f.protocol.committee.roundOf(requestId)).drawDeadline);
+      const fee = await totalFee(f.protocol);
+      await expect(f.protocol.hub.finalize(requestId))
+        .to.emit(f.protocol.hub, "RequestRefunded")
+        .withArgs(requestId, worker, fee);
+      expect(await f.protocol.settlement.balanceOf(f.requester.address)).to.equal(before + fee);
       const op = await f.protocol.staking.getOperator(worker);
-      expect(op.jailed).to.equal(true);
+      expect([op.active, op.locked]).to.deep.equal([stake, 0n]);
+      expect(await f.protocol.settlement.creditsOf(worker)).to.equal(0n);
+      await expectSolvent(f);
+    });
+  });
+
+  describe("court outcomes, with the money checked across the layers", function () {
+    it("worker wrong: slashed at least its collateral and jailed; challenger rewarded, requester refunded", async function () {
+      const f = await loadFixture(fixture);
+      const { requestId, worker } = await submitted(f, Mode.OPTIMISTIC, OTHER_OUTPUT);
+      const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
+      await mined(f.protocol.optimistic.connect(challenger).challenge(requestId));
+      const collateral = await f.protocol.hub.collateralOf(requestId);
+      const stake = (await f.protocol.staking.getOperator(worker)).active;
+      const refundBefore = await f.protocol.settlement.balanceOf(f.requester.address);
+      await runJury(f.protocol, f.book, requestId, () => false);
+      expect((await f.protocol.court.getCase(requestId)).outcome).to.equal(BigInt(Outcome.Rejected));
+      const fee = await totalFee(f.protocol);
+      await expect(f.protocol.hub.finalize(requestId))
+        .to.emit(f.protocol.hub, "RequestRejected")
+        .withArgs(requestId, worker, fee);
+      expect((await f.protocol.settlement.balanceOf(f.requester.address)) - refundBefore).to.equal(fee);
+
+      const flows = await caseFlows(f.protocol, requestId);
+      const workerSlash = flows.penalties.get("worker")!;
+      expect(workerSlash >= collateral).to.equal(true);
+      const op = await f.protocol.staking.getOperator(worker);
+      expect(op.active).to.equal(stake - workerSlash);
       expect(op.locked).to.equal(0n);
+      expect(await f.protocol.staking.isEligible(worker, ROLE_WORKER)).to.equal(false);
+      expect(flows.credits.get("bond-return")).to.equal(flows.bonds);
+      expect((flows.credits.get("challenger-reward") ?? 0n) > 0n).to.equal(true);
+      // Every wei slashed or bonded in the case was credited to someone, no more.
+      expect(flows.credited).to.equal(flows.slashed + flows.bonds);
+      expect(await f.protocol.settlement.totalBonded()).to.equal(0n);
+      await expectSolvent(f);
     });
 
-    it("worker upheld by a majority: the bond goes to majority voters and the worker", async function () {
+    it("worker upheld: the bond is forfeited to the majority jurors and the worker; the worker is paid", async function () {
       const f = await loadFixture(fixture);
-      const { requestId, challenger } = await disputed(f);
-      const { worker } = await f.protocol.hub.getRequest(requestId);
-      const jurors = await f.protocol.hub.jurorsOf(requestId);
-      const p = await f.protocol.hub.params();
-      await voteAll(f.protocol, f.book, requestId, () => true);
-      const resolve = f.protocol.hub.resolveDispute(requestId);
-      await expect(resolve)
-        .to.emit(f.protocol.hub, "DisputeResolved")
-        .withArgs(requestId, true, BigInt(jurors.length), 0n);
-      // The split as reported sums to the fee to the wei, also when verifiers do not divide the share evenly.
-      const receipt = await (await resolve).wait();
-      const finalized = receipt!.logs
-        .map((l) => f.protocol.hub.interface.parseLog(l))
-        .find((e) => e?.name === "RequestFinalized");
-      const split = finalized!.args;
-      expect(split.royalty + split.workerPay + split.verifierPay + split.treasuryPay).to.equal(
-        await totalFee(f.protocol),
-      );
-      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
-      const perVoter = (p.challengeBond * p.voterRewardBps) / BPS / BigInt(jurors.length);
-      const verifierPay = (MODEL_FEE * p.verifierShareBps) / BPS;
-      const perVerifier = verifierPay / BigInt(jurors.length);
-      for (const juror of jurors) expect(await f.protocol.hub.creditsOf(juror)).to.equal(perVoter + perVerifier);
-      const royalty = MODEL_FEE / 10n;
-      expect(await f.protocol.hub.creditsOf(worker)).to.equal(
-        p.challengeBond - perVoter * BigInt(jurors.length) + (MODEL_FEE - royalty - verifierPay),
-      );
-      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal(0n);
-    });
-
-    it("a tie (no reveals) upholds the worker, returns the bond and penalises the silent jurors", async function () {
-      const f = await loadFixture(fixture);
-      const { requestId, challenger } = await disputed(f);
-      const jurors = await f.protocol.hub.jurorsOf(requestId);
-      const p = await f.protocol.hub.params();
-      const stakes = await Promise.all(jurors.map((j) => f.protocol.staking.slashableStake(j)));
-      await time.increaseTo((await f.protocol.hub.getDispute(requestId)).revealDeadline + 1n);
-      const tx = f.protocol.hub.resolveDispute(requestId);
-      for (const [i, juror] of jurors.entries()) {
-        await expect(tx)
-          .to.emit(f.protocol.hub, "JurorPenalised")
-          .withArgs(requestId, juror, (stakes[i]! * p.nonRevealPenaltyBps) / BPS);
-      }
-      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
-      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal(p.challengeBond);
-    });
-
-    it("a dispute with no eligible juror resolves at once, upholding the worker", async function () {
-      const f = await loadFixture(fixture);
-      const requestId = await submitted(f, Mode.OPTIMISTIC);
+      const { requestId, worker } = await submitted(f, Mode.OPTIMISTIC);
       const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-      for (const v of f.verifiers) if (v !== challenger) await mined(f.protocol.staking.connect(v).setRoles(0));
-      await f.protocol.hub.connect(challenger).challenge(requestId);
-      expect((await f.protocol.hub.getDispute(requestId)).jurorCount).to.equal(0n);
-      await expect(f.protocol.hub.resolveDispute(requestId)).to.emit(f.protocol.hub, "RequestFinalized");
-      expect(await f.protocol.hub.creditsOf(challenger.address)).to.equal(
-        (await f.protocol.hub.params()).challengeBond,
-      );
+      await mined(f.protocol.optimistic.connect(challenger).challenge(requestId));
+      await runJury(f.protocol, f.book, requestId, () => true);
+      const receipt = await mined(f.protocol.hub.finalize(requestId));
+      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Finalized);
+      const flows = await caseFlows(f.protocol, requestId);
+      expect(flows.credits.get("bond-return") ?? 0n).to.equal(0n);
+      expect((flows.credits.get("voter-reward") ?? 0n) > 0n).to.equal(true);
+      expect((flows.credits.get("worker-reward") ?? 0n) > 0n).to.equal(true);
+      expect(flows.credited).to.equal(flows.slashed + flows.bonds);
+      // The majority jurors did the verification: they share the verifier fee.
+      const split = receipt.logs
+        .map((l) => f.protocol.settlement.interface.parseLog(l))
+        .find((e) => e?.name === "FeeSplitPaid")!;
+      expect(split.args.worker).to.equal(worker);
+      expect(split.args.verifierPay > 0n).to.equal(true);
+      await expectSolvent(f);
     });
 
-    it("a slash never exceeds the worker's stake and unbonding stake is slashed too", async function () {
+    it("undecided after the appeal: the requester is refunded, the worker neither paid nor slashed", async function () {
       const f = await loadFixture(fixture);
-      const { requestId } = await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
-      const { worker } = await f.protocol.hub.getRequest(requestId);
-      const w = f.book.get(worker);
-      // The worker tries to escape: unbond everything not locked right after being assigned.
-      await f.protocol.staking.connect(w).unstake(await f.protocol.staking.freeStake(worker));
-      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
+      const { requestId, worker } = await submitted(f, Mode.OPTIMISTIC);
       const challenger = await pickChallenger(f.protocol, f.verifiers, requestId);
-      await f.protocol.hub.connect(challenger).challenge(requestId);
-      await voteAll(f.protocol, f.book, requestId, () => false);
-      const before = await f.protocol.staking.getOperator(worker);
-      await f.protocol.hub.resolveDispute(requestId);
-      const after = await f.protocol.staking.getOperator(worker);
-      expect(after.unbonding).to.be.lessThan(before.unbonding);
-      expect(before.active + before.unbonding - (after.active + after.unbonding)).to.equal(
-        ((before.active + before.unbonding) * (await f.protocol.hub.params()).slashBps) / BPS,
-      );
-      void OPG;
+      await mined(f.protocol.optimistic.connect(challenger).challenge(requestId));
+      const stake = (await f.protocol.staking.getOperator(worker)).active;
+      await runJury(f.protocol, f.book, requestId, () => undefined); // silent: round 1 undecided
+      const appeal = await f.protocol.court.getCase(requestId);
+      expect([appeal.round, appeal.seats]).to.deep.equal([2n, (await f.protocol.court.params()).appealJurySize]);
+      await runJury(f.protocol, f.book, requestId, () => undefined);
+      expect((await f.protocol.court.getCase(requestId)).outcome).to.equal(BigInt(Outcome.Undecided));
+      const fee = await totalFee(f.protocol);
+      await expect(f.protocol.hub.finalize(requestId))
+        .to.emit(f.protocol.hub, "RequestRefunded")
+        .withArgs(requestId, worker, fee);
+      const op = await f.protocol.staking.getOperator(worker);
+      expect([op.active, op.locked]).to.deep.equal([stake, 0n]);
+      expect(await f.protocol.settlement.creditsOf(worker)).to.equal(0n);
+      const flows = await caseFlows(f.protocol, requestId);
+      expect(flows.credits.get("bond-return")).to.equal(flows.bonds);
+      expect((flows.penalties.get("nonReveal") ?? 0n) > 0n).to.equal(true); // the silent jurors
+      expect(flows.credited).to.equal(flows.slashed + flows.bonds);
+      await expectSolvent(f);
+    });
+
+    it("a committee's dissent goes to a jury without any committee member; agreeing members lose when wrong", async function () {
+      const f = await loadFixture(fixture);
+      const { requestId } = await submitted(f, Mode.COMMITTEE, OTHER_OUTPUT);
+      let first = true;
+      await runCommittee(f.protocol, f.book, requestId, () => {
+        const vote = !first; // the first member disagrees, the others agree
+        first = false;
+        return vote;
+      });
+      const members = uniqueMembers(await f.protocol.committee.committeeOf(requestId));
+      await mined(f.protocol.committee.escalate(requestId));
+      await runJury(f.protocol, f.book, requestId, () => false);
+      for (const seat of await f.protocol.court.juryOf(requestId, 1))
+        expect(members).to.not.include(seat.toLowerCase());
+      await mined(f.protocol.hub.finalize(requestId));
+      expect((await f.protocol.hub.getRequest(requestId)).status).to.equal(Status.Rejected);
+      const flows = await caseFlows(f.protocol, requestId);
+      if (members.length > 1) expect((flows.penalties.get("defender") ?? 0n) > 0n).to.equal(true);
+      expect(flows.credited).to.equal(flows.slashed + flows.bonds);
+      await expectSolvent(f);
     });
   });
 });
