@@ -27,7 +27,7 @@ import { MultiContractFeed, type FeedSource } from "./feed.js";
 import type { NodeContracts, NodeDeps } from "./jobs.js";
 import type { Logger } from "./logger.js";
 import type { RunnerOptions } from "./runner.js";
-import { VerifierNode, type VerifierState } from "./verifier.js";
+import { VerifierNode, type BallotStrategy, type VerifierState } from "./verifier.js";
 import { WorkerNode, type OutputTamperer, type WorkerState } from "./worker.js";
 
 /** Mode ids as the registry stores them (the hub maps them to modules). */
@@ -193,7 +193,13 @@ export async function createWorker(
 }
 
 export async function createVerifier(
-  config: NodeConfig & { sampleRate?: number; bondReserve?: bigint; minJuryPool?: number },
+  config: NodeConfig & {
+    sampleRate?: number;
+    bondReserve?: bigint;
+    minJuryPool?: number;
+    /** Tests and demos only: a lazy or dishonest ballot strategy (see cheats.ts). */
+    ballot?: BallotStrategy;
+  },
 ): Promise<VerifierNode> {
   const deps = await nodeDeps<VerifierState>(config, "verifier");
   return new VerifierNode(
@@ -202,6 +208,7 @@ export async function createVerifier(
       sampleRate: config.sampleRate ?? 1,
       bondReserve: config.bondReserve,
       minJuryPool: config.minJuryPool,
+      ballot: config.ballot,
     },
     runnerOptions(config),
   );

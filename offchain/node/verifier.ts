@@ -95,7 +95,21 @@ export interface VerifierState {
   jobs: Record<string, VerifierJob>;
 }
 
+/**
+ * What a node commits for one of its duties, given the honest answer (`honest`: the result is within tolerance).
+ * Returns the choice to commit, or null to stay silent. Demo and tests only (a lazy or dishonest verifier, see
+ * cheats.ts): production wiring injects none and always commits the honest answer.
+ */
+export type BallotStrategy = (duty: {
+  kind: "attestation" | "vote";
+  requestId: bigint;
+  /** Court round (0 for a committee attestation). */
+  round: number;
+  honest: boolean;
+}) => boolean | null;
+
 export interface VerifierDeps extends NodeDeps<VerifierState> {
+  ballot?: BallotStrategy;
   /** Fraction of OPTIMISTIC results re-checked (0..1). Committee and jury duties are always done. */
   sampleRate: number;
   /** At start-up, top the free balance in Settlement up to this amount from the wallet (challenge bonds). */
@@ -387,7 +401,9 @@ export class VerifierNode extends NodeRunner {
         if (job.choice === undefined || job.salt === undefined) {
           const verdict = await this.#verdict(requestId);
           this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
-          job.choice = verdict.agree;
+          const choice = this.#choose("attestation", requestId, 0, verdict.agree);
+          if (choice === null) return this.#done(job, "abstained");
+          job.choice = choice;
           job.salt = ethers.hexlify(randomBytes(32));
           await this.persist(); // the salt must survive a crash, or the attestation cannot be revealed
         }
@@ -493,7 +509,10 @@ export class VerifierNode extends NodeRunner {
         if (job.choice === undefined || job.salt === undefined) {
           const verdict = await this.#verdict(requestId);
           this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
-          job.choice = verdict.agree; // uphold the worker iff its result is within tolerance
+          // Uphold the worker iff its result is within tolerance.
+          const choice = this.#choose("vote", requestId, round, verdict.agree);
+          if (choice === null) return this.#done(job, "abstained");
+          job.choice = choice;
           job.salt = ethers.hexlify(randomBytes(32));
           await this.persist(); // the salt must survive a crash, or the vote cannot be revealed
         }
@@ -658,6 +677,10 @@ export class VerifierNode extends NodeRunner {
     tolerated: ReadonlySet<string>,
   ): Promise<SendOutcome> {
     return sendTolerant(this.deps.sender, this.logger, label, populate, tolerated, { job: job.key });
+  }
+
+  #choose(kind: "attestation" | "vote", requestId: bigint, round: number, honest: boolean): boolean | null {
+    return this.deps.ballot === undefined ? honest : this.deps.ballot({ kind, requestId, round, honest });
   }
 
   #seatsOf(list: unknown): number {

@@ -27,6 +27,7 @@ import { decodeErrorResult } from "../../offchain/model/errorResult.js";
 import { buildDemoModels } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
 import { ModelStore, sha256Hex } from "../../offchain/model/store.js";
+import { silentJuror, silentMember } from "../../offchain/node/cheats.js";
 import { createVerifier, createWorker, protocolErrorInterfaces, type NodeConfig } from "../../offchain/node/factory.js";
 import { memoryLogger, type Logger } from "../../offchain/node/logger.js";
 import type { VerifierNode, VerifierState } from "../../offchain/node/verifier.js";
@@ -674,6 +675,87 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     expect(count(secondLog, "attestation.revealed")).to.equal(members.length);
     expect(count(secondLog, "job.failed")).to.equal(0);
     expect(await workerPay(env, id)).to.be.greaterThan(0n);
+  });
+
+  it("a silent committee is no approval: escalated to the court, which upholds the honest result; silent seats penalised", async function () {
+    const env = await setup({ workers: 1, verifiers: 5 });
+    const { net } = env;
+    const { hub, committee, court, staking } = net.protocol;
+    const stateDir = path.join(env.dir, "silent-state");
+    const log = memoryLogger();
+    const verifiers: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      verifiers.push(await createVerifier({ ...nodeConfig(env, v, log, { stateDir }), ballot: silentMember }));
+    }
+    const stakes = new Map<string, bigint>();
+    for (const v of net.actors.verifiers)
+      stakes.set(v.address.toLowerCase(), (await staking.getOperator(v.address)).active);
+    const m = model(net, "iris-linear", Mode.COMMITTEE);
+    const id = await request(env, m.id, encodeTensors([m.exampleInput]));
+    await drive(env, [...net.workers, ...verifiers], [id]);
+
+    expect(Status[Number((await hub.getRequest(id)).status)]).to.equal("Finalized");
+    const members = [...new Set((await committee.committeeOf(id)).map((a) => a.toLowerCase()))];
+    expect(await attestations(env, id)).to.deep.equal([]);
+    const [escalated] = await committee.queryFilter(committee.filters.Escalated(id));
+    expect([escalated?.args.agreeSeats, escalated?.args.disagreeSeats]).to.deep.equal([0n, 0n]);
+    // Every silent member lost stake; the case had no challenger, and its jury held no member.
+    const penalised = await committee.queryFilter(committee.filters.SilencePenalised(id));
+    expect(new Set(penalised.map((e) => e.args.member.toLowerCase()))).to.deep.equal(new Set(members));
+    for (const e of penalised) expect(e.args.amount).to.be.greaterThan(0n);
+    for (const member of members) {
+      expect((await staking.getOperator(member)).active).to.be.lessThan(stakes.get(member)!);
+    }
+    expect(await court.challengersOf(id)).to.deep.equal([]);
+    const [resolved] = await court.queryFilter(court.filters.CaseResolved(id));
+    expect(Number(resolved?.args.outcome)).to.equal(Outcome.Upheld);
+    const [jury] = await court.queryFilter(court.filters.JuryDrawn(id));
+    for (const juror of jury!.args.seats) expect(members).to.not.include(juror.toLowerCase());
+    expect(count(log, "committee.escalated")).to.equal(1);
+    expect(count(log, "job.failed")).to.equal(0);
+    expect(await workerPay(env, id)).to.be.greaterThan(0n);
+  });
+
+  it("an undecided first round (every juror silent) goes to appeal; the larger jury rejects the cheater", async function () {
+    const env = await setup({ workers: 2, verifiers: 5, cheater: 1 });
+    const { net } = env;
+    const { hub, court } = net.protocol;
+    const cheater = net.actors.workers[1]!.address;
+    const stateDir = path.join(env.dir, "appeal-state");
+    const log = memoryLogger();
+    const verifiers: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      verifiers.push(await createVerifier({ ...nodeConfig(env, v, log, { stateDir }), ballot: silentJuror([1]) }));
+    }
+    const m = model(net, "iris-linear", Mode.OPTIMISTIC);
+    let id: bigint | undefined;
+    for (let i = 0; i < 20 && id === undefined; i++) {
+      const sent = await requestInference(net.protocol, net.actors.requester, m.id, encodeTensors([m.exampleInput]));
+      if (sent.worker === cheater) id = sent.requestId;
+    }
+    expect(id !== undefined, "the cheater was never drawn").to.equal(true);
+    await drive(env, [...net.workers, ...verifiers], [id!], { maxRounds: 120 });
+
+    expect(Status[Number((await hub.getRequest(id!)).status)]).to.equal("Rejected");
+    const [appealed] = await court.queryFilter(court.filters.Appealed(id));
+    expect(Number(appealed?.args.round)).to.equal(1);
+    expect([appealed?.args.upholdSeats, appealed?.args.rejectSeats]).to.deep.equal([0n, 0n]);
+    const juries = await court.queryFilter(court.filters.JuryDrawn(id));
+    expect(juries.map((j) => Number(j.args.round))).to.deep.equal([1, 2]);
+    const params = await court.params();
+    expect(juries[1]!.args.seats).to.have.length(Number(params.appealJurySize));
+    const votes = await court.queryFilter(court.filters.VoteRevealed(id));
+    expect(votes.every((v) => Number(v.args.round) === 2 && !v.args.upholdWorker)).to.equal(true);
+    expect(votes.reduce((n, v) => n + Number(v.args.seats), 0)).to.equal(Number(params.appealJurySize));
+    const [resolved] = await court.queryFilter(court.filters.CaseResolved(id));
+    expect(Number(resolved?.args.outcome)).to.equal(Outcome.Rejected);
+    // The silent round-1 jurors lost stake for not revealing.
+    const nonReveal = ethersLib.encodeBytes32String("nonReveal");
+    const penalised = (await court.queryFilter(court.filters.Penalised(id))).filter((e) => e.args.reason === nonReveal);
+    const firstJurors = new Set(juries[0]!.args.seats.map((a) => a.toLowerCase()));
+    expect(new Set(penalised.map((e) => e.args.account.toLowerCase()))).to.deep.equal(firstJurors);
+    expect(count(log, "vote.revealed")).to.equal(new Set(juries[1]!.args.seats).size);
+    expect(count(log, "job.failed")).to.equal(0);
   });
 
   it("resumes from its job file after a restart, and drains in-flight jobs on a clean shutdown", async function () {
