@@ -161,7 +161,7 @@ export class WorkerNode extends NodeRunner {
     return Object.values(this.#state.jobs)
       .filter(
         (j) =>
-          j.status === "assigned" ||
+          (j.status === "assigned" && BigInt(j.nextCheck ?? "0") <= now) ||
           j.status === "submitting" ||
           j.status === "declining" ||
           (j.status === "submitted" && BigInt(j.deadline) < now && BigInt(j.nextCheck ?? "0") <= now),
@@ -206,11 +206,15 @@ export class WorkerNode extends NodeRunner {
     } catch (error) {
       if (!(error instanceof ModelStoreError)) throw error; // an RPC hiccup, a full disk: the runner retries the job
       const retryable = error instanceof ModelFetchError && error.retryable;
-      const nearDeadline = now + BigInt(this.deps.declineMarginSeconds ?? 20) >= request.deadline;
-      if (retryable && job.attempts < (this.deps.fetchAttempts ?? 3) && !nearDeadline) {
-        log.warn("model.fetch_retry", { attempt: job.attempts, error: error.message });
+      const lastChance = request.deadline - BigInt(this.deps.declineMarginSeconds ?? 20);
+      if (retryable && job.attempts < (this.deps.fetchAttempts ?? 3) && now < lastChance) {
+        // Stays "assigned": tried again after 5, 10, 20 ... seconds of chain time, and no later than the last
+        // moment a decline still reaches the chain before the deadline.
+        const retryAt = now + 5n * 2n ** BigInt(job.attempts - 1);
+        job.nextCheck = String(retryAt < lastChance ? retryAt : lastChance);
+        log.warn("model.fetch_retry", { attempt: job.attempts, retryAt: job.nextCheck, error: error.message });
         await this.persist();
-        return; // stays "assigned": tried again next round
+        return;
       }
       const reason = error instanceof ModelHashMismatchError ? DECLINE_HASH_MISMATCH : DECLINE_MODEL_UNAVAILABLE;
       log.error(error instanceof ModelHashMismatchError ? "model.hash_mismatch" : "model.unavailable", {

@@ -562,6 +562,58 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     expect(existsSync(new ModelStore({ cacheDir: path.join(env.dir, "cache") }).cachePath(wrongHash))).to.equal(false);
   });
 
+  it("declines a model whose URI is dead ('model-unavailable'), backs off from it, and serves it again once its owner moves it", async function () {
+    const env = await setup({ workers: 4, verifiers: 3 });
+    const { net } = env;
+    const { hub, registry, staking } = net.protocol;
+    const iris = model(net, "iris-linear", Mode.OPTIMISTIC);
+    const registered = await registry.getModel(iris.id);
+    // The right hash, but the file is not where the registry says.
+    const deadUri = `file://${path.join(env.dir, "models", "moved-away.onnx")}`;
+    const modelId = await registerModel(net.protocol, net.actors.modelOwner, {
+      contentHash: registered.contentHash,
+      uri: deadUri,
+      fee: registered.fee,
+      mode: Mode.OPTIMISTIC,
+      outputDecimals: Number(registered.outputDecimals),
+      tolerance: registered.tolerance,
+      royaltyBps: 1_000,
+      schemaDigest: registered.schemaDigest,
+    });
+    const input = encodeTensors([iris.exampleInput]);
+    // Two requests: the first is declined by distinct workers until the model is suspended; the second goes down
+    // with it (an open request of a suspended model expires on its next decline).
+    const first = await request(env, modelId, input);
+    const second = await request(env, modelId, input);
+    await drive(env, [...net.workers, ...net.verifiers], [first, second], { step: 1 });
+
+    const params = await hub.params();
+    const declined = await hub.queryFilter(hub.filters.WorkerDeclined());
+    const unavailable = ethersLib.encodeBytes32String("model-unavailable");
+    for (const e of declined) expect(e.args.reason).to.equal(unavailable);
+    const distinct = new Set(declined.map((e) => e.args.worker));
+    expect(distinct.size).to.be.at.least(Number(params.declineThreshold));
+    expect((await registry.getModel(modelId)).suspended).to.equal(true);
+    for (const id of [first, second]) expect(Status[Number((await hub.getRequest(id)).status)]).to.equal("Expired");
+    expect(await hub.queryFilter(hub.filters.WorkerTimedOut())).to.have.length(0);
+    for (const w of net.actors.workers) expect((await staking.getOperator(w.address)).jailedUntil).to.equal(0n);
+    // Every decline either followed a failed fetch or came at once from the worker's back-off list.
+    expect(count(env.logger, "model.unavailable", "error")).to.be.at.least(distinct.size);
+    expect(count(env.logger, "model.unavailable", "error") + count(env.logger, "model.backoff")).to.equal(
+      declined.length,
+    );
+
+    // The owner points the model at its bytes again: a new epoch, so the workers try it again at once.
+    await (await registry.connect(net.actors.modelOwner).setUri(modelId, iris.uri, "")).wait();
+    const third = await request(env, modelId, input);
+    await drive(env, [...net.workers, ...net.verifiers], [third]);
+    expect(Status[Number((await hub.getRequest(third)).status)]).to.equal("Finalized");
+    expect(ethersLib.hexlify((await posted(env, third)).bytes)).to.equal(
+      ethersLib.hexlify(await expectedOutput("iris-linear", input)),
+    );
+    expect(await hub.queryFilter(hub.filters.WorkerDeclined(third))).to.have.length(0);
+  });
+
   it("posts error results for malformed input that verifiers confirm, and the worker is paid", async function () {
     const env = await setup({ workers: 2, verifiers: 5 });
     const { net } = env;
