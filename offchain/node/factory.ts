@@ -162,6 +162,10 @@ async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
     stateFile: new JsonStateFile<State>(`${base}.json`, { jobs: {} } as unknown as State),
     logger: config.logger,
     chainTime: async () => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0),
+    chainHead: async () => {
+      const block = await provider.getBlock("latest");
+      return { number: block?.number ?? 0, timestamp: BigInt(block?.timestamp ?? 0) };
+    },
     ipfsGateway: config.ipfsGateway,
   };
 }

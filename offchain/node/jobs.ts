@@ -60,6 +60,8 @@ export interface NodeDeps<State> {
   logger: Logger;
   /** Current chain time in seconds (latest block timestamp). */
   chainTime: () => Promise<bigint>;
+  /** The latest block: its number and timestamp (one RPC). */
+  chainHead: () => Promise<{ number: number; timestamp: bigint }>;
   ipfsGateway?: string;
 }
 export type ModelRecord = IModelRegistry.ModelStructOutput;

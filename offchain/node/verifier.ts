@@ -134,6 +134,9 @@ export class VerifierNode extends NodeRunner {
   readonly #verdicts = new Map<string, Promise<Verdict>>();
   #nextJailCheck = 0n;
   #reserveChecked = false;
+  /** Block at which each open job last ran (in memory: a restart runs every open job once). */
+  readonly #ranAt = new Map<string, number>();
+  #headBlock = -1;
 
   constructor(
     private readonly deps: VerifierDeps,
@@ -224,13 +227,17 @@ export class VerifierNode extends NodeRunner {
     if (changed) await this.persist();
   }
 
-  /** Votes first (their phases are short), then attestations, court keeping, results; oldest first. */
+  /**
+   * Votes first (their phases are short), then attestations, court keeping, results; oldest first. A job that ran
+   * without finishing waits for the next block: nothing it waits for can change before.
+   */
   protected async ready(): Promise<string[]> {
-    const now = await this.deps.chainTime();
-    await this.#housekeeping(now);
+    const head = await this.deps.chainHead();
+    this.#headBlock = head.number;
+    await this.#housekeeping(head.timestamp);
     const priority: Record<VerifierJobKind, number> = { vote: 0, attest: 1, case: 2, result: 3 };
     return Object.values(this.#state.jobs)
-      .filter((j) => j.stage !== "done")
+      .filter((j) => j.stage !== "done" && (this.#ranAt.get(j.key) ?? -1) < head.number)
       .sort((a, b) => priority[a.kind] - priority[b.kind] || Number(BigInt(a.requestId) - BigInt(b.requestId)))
       .map((j) => j.key);
   }
@@ -238,6 +245,7 @@ export class VerifierNode extends NodeRunner {
   protected async runJob(key: string): Promise<void> {
     const job = this.#state.jobs[key];
     if (job === undefined || job.stage === "done") return;
+    this.#ranAt.set(key, this.#headBlock);
     switch (job.kind) {
       case "result":
         return this.#result(job);
@@ -706,6 +714,7 @@ export class VerifierNode extends NodeRunner {
   }
 
   async #done(job: VerifierJob, note: string): Promise<void> {
+    this.#ranAt.delete(job.key);
     job.stage = "done";
     job.note = note;
     await this.persist();
