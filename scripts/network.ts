@@ -1,6 +1,7 @@
 /**
- * Keeps a local OPG network running: Hardhat's chain served on http://127.0.0.1:8545 (chain id 31337), the
- * protocol deployed with Ignition, demo models registered, and worker and verifier nodes attached and serving.
+ * Keeps a local OPG network running: Hardhat's chain served on http://127.0.0.1:8545 (chain id 31337), the v2
+ * protocol deployed with Ignition (ignition/parameters/localhost.json: short windows), the model zoo registered in
+ * every mode, and worker and verifier nodes attached and serving.
  * From another terminal:
  *
  *   npx hardhat model:list --network localhost
@@ -55,11 +56,14 @@ const net = await startLocalNetwork(connection, {
 await net.start();
 
 console.log(`\nOPG local network on http://127.0.0.1:${PORT} (chain id 31337)`);
-console.log(`  hub ${net.contracts.addresses.hub}; deployment recorded in .opg/deployments/31337.json`);
+const a = net.contracts.addresses;
+console.log(`  hub ${a.hub}, settlement ${a.settlement}, court ${a.court}`);
+console.log(`  staking ${a.staking}, registry ${a.registry}; all recorded in .opg/deployments/31337.json`);
 for (const m of net.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);
 console.log(`  ${net.workers.length} workers and ${net.verifiers.length} verifiers attached (logs below)\n`);
 console.log("Try, from another terminal:");
 console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
+console.log("  npx hardhat request:status --network localhost --id 1");
 console.log("  npx hardhat network:stats --network localhost\n");
 
 await new Promise<void>((resolve) => {

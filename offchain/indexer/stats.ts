@@ -27,7 +27,7 @@ export const CREDIT_REASONS = [
   "bond-return",
   "challenger-reward",
   "voter-reward",
-  "worker-reward",
+  "forfeit",
   "treasury",
   "liveness-penalty",
   "silence",
