@@ -7,22 +7,49 @@ import { readFile } from "node:fs/promises";
 
 import { ethers } from "ethers";
 
-import type { IModelRegistryV1, InferenceHubV1, ModelRegistryV1 } from "../../typechain-types/index.js";
+import type {
+  ICommitteeModule,
+  IDisputeCourt,
+  IInferenceHub,
+  IModelRegistry,
+  IOptimisticModule,
+  ISettlement,
+  IStaking,
+} from "../../typechain-types/index.js";
 import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
 import type { ModelStore } from "../model/store.js";
 import type { JsonStateFile } from "../chain/stateFile.js";
-import type { TxSender } from "../chain/sender.js";
+import { TxRevertedError, type TxSender } from "../chain/sender.js";
 import type { Logger } from "./logger.js";
 import type { EventFeed } from "./runner.js";
 
-export type RequestRecord = Awaited<ReturnType<InferenceHubV1["getRequest"]>>;
+export type RequestRecord = Awaited<ReturnType<IInferenceHub["getRequest"]>>;
+
+/**
+ * The v2 contracts a node talks to, connected to its signer, and their addresses (lower case) so a request's
+ * module can be recognised. Nodes use the interfaces only, so any implementation of them will do.
+ */
+export interface NodeContracts {
+  hub: IInferenceHub;
+  registry: IModelRegistry;
+  staking: IStaking;
+  settlement: ISettlement;
+  optimistic: IOptimisticModule;
+  committee: ICommitteeModule;
+  court: IDisputeCourt;
+  /** The OPG token (bond deposits approve the settlement contract). */
+  token: string;
+  /** Block of the deployment: event scans start here. */
+  fromBlock: number;
+}
 
 /** What every node is built from (see factory.ts); each role adds its own options and state type. */
 export interface NodeDeps<State> {
-  hub: InferenceHubV1;
-  registry: ModelRegistryV1;
+  contracts: NodeContracts;
+  hub: IInferenceHub;
+  registry: IModelRegistry;
   /** The operator this node acts for. */
   address: string;
   sender: TxSender;
@@ -33,9 +60,11 @@ export interface NodeDeps<State> {
   logger: Logger;
   /** Current chain time in seconds (latest block timestamp). */
   chainTime: () => Promise<bigint>;
+  /** The latest block: its number and timestamp (one RPC). */
+  chainHead: () => Promise<{ number: number; timestamp: bigint }>;
   ipfsGateway?: string;
 }
-export type ModelRecord = IModelRegistryV1.ModelStructOutput;
+export type ModelRecord = IModelRegistry.ModelStructOutput;
 
 export interface RequestContext {
   requestId: bigint;
@@ -85,13 +114,12 @@ async function download(url: string): Promise<Uint8Array> {
 
 /** Reads everything about `requestId` a worker or verifier needs. */
 export async function loadRequestContext(
-  hub: InferenceHubV1,
-  registry: ModelRegistryV1,
+  hub: IInferenceHub,
+  registry: IModelRegistry,
   requestId: bigint,
   ipfsGateway?: string,
 ): Promise<RequestContext> {
-  const request = await hub.getRequest(requestId);
-  if (request.requester === ethers.ZeroAddress) throw new RequestDataError(requestId, "no such request on this hub");
+  const request = await hub.getRequest(requestId); // reverts with HubUnknownRequest for an unknown id
   const [event] = await hub.queryFilter(hub.filters.InferenceRequested(requestId));
   if (event === undefined) throw new RequestDataError(requestId, "its InferenceRequested event was not found");
   const model = await registry.getModel(request.modelId);
@@ -108,7 +136,7 @@ export async function loadRequestContext(
 
 /** The result the worker posted (from its `ResultSubmitted` event). */
 export async function loadPostedResult(
-  hub: InferenceHubV1,
+  hub: IInferenceHub,
   requestId: bigint,
 ): Promise<{ output: Uint8Array; isError: boolean; resultHash: string }> {
   const events = await hub.queryFilter(hub.filters.ResultSubmitted(requestId));
@@ -153,4 +181,56 @@ export async function execute(
     return { kind: "error", code: "OUTPUT_TOO_LARGE", detail, output: encodeErrorResult("OUTPUT_TOO_LARGE") };
   }
   return outcome;
+}
+
+/** Outcome of a transaction whose revert may be an expected race: `reverted` names the tolerated custom error. */
+export type SendOutcome =
+  | { sent: true; receipt: ethers.TransactionReceipt }
+  | { sent: false; errorName: string; args: ethers.Result | undefined };
+
+/**
+ * Sends a transaction; a revert with one of the `tolerated` custom errors (the step was already done by someone
+ * else, or is not due yet) is returned instead of thrown. Nothing is broadcast for a revert found at estimation.
+ */
+export async function sendTolerant(
+  sender: TxSender,
+  logger: Logger,
+  label: string,
+  populate: () => Promise<ethers.ContractTransaction>,
+  tolerated: ReadonlySet<string>,
+  fields: Record<string, string> = {},
+): Promise<SendOutcome> {
+  try {
+    const receipt = await sender.send(populate, label);
+    logger.info("tx.mined", { ...fields, action: label, tx: receipt.hash, gasUsed: receipt.gasUsed });
+    return { sent: true, receipt };
+  } catch (error) {
+    if (error instanceof TxRevertedError && tolerated.has(error.errorName ?? "")) {
+      logger.debug("tx.not_applied", { ...fields, action: label, error: error.errorName });
+      return { sent: false, errorName: error.errorName ?? "", args: error.errorArgs };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Brings the operator's sortition weight back once its jail is over (jail ends by time in v2; the weight returns
+ * with the permissionless `Staking.refresh`). Cheap when nothing is due: two or three view calls.
+ * @returns whether a refresh was sent.
+ */
+export async function refreshIfUnjailed(
+  staking: IStaking,
+  sender: TxSender,
+  logger: Logger,
+  operator: string,
+  role: number,
+  now: bigint,
+): Promise<boolean> {
+  const op = await staking.getOperator(operator);
+  if (op.jailedUntil === 0n || now < op.jailedUntil) return false;
+  if ((await staking.weightOf(operator, role)) > 0n) return false;
+  if (!(await staking.isEligible(operator, role))) return false;
+  await sender.send(() => staking.refresh.populateTransaction(operator), `refresh ${operator}`);
+  logger.info("operator.refreshed", { operator, role, jailedUntil: op.jailedUntil });
+  return true;
 }

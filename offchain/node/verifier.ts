@@ -1,35 +1,90 @@
 /**
- * Verifier node. Re-executes results and acts on what it finds:
- * - drawn into a COMMITTEE: attests agreement or disagreement (disagreement opens a dispute with its bond);
- * - OPTIMISTIC results: re-checks a configurable sample and challenges those outside the model's tolerance;
- * - drawn as a juror: commits its vote with a fresh random salt (persisted before the commit is sent), reveals once
- *   the commit phase is over, and resolves the dispute after the reveal phase (it is paid only once resolved).
- * Comparison is element-wise within the model's tolerance, never by hash alone.
+ * Verifier node (v2). Re-executes results and acts on what it finds:
+ * - OPTIMISTIC results: re-checks a configurable sample; a result outside the model's tolerance is challenged with
+ *   `optimistic.challenge` (bond from the free balance in Settlement, topped up from the wallet when short). If a
+ *   case is already open the same call joins it — unless that would leave too few verifiers to sit on the jury.
+ * - COMMITTEE results: keeps the round moving (`drawCommittee` once the draw's block is known, `escalate` or
+ *   `hub.finalize` once the reveals are over). When `CommitteeDrawn` includes it (possibly with several seats) it
+ *   re-executes, commits `attestationCommitment(requestId, me, agree, salt)` and reveals once every seat committed
+ *   or the commit window closed.
+ * - Court: when `JuryDrawn` includes it, it re-executes and commits, then reveals, its vote. For the requests it
+ *   touches it draws juries, resolves rounds and finalizes the request once the case is over.
+ * Salts and votes are persisted before the commitment is sent, so a restart between commit and reveal still reveals.
+ * Keeper steps race with other nodes: a step someone else already took is not an error. Comparison is element-wise
+ * within the model's tolerance, never by hash alone.
  */
 import { randomBytes } from "node:crypto";
 
 import { ethers } from "ethers";
 
-import { TxRevertedError } from "../chain/sender.js";
 import { compareOutputs } from "../model/tolerance.js";
-import { execute, loadPostedResult, loadRequestContext, type NodeDeps } from "./jobs.js";
+import {
+  execute,
+  loadPostedResult,
+  loadRequestContext,
+  refreshIfUnjailed,
+  sendTolerant,
+  type NodeDeps,
+  type SendOutcome,
+} from "./jobs.js";
 import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_SUBMITTED = 2n;
 const STATUS_DISPUTED = 3n;
-const MODE_OPTIMISTIC = 1n;
-const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubAlreadyActed", "HubDeadlinePassed", "HubNotCommitted"]);
+const ROLE_VERIFIER = 2;
+const PHASE_NONE = 0n;
+const PHASE_DRAWING = 1n;
+const PHASE_VOTING = 2n;
+const PHASE_RESOLVED = 3n;
 
-export type VerifierJobKind = "attest" | "check" | "vote";
-export type VerifierStage = "pending" | "committed" | "revealed" | "done";
+/** Reverts of keeper steps that mean "not due yet" or "already done by someone else". */
+const FINALIZE_RACES = new Set(["HubInvalidStatus", "HubNotFinal"]);
+const DRAW_COMMITTEE_RACES = new Set([
+  "CommitteeAlreadyDrawn",
+  "CommitteeRandomnessPending",
+  "CommitteeTooFewVerifiers",
+  "CommitteeDeadlinePassed",
+]);
+const ESCALATE_RACES = new Set(["CommitteeCannotEscalate", "CommitteeSameBlock"]);
+const ATTEST_RACES = new Set(["CommitteeAlreadyActed", "CommitteeDeadlinePassed", "CommitteeCommitPhaseOpen"]);
+const DRAW_JURY_RACES = new Set([
+  "CourtWrongPhase",
+  "CourtRandomnessPending",
+  "CourtTooFewJurors",
+  "CourtDeadlinePassed",
+]);
+const RESOLVE_RACES = new Set(["CourtWrongPhase", "CourtDeadlineNotReached", "CourtSameBlock"]);
+const VOTE_RACES = new Set(["CourtAlreadyActed", "CourtDeadlinePassed", "CourtCommitPhaseOpen", "CourtWrongPhase"]);
+const CHALLENGE_RACES = new Set([
+  "OptimisticWindowClosed",
+  "OptimisticNotSubmitted",
+  "CourtWrongPhase",
+  "CourtDeadlinePassed",
+  "CourtAlreadyChallenger",
+  "CourtPartyConflict",
+  "CourtTooManyChallengers",
+]);
+
+/**
+ * - `result`: a posted result; OPTIMISTIC: the sampled re-check (and challenge); COMMITTEE: the keeper of its round.
+ * - `attest`: this node's seats on a committee. `case`: the court keeper. `vote`: this node's seats on a jury.
+ */
+export type VerifierJobKind = "result" | "attest" | "case" | "vote";
+export type VerifierStage = "pending" | "keeping" | "committed" | "revealed" | "done";
 
 export interface VerifierJob {
   key: string;
   kind: VerifierJobKind;
   requestId: string;
   stage: VerifierStage;
-  /** Dispute votes: what we voted and the salt, persisted before the commit is sent. */
-  vote?: boolean;
+  /** `result` jobs: which module the request is under, once known. */
+  module?: "optimistic" | "committee" | "other";
+  /** `vote` jobs: the court round. */
+  round?: number;
+  /** Seats held (attestations and votes). */
+  seats?: number;
+  /** Attestation (agree) or vote (upholdWorker), and its salt: persisted before the commitment is sent. */
+  choice?: boolean;
   salt?: string;
   commitDeadline?: string;
   revealDeadline?: string;
@@ -40,14 +95,48 @@ export interface VerifierState {
   jobs: Record<string, VerifierJob>;
 }
 
+/**
+ * What a node commits for one of its duties, given the honest answer (`honest`: the result is within tolerance).
+ * Returns the choice to commit, or null to stay silent. Demo and tests only (a lazy or dishonest verifier, see
+ * cheats.ts): production wiring injects none and always commits the honest answer.
+ */
+export type BallotStrategy = (duty: {
+  kind: "attestation" | "vote";
+  requestId: bigint;
+  /** Court round (0 for a committee attestation). */
+  round: number;
+  honest: boolean;
+}) => boolean | null;
+
 export interface VerifierDeps extends NodeDeps<VerifierState> {
-  /** Fraction of OPTIMISTIC results re-checked (0..1). */
+  ballot?: BallotStrategy;
+  /** Fraction of OPTIMISTIC results re-checked (0..1). Committee and jury duties are always done. */
   sampleRate: number;
+  /** At start-up, top the free balance in Settlement up to this amount from the wallet (challenge bonds). */
+  bondReserve?: bigint;
+  /**
+   * Join an open case only if at least this many other verifiers would remain outside it to sit on the jury
+   * (parties cannot). Default 3.
+   */
+  minJuryPool?: number;
+  /** Seconds of chain time between two checks of the operator's jail. Default 60. */
+  jailCheckSeconds?: number;
+}
+
+interface Verdict {
+  agree: boolean;
+  reason: string;
 }
 
 export class VerifierNode extends NodeRunner {
   #state: VerifierState = { jobs: {} };
   readonly #me: string;
+  readonly #verdicts = new Map<string, Promise<Verdict>>();
+  #nextJailCheck = 0n;
+  #reserveChecked = false;
+  /** Block at which each open job last ran (in memory: a restart runs every open job once). */
+  readonly #ranAt = new Map<string, number>();
+  #headBlock = -1;
 
   constructor(
     private readonly deps: VerifierDeps,
@@ -63,6 +152,8 @@ export class VerifierNode extends NodeRunner {
 
   protected async restore(): Promise<void> {
     this.#state = await this.deps.stateFile.load();
+    const open = Object.values(this.#state.jobs).filter((j) => j.stage !== "done");
+    if (open.length > 0) this.logger.info("verifier.resumed", { openJobs: open.length });
   }
 
   protected async persist(): Promise<void> {
@@ -71,124 +162,462 @@ export class VerifierNode extends NodeRunner {
 
   protected async handle(events: FeedEvent[]): Promise<void> {
     let changed = false;
+    const add = (job: VerifierJob, tx: string) => {
+      if (this.#state.jobs[job.key] !== undefined) return;
+      this.#state.jobs[job.key] = job;
+      changed = true;
+      this.logger.info("job.queued", { job: job.key, tx });
+    };
+    const touched = (requestId: string) =>
+      ["result", "attest", "case"].some((k) => this.#state.jobs[`${k}:${requestId}`] !== undefined) ||
+      Object.values(this.#state.jobs).some((j) => j.kind === "vote" && j.requestId === requestId);
     for (const event of events) {
       const requestId = String(event.args["requestId"]);
-      let job: VerifierJob | null = null;
-      if (event.name === "CommitteeDrawn" && this.#includesMe(event.args["members"])) {
-        job = { key: `attest:${requestId}`, kind: "attest", requestId, stage: "pending" };
-      } else if (event.name === "ResultSubmitted" && String(event.args["worker"]).toLowerCase() !== this.#me) {
-        if (this.#sampled(BigInt(requestId))) {
-          job = { key: `check:${requestId}`, kind: "check", requestId, stage: "pending" };
+      switch (event.name) {
+        case "ResultSubmitted":
+          if (String(event.args["worker"]).toLowerCase() === this.#me) break;
+          add({ key: `result:${requestId}`, kind: "result", requestId, stage: "pending" }, event.txHash);
+          break;
+        case "CommitteeDrawn": {
+          const seats = this.#seatsOf(event.args["seats"]);
+          if (seats === 0) break;
+          add(
+            {
+              key: `attest:${requestId}`,
+              kind: "attest",
+              requestId,
+              stage: "pending",
+              seats,
+              commitDeadline: String(event.args["commitDeadline"]),
+              revealDeadline: String(event.args["revealDeadline"]),
+            },
+            event.txHash,
+          );
+          add({ key: `result:${requestId}`, kind: "result", requestId, stage: "pending" }, event.txHash);
+          break;
         }
-      } else if (event.name === "DisputeOpened" && this.#includesMe(event.args["jurors"])) {
-        job = {
-          key: `vote:${requestId}`,
-          kind: "vote",
-          requestId,
-          stage: "pending",
-          commitDeadline: String(event.args["commitDeadline"]),
-          revealDeadline: String(event.args["revealDeadline"]),
-        };
-      }
-      if (job !== null && this.#state.jobs[job.key] === undefined) {
-        this.#state.jobs[job.key] = job;
-        changed = true;
-        this.logger.info("job.queued", { job: job.key, tx: event.txHash });
+        case "RoundOpened":
+          if (touched(requestId))
+            add({ key: `case:${requestId}`, kind: "case", requestId, stage: "keeping" }, event.txHash);
+          break;
+        case "JuryDrawn": {
+          const seats = this.#seatsOf(event.args["seats"]);
+          if (seats > 0) {
+            const round = Number(event.args["round"]);
+            add(
+              {
+                key: `vote:${requestId}:${round}`,
+                kind: "vote",
+                requestId,
+                round,
+                stage: "pending",
+                seats,
+                commitDeadline: String(event.args["commitDeadline"]),
+                revealDeadline: String(event.args["revealDeadline"]),
+              },
+              event.txHash,
+            );
+          }
+          if (touched(requestId))
+            add({ key: `case:${requestId}`, kind: "case", requestId, stage: "keeping" }, event.txHash);
+          break;
+        }
       }
     }
     if (changed) await this.persist();
   }
 
-  /** Dispute votes first (their phases are short), then attestations, then sampled re-checks; oldest first. */
+  /**
+   * Votes first (their phases are short), then attestations, court keeping, results; oldest first. A job that ran
+   * without finishing waits for the next block: nothing it waits for can change before.
+   */
   protected async ready(): Promise<string[]> {
-    const now = await this.deps.chainTime();
-    const priority: Record<VerifierJobKind, number> = { vote: 0, attest: 1, check: 2 };
+    const head = await this.deps.chainHead();
+    this.#headBlock = head.number;
+    await this.#housekeeping(head.timestamp);
+    const priority: Record<VerifierJobKind, number> = { vote: 0, attest: 1, case: 2, result: 3 };
     return Object.values(this.#state.jobs)
-      .filter((j) => {
-        if (j.stage === "pending") return true;
-        if (j.stage === "committed") return true; // reveal checks its own phase
-        if (j.stage === "revealed") return now > BigInt(j.revealDeadline ?? "0");
-        return false;
-      })
+      .filter((j) => j.stage !== "done" && (this.#ranAt.get(j.key) ?? -1) < head.number)
       .sort((a, b) => priority[a.kind] - priority[b.kind] || Number(BigInt(a.requestId) - BigInt(b.requestId)))
       .map((j) => j.key);
   }
 
   protected async runJob(key: string): Promise<void> {
     const job = this.#state.jobs[key];
-    if (job === undefined) return;
-    if (job.kind === "vote") return this.#vote(job);
-    return this.#verify(job);
+    if (job === undefined || job.stage === "done") return;
+    this.#ranAt.set(key, this.#headBlock);
+    switch (job.kind) {
+      case "result":
+        return this.#result(job);
+      case "attest":
+        return this.#attest(job);
+      case "case":
+        return this.#keepCase(job);
+      case "vote":
+        return this.#vote(job);
+    }
   }
 
-  /** Attest (COMMITTEE) or sample-check (OPTIMISTIC). */
-  async #verify(job: VerifierJob): Promise<void> {
-    const { hub } = this.deps;
+  // ----------------------------------------------------------------------------------------------- results
+
+  async #result(job: VerifierJob): Promise<void> {
+    const { hub, optimistic, committee } = this.deps.contracts;
     const requestId = BigInt(job.requestId);
     const request = await hub.getRequest(requestId);
-    if (request.status !== STATUS_SUBMITTED) return this.#done(job, "no longer open");
-    if ((await this.deps.chainTime()) > request.deadline) return this.#done(job, "window closed");
-    if (job.kind === "check" && request.mode !== MODE_OPTIMISTIC) return this.#done(job, "not OPTIMISTIC");
-    if (job.kind === "check" && request.requester.toLowerCase() === this.#me) return this.#done(job, "own request");
-
-    const verdict = await this.#recompute(requestId);
-    this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
-    if (job.kind === "check" && verdict.agree) return this.#done(job, "result within tolerance");
-    if (!verdict.agree) await this.#ensureBond();
-    const label = job.kind === "attest" ? `attest #${requestId}` : `challenge #${requestId}`;
-    await this.#send(job, label, () =>
-      job.kind === "attest"
-        ? hub.attest.populateTransaction(requestId, verdict.agree)
-        : hub.challenge.populateTransaction(requestId),
-    );
-    return this.#done(job, verdict.agree ? "attested agreement" : "disputed");
+    if (job.module === undefined) {
+      const module = request.module.toLowerCase();
+      job.module =
+        module === (await optimistic.getAddress()).toLowerCase()
+          ? "optimistic"
+          : module === (await committee.getAddress()).toLowerCase()
+            ? "committee"
+            : "other";
+      job.stage = job.module === "committee" ? "keeping" : job.stage;
+      await this.persist();
+    }
+    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED) {
+      return this.#done(job, "settled on-chain");
+    }
+    if (job.module === "optimistic") return this.#checkOptimistic(job, request);
+    if (job.module === "committee") return this.#keepCommittee(job);
+    return this.#done(job, "no verification duty for this module");
   }
 
-  /** Dispute juror: commit, then reveal, then resolve. */
-  async #vote(job: VerifierJob): Promise<void> {
-    const { hub } = this.deps;
+  /** OPTIMISTIC: re-execute a sampled result and challenge (or join the case against) a wrong one. */
+  async #checkOptimistic(
+    job: VerifierJob,
+    request: Awaited<ReturnType<VerifierDeps["hub"]["getRequest"]>>,
+  ): Promise<void> {
+    const { court, optimistic } = this.deps.contracts;
     const requestId = BigInt(job.requestId);
-    const request = await hub.getRequest(requestId);
-    if (request.status !== STATUS_DISPUTED) return this.#done(job, "dispute settled");
+    if (!this.#sampled(requestId)) return this.#done(job, "not sampled");
+    if (request.requester.toLowerCase() === this.#me) return this.#done(job, "own request");
+    const kase = await court.getCase(requestId);
     const now = await this.deps.chainTime();
-    const dispute = await hub.getDispute(requestId);
+    if (kase.phase === PHASE_NONE && now > request.deadline) return this.#done(job, "window closed");
+    if (kase.phase === PHASE_RESOLVED) return this.#done(job, "case already resolved");
+
+    const verdict = await this.#verdict(requestId);
+    this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
+    if (verdict.agree) return this.#done(job, "result within tolerance");
+
+    if (kase.phase !== PHASE_NONE) {
+      if (await court.isParty(requestId, this.deps.address)) {
+        this.#ensureCase(job.requestId);
+        return this.#done(job, "already a challenger or juror of the case");
+      }
+      if (!(await this.#mayJoin(requestId))) return this.#done(job, "case open; staying available as a juror");
+    }
+    await this.#ensureBond();
+    const sent = await this.#send(
+      job,
+      `challenge #${requestId}`,
+      () => optimistic.challenge.populateTransaction(requestId),
+      CHALLENGE_RACES,
+    );
+    if (!sent.sent) return this.#done(job, `challenge not accepted (${sent.errorName})`);
+    this.logger.info("case.challenged", { requestId: job.requestId, joined: kase.phase !== PHASE_NONE });
+    this.#ensureCase(job.requestId);
+    return this.#done(job, kase.phase === PHASE_NONE ? "challenged" : "joined the challenge");
+  }
+
+  /**
+   * Whether joining leaves at least `minJuryPool` verifiers outside the case: a case where every verifier is a
+   * challenger has no jury and ends Undecided.
+   */
+  async #mayJoin(requestId: bigint): Promise<boolean> {
+    const { staking, court, hub } = this.deps.contracts;
+    const [total, challengers, request] = await Promise.all([
+      staking.operatorCount(ROLE_VERIFIER),
+      court.challengersOf(requestId),
+      hub.getRequest(requestId),
+    ]);
+    const parties = new Set([
+      request.worker,
+      request.requester,
+      ...challengers.map((c) => c.account),
+      this.deps.address,
+    ]);
+    let inPool = total;
+    for (const party of parties) if ((await staking.weightOf(party, ROLE_VERIFIER)) > 0n) inPool -= 1n;
+    return inPool >= BigInt(this.deps.minJuryPool ?? 3);
+  }
+
+  /** COMMITTEE keeper: draw the committee, then finalize or escalate once the reveals are over. */
+  async #keepCommittee(job: VerifierJob): Promise<void> {
+    const { hub, committee } = this.deps.contracts;
+    const requestId = BigInt(job.requestId);
+    const round = await committee.roundOf(requestId);
+    const now = await this.deps.chainTime();
+    if (round.seats === 0n) {
+      if (now <= round.drawDeadline) {
+        await this.#send(
+          job,
+          `drawCommittee #${requestId}`,
+          () => committee.drawCommittee.populateTransaction(requestId),
+          DRAW_COMMITTEE_RACES,
+        );
+        return;
+      }
+      // Nobody could draw a committee in time: the verdict is Refunded.
+      return this.#finalizeRequest(job);
+    }
+    if (round.escalated) {
+      this.#ensureCase(job.requestId);
+      return this.#done(job, "escalated to the court");
+    }
+    const revealsOver = round.revealedSeats === round.seats || now > round.revealDeadline;
+    if (!revealsOver) return;
+    const finalized = await this.#send(
+      job,
+      `finalize #${requestId}`,
+      () => hub.finalize.populateTransaction(requestId),
+      FINALIZE_RACES,
+    );
+    if (finalized.sent || finalized.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
+    const escalated = await this.#send(
+      job,
+      `escalate #${requestId}`,
+      () => committee.escalate.populateTransaction(requestId),
+      ESCALATE_RACES,
+    );
+    if (escalated.sent) {
+      this.logger.info("committee.escalated", {
+        requestId: job.requestId,
+        agreeSeats: round.agreeSeats,
+        disagreeSeats: round.disagreeSeats,
+      });
+      this.#ensureCase(job.requestId);
+      await this.persist();
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------- committee seats
+
+  async #attest(job: VerifierJob): Promise<void> {
+    const { hub, committee } = this.deps.contracts;
+    const requestId = BigInt(job.requestId);
+    const request = await hub.getRequest(requestId);
+    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED)
+      return this.#done(job, "settled on-chain");
+    const now = await this.deps.chainTime();
+    const mine = await committee.attestationOf(requestId, this.deps.address);
 
     if (job.stage === "pending") {
-      if (now > dispute.commitDeadline) return this.#done(job, "commit phase missed");
-      const verdict = await this.#recompute(requestId);
-      job.vote = verdict.agree; // uphold the worker iff its result is within tolerance
-      job.salt = job.salt ?? ethers.hexlify(randomBytes(32));
-      await this.persist(); // the salt must survive a crash, or the vote cannot be revealed
-      const commitment = await hub.voteCommitment(requestId, this.deps.address, job.vote, job.salt);
-      await this.#send(job, `commitVote #${requestId}`, () =>
-        hub.commitVote.populateTransaction(requestId, commitment),
-      );
-      // "Already handled" may mean our own earlier commit (fine) or a closed phase (not committed): ask the chain.
-      if (!(await hub.ballotOf(requestId, this.deps.address)).acted) return this.#done(job, "commit not accepted");
+      if (!mine.committed) {
+        if (now > BigInt(job.commitDeadline ?? "0")) return this.#done(job, "commit phase missed");
+        if (job.choice === undefined || job.salt === undefined) {
+          const verdict = await this.#verdict(requestId);
+          this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
+          const choice = this.#choose("attestation", requestId, 0, verdict.agree);
+          if (choice === null) return this.#done(job, "abstained");
+          job.choice = choice;
+          job.salt = ethers.hexlify(randomBytes(32));
+          await this.persist(); // the salt must survive a crash, or the attestation cannot be revealed
+        }
+        const commitment = await committee.attestationCommitment(requestId, this.deps.address, job.choice, job.salt);
+        await this.#send(
+          job,
+          `commitAttestation #${requestId}`,
+          () => committee.commitAttestation.populateTransaction(requestId, commitment),
+          ATTEST_RACES,
+        );
+        if (!(await committee.attestationOf(requestId, this.deps.address)).committed)
+          return this.#done(job, "commit not accepted");
+      } else if (
+        !(await this.#ownCommitment(job, mine.commitment, (c, s) =>
+          committee.attestationCommitment(requestId, this.deps.address, c, s),
+        ))
+      ) {
+        return this.#done(job, "committed on-chain with a salt this node does not hold");
+      }
       job.stage = "committed";
       await this.persist();
-      this.logger.info("vote.committed", { requestId: job.requestId, upholdWorker: job.vote });
+      this.logger.info("attestation.committed", { requestId: job.requestId, agree: job.choice, seats: job.seats });
       return;
     }
-    if (job.stage === "committed") {
-      const phaseOver = now > dispute.commitDeadline || dispute.commits >= dispute.jurorCount;
-      if (!phaseOver) return;
-      if (now > dispute.revealDeadline) return this.#done(job, "reveal phase missed");
-      await this.#send(job, `revealVote #${requestId}`, () =>
-        hub.revealVote.populateTransaction(requestId, job.vote ?? false, job.salt ?? ethers.ZeroHash),
-      );
-      if (!(await hub.ballotOf(requestId, this.deps.address)).revealed) return this.#done(job, "reveal not accepted");
-      job.stage = "revealed";
-      await this.persist();
-      this.logger.info("vote.revealed", { requestId: job.requestId, upholdWorker: job.vote });
-      return;
-    }
-    // revealed: resolve once the reveal phase is over (the keeper duty; anyone may).
-    await this.#send(job, `resolveDispute #${requestId}`, () => hub.resolveDispute.populateTransaction(requestId));
-    return this.#done(job, "resolved");
+    // committed: reveal once every seat committed or the commit window closed.
+    if (mine.revealed) return this.#revealed(job, "attestation");
+    const round = await committee.roundOf(requestId);
+    if (round.committedSeats < round.seats && now <= round.commitDeadline) return;
+    if (now > round.revealDeadline) return this.#done(job, "reveal phase missed");
+    await this.#send(
+      job,
+      `revealAttestation #${requestId}`,
+      () => committee.revealAttestation.populateTransaction(requestId, job.choice!, job.salt!),
+      ATTEST_RACES,
+    );
+    if (!(await committee.attestationOf(requestId, this.deps.address)).revealed) return;
+    return this.#revealed(job, "attestation");
   }
 
-  async #recompute(requestId: bigint): Promise<{ agree: boolean; reason: string }> {
+  // ----------------------------------------------------------------------------------------------- court
+
+  /** Court keeper for a request this node touches: draw the jury, resolve rounds, finalize the request. */
+  async #keepCase(job: VerifierJob): Promise<void> {
+    const { hub, court } = this.deps.contracts;
+    const requestId = BigInt(job.requestId);
+    const request = await hub.getRequest(requestId);
+    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED)
+      return this.#done(job, "settled on-chain");
+    const kase = await court.getCase(requestId);
+    const now = await this.deps.chainTime();
+    if (kase.phase === PHASE_NONE) return; // not opened yet
+    if (kase.phase === PHASE_DRAWING) {
+      if (now <= kase.drawDeadline) {
+        await this.#send(
+          job,
+          `drawJury #${requestId}`,
+          () => court.drawJury.populateTransaction(requestId),
+          DRAW_JURY_RACES,
+        );
+        return;
+      }
+      await this.#send(job, `resolve #${requestId}`, () => court.resolve.populateTransaction(requestId), RESOLVE_RACES);
+      return;
+    }
+    if (kase.phase === PHASE_VOTING) {
+      if (kase.revealedSeats < kase.seats && now <= kase.revealDeadline) return;
+      const sent = await this.#send(
+        job,
+        `resolve #${requestId}`,
+        () => court.resolve.populateTransaction(requestId),
+        RESOLVE_RACES,
+      );
+      if (sent.sent) {
+        const after = await court.getCase(requestId);
+        this.logger.info("case.resolved", {
+          requestId: job.requestId,
+          round: kase.round,
+          upholdSeats: kase.upholdSeats,
+          rejectSeats: kase.rejectSeats,
+          appealed: after.phase !== PHASE_RESOLVED,
+        });
+      }
+      return;
+    }
+    return this.#finalizeRequest(job);
+  }
+
+  async #vote(job: VerifierJob): Promise<void> {
+    const { hub, court } = this.deps.contracts;
+    const requestId = BigInt(job.requestId);
+    const round = job.round ?? 1;
+    const request = await hub.getRequest(requestId);
+    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED)
+      return this.#done(job, "settled on-chain");
+    const kase = await court.getCase(requestId);
+    if (Number(kase.round) !== round || kase.phase !== PHASE_VOTING) return this.#done(job, "round over");
+    const now = await this.deps.chainTime();
+    const ballot = await court.ballotOf(requestId, round, this.deps.address);
+
+    if (job.stage === "pending") {
+      if (!ballot.committed) {
+        if (now > kase.commitDeadline) return this.#done(job, "commit phase missed");
+        if (job.choice === undefined || job.salt === undefined) {
+          const verdict = await this.#verdict(requestId);
+          this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
+          // Uphold the worker iff its result is within tolerance.
+          const choice = this.#choose("vote", requestId, round, verdict.agree);
+          if (choice === null) return this.#done(job, "abstained");
+          job.choice = choice;
+          job.salt = ethers.hexlify(randomBytes(32));
+          await this.persist(); // the salt must survive a crash, or the vote cannot be revealed
+        }
+        const commitment = await court.voteCommitment(requestId, round, this.deps.address, job.choice, job.salt);
+        await this.#send(
+          job,
+          `commitVote #${requestId}`,
+          () => court.commitVote.populateTransaction(requestId, commitment),
+          VOTE_RACES,
+        );
+        if (!(await court.ballotOf(requestId, round, this.deps.address)).committed)
+          return this.#done(job, "commit not accepted");
+      } else if (
+        !(await this.#ownCommitment(job, ballot.commitment, (c, s) =>
+          court.voteCommitment(requestId, round, this.deps.address, c, s),
+        ))
+      ) {
+        return this.#done(job, "committed on-chain with a salt this node does not hold");
+      }
+      job.stage = "committed";
+      await this.persist();
+      this.logger.info("vote.committed", {
+        requestId: job.requestId,
+        round,
+        upholdWorker: job.choice,
+        seats: job.seats,
+      });
+      return;
+    }
+    if (ballot.revealed) return this.#revealed(job, "vote");
+    if (kase.committedSeats < kase.seats && now <= kase.commitDeadline) return;
+    if (now > kase.revealDeadline) return this.#done(job, "reveal phase missed");
+    await this.#send(
+      job,
+      `revealVote #${requestId}`,
+      () => court.revealVote.populateTransaction(requestId, job.choice!, job.salt!),
+      VOTE_RACES,
+    );
+    if (!(await court.ballotOf(requestId, round, this.deps.address)).revealed) return;
+    this.#ensureCase(job.requestId);
+    return this.#revealed(job, "vote");
+  }
+
+  // ----------------------------------------------------------------------------------------------- helpers
+
+  async #finalizeRequest(job: VerifierJob): Promise<void> {
+    const { hub } = this.deps.contracts;
+    const requestId = BigInt(job.requestId);
+    const sent = await this.#send(
+      job,
+      `finalize #${requestId}`,
+      () => hub.finalize.populateTransaction(requestId),
+      FINALIZE_RACES,
+    );
+    if (sent.sent || sent.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
+  }
+
+  /** After a restart: is the on-chain commitment the one this node's persisted choice and salt make? */
+  async #ownCommitment(
+    job: VerifierJob,
+    onChain: string,
+    commitmentOf: (choice: boolean, salt: string) => Promise<string>,
+  ): Promise<boolean> {
+    if (job.choice === undefined || job.salt === undefined) return false;
+    return (await commitmentOf(job.choice, job.salt)) === onChain;
+  }
+
+  async #revealed(job: VerifierJob, what: "attestation" | "vote"): Promise<void> {
+    this.logger.info(`${what}.revealed`, {
+      requestId: job.requestId,
+      round: job.round,
+      choice: job.choice,
+      seats: job.seats,
+    });
+    return this.#done(job, `${what} revealed`);
+  }
+
+  /** Queues the court keeper for a request this node is involved in (persisted with the caller's next save). */
+  #ensureCase(requestId: string): void {
+    const key = `case:${requestId}`;
+    if (this.#state.jobs[key] === undefined) this.#state.jobs[key] = { key, kind: "case", requestId, stage: "keeping" };
+  }
+
+  /** Re-executes the request's model once per request (shared by the check, the attestation and every vote). */
+  #verdict(requestId: bigint): Promise<Verdict> {
+    const key = String(requestId);
+    let verdict = this.#verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = this.#recompute(requestId);
+      verdict.catch(() => this.#verdicts.delete(key));
+      this.#verdicts.set(key, verdict);
+      if (this.#verdicts.size > 1_000) this.#verdicts.delete(this.#verdicts.keys().next().value!);
+    }
+    return verdict;
+  }
+
+  async #recompute(requestId: bigint): Promise<Verdict> {
     const context = await loadRequestContext(this.deps.hub, this.deps.registry, requestId, this.deps.ipfsGateway);
     const [mine, posted] = await Promise.all([
       execute(context, this.deps.store, this.deps.runtime, await this.#limits()),
@@ -198,38 +627,73 @@ export class VerifierNode extends NodeRunner {
     return { agree: comparison.agree, reason: comparison.reason };
   }
 
-  /** A disagreement posts the challenge bond from the hub balance: top it up from the wallet if needed. */
+  /** A challenge bonds `court.params().challengeBond` from the free balance: top it up from the wallet if short. */
   async #ensureBond(): Promise<void> {
-    const { hub } = this.deps;
-    const bond = (await hub.params()).challengeBond;
-    const balance = await hub.balanceOf(this.deps.address);
-    if (balance >= bond) return;
-    this.logger.warn("bond.low", { balance, bond, action: "depositing the difference from the wallet" });
-    const token = await hub.token();
-    const erc20 = new ethers.Contract(token, ["function approve(address,uint256) returns (bool)"], hub.runner);
-    const missing = bond - balance;
-    await this.deps.sender.send(
-      () => erc20.getFunction("approve").populateTransaction(hub.target, missing),
-      "approve bond",
-    );
-    await this.deps.sender.send(() => hub.deposit.populateTransaction(missing), "deposit bond");
+    const bond = (await this.deps.contracts.court.params()).challengeBond;
+    await this.#topUp(bond, "bond.low");
   }
 
-  async #send(job: VerifierJob, label: string, populate: () => Promise<ethers.ContractTransaction>): Promise<void> {
-    try {
-      const receipt = await this.deps.sender.send(populate, label);
-      this.logger.info("tx.mined", { job: job.key, action: label, tx: receipt.hash, gasUsed: receipt.gasUsed });
-    } catch (error) {
-      if (error instanceof TxRevertedError && ALREADY_HANDLED.has(error.errorName ?? "")) {
-        this.logger.info("tx.already_handled", { job: job.key, action: label, error: error.errorName });
-        return;
+  async #topUp(target: bigint, event: string): Promise<void> {
+    const { settlement } = this.deps.contracts;
+    const balance = await settlement.balanceOf(this.deps.address);
+    if (balance >= target) return;
+    const missing = target - balance;
+    this.logger.warn(event, { balance, target, action: "depositing the difference from the wallet" });
+    const erc20 = new ethers.Contract(
+      this.deps.contracts.token,
+      ["function approve(address,uint256) returns (bool)"],
+      settlement.runner,
+    );
+    const spender = await settlement.getAddress();
+    await this.deps.sender.send(
+      () => erc20.getFunction("approve").populateTransaction(spender, missing),
+      "approve deposit",
+    );
+    await this.deps.sender.send(() => settlement.deposit.populateTransaction(missing), "deposit");
+  }
+
+  async #housekeeping(now: bigint): Promise<void> {
+    if (!this.#reserveChecked && this.deps.bondReserve !== undefined && this.deps.bondReserve > 0n) {
+      try {
+        await this.#topUp(this.deps.bondReserve, "bond.reserve");
+        this.#reserveChecked = true;
+      } catch (error) {
+        this.logger.warn("bond.reserve_failed", { error: (error as Error).message });
       }
-      throw error;
+    }
+    if (now < this.#nextJailCheck) return;
+    this.#nextJailCheck = now + BigInt(this.deps.jailCheckSeconds ?? 60);
+    try {
+      await refreshIfUnjailed(
+        this.deps.contracts.staking,
+        this.deps.sender,
+        this.logger,
+        this.deps.address,
+        ROLE_VERIFIER,
+        now,
+      );
+    } catch (error) {
+      this.#nextJailCheck = 0n;
+      this.logger.warn("operator.refresh_failed", { error: (error as Error).message });
     }
   }
 
-  #includesMe(list: unknown): boolean {
-    return Array.isArray(list) && list.some((a) => String(a).toLowerCase() === this.#me);
+  #send(
+    job: VerifierJob,
+    label: string,
+    populate: () => Promise<ethers.ContractTransaction>,
+    tolerated: ReadonlySet<string>,
+  ): Promise<SendOutcome> {
+    return sendTolerant(this.deps.sender, this.logger, label, populate, tolerated, { job: job.key });
+  }
+
+  #choose(kind: "attestation" | "vote", requestId: bigint, round: number, honest: boolean): boolean | null {
+    return this.deps.ballot === undefined ? honest : this.deps.ballot({ kind, requestId, round, honest });
+  }
+
+  #seatsOf(list: unknown): number {
+    if (!Array.isArray(list) && !(typeof list === "object" && list !== null && "length" in list)) return 0;
+    return Array.from(list as ArrayLike<unknown>).filter((a) => String(a).toLowerCase() === this.#me).length;
   }
 
   #sampled(requestId: bigint): boolean {
@@ -250,6 +714,7 @@ export class VerifierNode extends NodeRunner {
   }
 
   async #done(job: VerifierJob, note: string): Promise<void> {
+    this.#ranAt.delete(job.key);
     job.stage = "done";
     job.note = note;
     await this.persist();

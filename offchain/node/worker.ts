@@ -1,49 +1,103 @@
 /**
  * Worker node: serves the requests the hub assigns to this operator. For each `WorkerAssigned` event naming it, it
  * checks the request on-chain, fetches and verifies the model, runs it, and posts the canonical output (or a
- * canonical error result for input the model cannot take). It also finalizes its own results once their window
- * has passed, so it gets paid without waiting for anyone else.
+ * canonical error result for input the model cannot take).
  *
- * Crash safety: a job is written to the state file before its event is acknowledged, and the on-chain status is
- * read again right before every submission, so a restart never loses a job and never submits twice.
+ * A model whose bytes it cannot obtain (the store cannot fetch them, or they do not match the registered sha256) is
+ * declined with `hub.decline(requestId, reason)` before the deadline — no penalty, the hub reassigns the request —
+ * and the worker backs off from that model until its registry epoch changes (the owner fixed or resumed it) or the
+ * back-off period ends, declining its requests at once meanwhile.
+ *
+ * After the submission nothing more is required: NONE is final in the submitting transaction, and the verification
+ * module (and the keepers) take OPTIMISTIC and COMMITTEE results from there. The worker still finalizes its own
+ * results once their module window has passed, so it gets paid without waiting for anyone else; and it restores its
+ * sortition weight with `Staking.refresh` once a jail is over.
+ *
+ * Crash safety: a job is written to the state file before its event is acknowledged, its status is persisted before
+ * every transaction, and the on-chain status is read again right before every submission or decline, so a restart
+ * never loses a job and never submits twice.
  */
-import { TxRevertedError } from "../chain/sender.js";
-import { ModelFetchError, ModelHashMismatchError } from "../model/store.js";
-import { perturbOutput } from "../model/tolerance.js";
-import { execute, loadRequestContext, type NodeDeps } from "./jobs.js";
+import { ethers } from "ethers";
+
+import { ModelFetchError, ModelHashMismatchError, ModelStoreError } from "../model/store.js";
+import type { InferenceOutcome } from "../model/runtime.js";
+import {
+  execute,
+  loadRequestContext,
+  refreshIfUnjailed,
+  sendTolerant,
+  type ModelRecord,
+  type NodeDeps,
+} from "./jobs.js";
 import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_REQUESTED = 1n;
 const STATUS_SUBMITTED = 2n;
-const STATUS_FINALIZED = 4n;
-/** Reverts that mean "someone already moved this request on": the job is done, not failed. */
+const STATUS_DISPUTED = 3n;
+const ROLE_WORKER = 1;
+/** Reverts that mean "someone already moved this request on": the job is over, not failed. */
 const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubNotAssignedWorker", "HubDeadlinePassed"]);
+const FINALIZE_RACES = new Set(["HubInvalidStatus", "HubNotFinal"]);
 
-export type WorkerJobStatus = "assigned" | "submitting" | "submitted" | "finalized" | "skipped" | "failed";
+/** Decline reasons (bytes32 codes in `WorkerDeclined`). */
+export const DECLINE_HASH_MISMATCH = ethers.encodeBytes32String("hash-mismatch");
+export const DECLINE_MODEL_UNAVAILABLE = ethers.encodeBytes32String("model-unavailable");
+
+export type WorkerJobStatus =
+  "assigned" | "submitting" | "submitted" | "finalized" | "declining" | "declined" | "skipped" | "failed";
 
 export interface WorkerJob {
   requestId: string;
   status: WorkerJobStatus;
-  deadline: string; // response deadline, then finalization time (unix seconds)
+  /** Assignment attempt (a request may come back to this worker after others declined it). */
+  attempt: string;
+  deadline: string; // response deadline, then the module's window end (unix seconds)
   txHash?: string;
+  /** Model fetch attempts in this assignment. */
   attempts: number;
+  /** Decline reason (bytes32), persisted before the decline is sent. */
+  declineReason?: string;
+  /** Chain time before which a submitted job's verdict is not asked for again. */
+  nextCheck?: string;
   note?: string;
+}
+
+/** A model this worker could not obtain: its requests are declined at once until `until` or a new epoch. */
+export interface ModelBackoff {
+  epoch: string;
+  until: string;
+  reason: string;
+  detail: string;
 }
 
 export interface WorkerState {
   jobs: Record<string, WorkerJob>;
+  /** Keyed by model id. */
+  backoff?: Record<string, ModelBackoff>;
 }
 
+/**
+ * Replaces the output before submission. Demo and tests only (a deliberately dishonest worker, to show it slashed):
+ * production wiring injects none. Returns null to submit the honest output.
+ */
+export type OutputTamperer = (requestId: bigint, outcome: InferenceOutcome, model: ModelRecord) => Uint8Array | null;
+
 export interface WorkerDeps extends NodeDeps<WorkerState> {
-  /** Demo and tests only: post a wrong output for this fraction of jobs (decided per request id). */
-  cheatRate?: number;
-  /** How many times a job whose model cannot be fetched is retried before it is left to time out. */
-  maxAttempts?: number;
+  tamper?: OutputTamperer;
+  /** Fetch attempts of a model that fails with a retryable error before the job is declined. Default 3. */
+  fetchAttempts?: number;
+  /** Seconds before the response deadline at which an unobtainable model is declined regardless. Default 20. */
+  declineMarginSeconds?: number;
+  /** Seconds a model that could not be obtained is declined at once (unless its epoch changes). Default 3,600. */
+  modelBackoffSeconds?: number;
+  /** Seconds of chain time between two checks of the operator's jail. Default 60. */
+  jailCheckSeconds?: number;
 }
 
 export class WorkerNode extends NodeRunner {
   #state: WorkerState = { jobs: {} };
   readonly #me: string;
+  #nextJailCheck = 0n;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -57,10 +111,15 @@ export class WorkerNode extends NodeRunner {
     return this.#state.jobs;
   }
 
+  get backoff(): Readonly<Record<string, ModelBackoff>> {
+    return this.#state.backoff ?? {};
+  }
+
   protected async restore(): Promise<void> {
     this.#state = await this.deps.stateFile.load();
+    this.#state.backoff ??= {};
     const open = Object.values(this.#state.jobs).filter((j) =>
-      ["assigned", "submitting", "submitted"].includes(j.status),
+      ["assigned", "submitting", "submitted", "declining"].includes(j.status),
     );
     if (open.length > 0) this.logger.info("worker.resumed", { openJobs: open.length });
   }
@@ -75,28 +134,37 @@ export class WorkerNode extends NodeRunner {
       if (event.name !== "WorkerAssigned") continue;
       if (String(event.args["worker"]).toLowerCase() !== this.#me) continue;
       const requestId = String(event.args["requestId"]);
+      const attempt = String(event.args["attempt"]);
       const existing = this.#state.jobs[requestId];
-      if (existing !== undefined && existing.status !== "skipped") continue; // duplicate delivery
+      if (existing !== undefined && BigInt(existing.attempt ?? "0") >= BigInt(attempt)) continue; // redelivery
       this.#state.jobs[requestId] = {
         requestId,
         status: "assigned",
+        attempt,
         deadline: String(event.args["deadline"]),
         attempts: 0,
       };
       changed = true;
-      this.logger.info("job.assigned", { requestId, deadline: String(event.args["deadline"]), tx: event.txHash });
+      this.logger.info("job.assigned", {
+        requestId,
+        attempt,
+        deadline: String(event.args["deadline"]),
+        tx: event.txHash,
+      });
     }
     if (changed) await this.persist();
   }
 
   protected async ready(): Promise<string[]> {
     const now = await this.deps.chainTime();
+    await this.#maybeRefresh(now);
     return Object.values(this.#state.jobs)
       .filter(
         (j) =>
-          j.status === "assigned" ||
+          (j.status === "assigned" && BigInt(j.nextCheck ?? "0") <= now) ||
           j.status === "submitting" ||
-          (j.status === "submitted" && BigInt(j.deadline) < now),
+          j.status === "declining" ||
+          (j.status === "submitted" && BigInt(j.deadline) < now && BigInt(j.nextCheck ?? "0") <= now),
       )
       .sort((a, b) => Number(BigInt(a.requestId) - BigInt(b.requestId)))
       .map((j) => j.requestId);
@@ -106,6 +174,7 @@ export class WorkerNode extends NodeRunner {
     const job = this.#state.jobs[key];
     if (job === undefined) return;
     if (job.status === "submitted") return this.#finalize(job);
+    if (job.status === "declining") return this.#decline(job);
     return this.#serve(job);
   }
 
@@ -116,92 +185,197 @@ export class WorkerNode extends NodeRunner {
     // Idempotency: the chain decides whether there is still anything to do.
     const request = await hub.getRequest(requestId);
     if (request.status !== STATUS_REQUESTED || request.worker.toLowerCase() !== this.#me) {
-      // After a crash between broadcast and bookkeeping, a NONE-mode result of ours is already Finalized.
-      const ownFinal = request.status === STATUS_FINALIZED && request.worker.toLowerCase() === this.#me;
-      return this.#settle(
-        job,
-        request.status === STATUS_SUBMITTED ? "submitted" : ownFinal ? "finalized" : "skipped",
-        "already handled on-chain",
-      );
+      return this.#afterTheFact(job, request.status, request.worker);
     }
     const now = await this.deps.chainTime();
     if (now > request.deadline) return this.#settle(job, "skipped", "response deadline passed before the result");
 
+    const model = await registry.getModel(request.modelId);
+    const backoff = this.#state.backoff?.[String(request.modelId)];
+    if (backoff !== undefined && BigInt(backoff.epoch) === BigInt(model.epoch) && now < BigInt(backoff.until)) {
+      log.info("model.backoff", { modelId: request.modelId, reason: ethers.decodeBytes32String(backoff.reason) });
+      return this.#startDecline(job, backoff.reason, `backing off: ${backoff.detail}`);
+    }
+
     job.attempts += 1;
     const started = performance.now();
     const context = await loadRequestContext(hub, registry, requestId, this.deps.ipfsGateway);
-    let outcome;
+    let outcome: InferenceOutcome;
     try {
       outcome = await execute(context, this.deps.store, this.deps.runtime, await this.#limits());
     } catch (error) {
-      if (error instanceof ModelFetchError && job.attempts < (this.deps.maxAttempts ?? 5)) {
-        log.warn("model.fetch_retry", { attempt: job.attempts, error: error.message });
-        return; // stays "assigned": retried next round, until the deadline
+      if (!(error instanceof ModelStoreError)) throw error; // an RPC hiccup, a full disk: the runner retries the job
+      const retryable = error instanceof ModelFetchError && error.retryable;
+      const lastChance = request.deadline - BigInt(this.deps.declineMarginSeconds ?? 20);
+      if (retryable && job.attempts < (this.deps.fetchAttempts ?? 3) && now < lastChance) {
+        // Stays "assigned": tried again after 5, 10, 20 ... seconds of chain time, and no later than the last
+        // moment a decline still reaches the chain before the deadline.
+        const retryAt = now + 5n * 2n ** BigInt(job.attempts - 1);
+        job.nextCheck = String(retryAt < lastChance ? retryAt : lastChance);
+        log.warn("model.fetch_retry", { attempt: job.attempts, retryAt: job.nextCheck, error: error.message });
+        await this.persist();
+        return;
       }
-      if (error instanceof ModelHashMismatchError) {
-        log.error("model.hash_mismatch", { error: error.message });
-        return this.#settle(job, "failed", error.message);
-      }
-      // Anything else (an RPC hiccup, a full disk) is not the model's fault: the runner retries the whole job.
-      throw error;
+      const reason = error instanceof ModelHashMismatchError ? DECLINE_HASH_MISMATCH : DECLINE_MODEL_UNAVAILABLE;
+      log.error(error instanceof ModelHashMismatchError ? "model.hash_mismatch" : "model.unavailable", {
+        modelId: request.modelId,
+        error: error.message,
+      });
+      this.#state.backoff![String(request.modelId)] = {
+        epoch: String(model.epoch),
+        until: String(now + BigInt(this.deps.modelBackoffSeconds ?? 3_600)),
+        reason,
+        detail: error.message,
+      };
+      return this.#startDecline(job, reason, error.message);
     }
     let output = outcome.output;
-    const cheat = this.#cheats(requestId) && outcome.kind === "ok";
-    if (cheat) output = perturbOutput(output, context.model.tolerance * 1_000n + 1_000_000n);
+    const tampered = this.deps.tamper?.(requestId, outcome, context.model) ?? null;
+    if (tampered !== null) output = tampered;
     const computeMs = performance.now() - started;
 
     job.status = "submitting";
     await this.persist();
     const again = await hub.getRequest(requestId); // a previous run may have submitted before a crash
-    if (again.status !== STATUS_REQUESTED) return this.#settle(job, "submitted", "found submitted on restart");
-    try {
-      const receipt = await this.deps.sender.send(
-        () => hub.submitResult.populateTransaction(requestId, output, outcome.kind === "error"),
-        `submitResult #${requestId}`,
-      );
-      job.txHash = receipt.hash;
-      // The receipt already says when the window ends and whether the request finalized (NONE mode).
-      const events = receipt.logs.map((l) => hub.interface.parseLog(l)).filter((e) => e !== null);
-      const submitted = events.find((e) => e.name === "ResultSubmitted");
-      if (submitted !== undefined) job.deadline = String(submitted.args.windowEnd);
-      const final = events.some((e) => e.name === "RequestFinalized");
-      log.info("job.submitted", {
-        requestId: job.requestId,
-        kind: outcome.kind,
-        errorCode: outcome.kind === "error" ? outcome.code : undefined,
-        cheated: cheat || undefined,
-        computeMs: Math.round(computeMs * 100) / 100,
-        gasUsed: receipt.gasUsed,
-        tx: receipt.hash,
-      });
-      return this.#settle(job, final ? "finalized" : "submitted");
-    } catch (error) {
-      if (error instanceof TxRevertedError && ALREADY_HANDLED.has(error.errorName ?? "")) {
-        return this.#settle(job, "skipped", `submit reverted with ${error.errorName}: already handled`);
-      }
-      throw error; // stays "submitting": the next round re-checks the chain and retries
+    if (again.status !== STATUS_REQUESTED || again.worker.toLowerCase() !== this.#me) {
+      return this.#afterTheFact(job, again.status, again.worker);
     }
+    const sent = await sendTolerant(
+      this.deps.sender,
+      log,
+      `submitResult #${requestId}`,
+      () => hub.submitResult.populateTransaction(requestId, output, outcome.kind === "error"),
+      ALREADY_HANDLED,
+      { requestId: job.requestId },
+    );
+    if (!sent.sent) return this.#settle(job, "skipped", `submit reverted with ${sent.errorName}: already handled`);
+    const receipt = sent.receipt;
+    job.txHash = receipt.hash;
+    // The receipt says when the module's window ends and whether the request is final already (NONE).
+    const events = receipt.logs.map((l) => safeParse(hub.interface, l)).filter((e) => e !== null);
+    const submitted = events.find((e) => e.name === "ResultSubmitted");
+    if (submitted !== undefined) job.deadline = String(submitted.args.deadline);
+    const final = events.some((e) => e.name === "RequestFinalized");
+    log.info("job.submitted", {
+      requestId: job.requestId,
+      kind: outcome.kind,
+      errorCode: outcome.kind === "error" ? outcome.code : undefined,
+      tampered: tampered !== null || undefined,
+      computeMs: Math.round(computeMs * 100) / 100,
+      gasUsed: receipt.gasUsed,
+      tx: receipt.hash,
+    });
+    return this.#settle(job, final ? "finalized" : "submitted");
   }
 
-  /** Finalizes this worker's own result once its window has passed (anyone may; the worker is the one paid). */
+  /** The request is no longer ours to serve: work out what happened (a crash may have hidden our own action). */
+  async #afterTheFact(job: WorkerJob, status: bigint, worker: string): Promise<void> {
+    if (worker.toLowerCase() === this.#me && status !== STATUS_REQUESTED) {
+      // A result of ours was posted (by a run that crashed before recording it).
+      const posted = await this.#postedByMe(BigInt(job.requestId));
+      if (posted !== null) {
+        job.deadline = posted.deadline;
+        return this.#settle(job, status === STATUS_SUBMITTED || status === STATUS_DISPUTED ? "submitted" : "finalized");
+      }
+    }
+    if (job.declineReason !== undefined && (await this.#declinedByMe(BigInt(job.requestId)))) {
+      return this.#settle(job, "declined", "decline found on-chain");
+    }
+    return this.#settle(job, "skipped", "already handled on-chain");
+  }
+
+  /** Records the decline reason before sending it, so a restart finishes the same decline. */
+  async #startDecline(job: WorkerJob, reason: string, detail: string): Promise<void> {
+    job.status = "declining";
+    job.declineReason = reason;
+    job.note = detail;
+    await this.persist();
+    return this.#decline(job);
+  }
+
+  async #decline(job: WorkerJob): Promise<void> {
+    const { hub } = this.deps;
+    const requestId = BigInt(job.requestId);
+    const request = await hub.getRequest(requestId);
+    if (request.status !== STATUS_REQUESTED || request.worker.toLowerCase() !== this.#me) {
+      return this.#afterTheFact(job, request.status, request.worker);
+    }
+    const reason = job.declineReason ?? DECLINE_MODEL_UNAVAILABLE;
+    const sent = await sendTolerant(
+      this.deps.sender,
+      this.logger,
+      `decline #${requestId}`,
+      () => hub.decline.populateTransaction(requestId, reason),
+      ALREADY_HANDLED,
+      { requestId: job.requestId },
+    );
+    if (!sent.sent) return this.#afterTheFact(job, (await hub.getRequest(requestId)).status, request.worker);
+    job.txHash = sent.receipt.hash;
+    this.logger.info("job.declined", { requestId: job.requestId, reason: ethers.decodeBytes32String(reason) });
+    return this.#settle(job, "declined", job.note);
+  }
+
+  /**
+   * Finalizes this worker's own result once the module's window has passed (anyone may; the worker is the one
+   * paid). While the module has no verdict (a dispute is running) it asks again later.
+   */
   async #finalize(job: WorkerJob): Promise<void> {
     const { hub } = this.deps;
     const requestId = BigInt(job.requestId);
     const request = await hub.getRequest(requestId);
-    if (request.status !== STATUS_SUBMITTED) return this.#settle(job, "finalized", "settled on-chain");
-    if ((await this.deps.chainTime()) <= request.deadline) return;
-    try {
-      const receipt = await this.deps.sender.send(
-        () => hub.finalize.populateTransaction(requestId),
-        `finalize #${requestId}`,
-      );
-      this.logger.info("job.finalized", { requestId: job.requestId, tx: receipt.hash, gasUsed: receipt.gasUsed });
+    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED) {
+      return this.#settle(job, "finalized", "settled on-chain");
+    }
+    const now = await this.deps.chainTime();
+    if (request.status === STATUS_DISPUTED || now <= request.deadline) return this.#later(job, now);
+    const sent = await sendTolerant(
+      this.deps.sender,
+      this.logger,
+      `finalize #${requestId}`,
+      () => hub.finalize.populateTransaction(requestId),
+      FINALIZE_RACES,
+      { requestId: job.requestId },
+    );
+    if (sent.sent) {
+      this.logger.info("job.finalized", { requestId: job.requestId, tx: sent.receipt.hash });
       return this.#settle(job, "finalized");
+    }
+    if (sent.errorName === "HubInvalidStatus") return this.#settle(job, "finalized", "settled by someone else");
+    return this.#later(job, now); // HubNotFinal: the module is still deciding
+  }
+
+  async #later(job: WorkerJob, now: bigint): Promise<void> {
+    job.nextCheck = String(now + 30n);
+    await this.persist();
+  }
+
+  async #postedByMe(requestId: bigint): Promise<{ deadline: string } | null> {
+    const { hub } = this.deps;
+    const events = await hub.queryFilter(hub.filters.ResultSubmitted(requestId, this.deps.address));
+    const last = events.at(-1);
+    return last === undefined ? null : { deadline: String(last.args.deadline) };
+  }
+
+  async #declinedByMe(requestId: bigint): Promise<boolean> {
+    const { hub } = this.deps;
+    return (await hub.queryFilter(hub.filters.WorkerDeclined(requestId, this.deps.address))).length > 0;
+  }
+
+  async #maybeRefresh(now: bigint): Promise<void> {
+    if (now < this.#nextJailCheck) return;
+    this.#nextJailCheck = now + BigInt(this.deps.jailCheckSeconds ?? 60);
+    try {
+      await refreshIfUnjailed(
+        this.deps.contracts.staking,
+        this.deps.sender,
+        this.logger,
+        this.deps.address,
+        ROLE_WORKER,
+        now,
+      );
     } catch (error) {
-      if (error instanceof TxRevertedError && error.errorName === "HubInvalidStatus") {
-        return this.#settle(job, "finalized", "settled by someone else");
-      }
-      throw error;
+      this.#nextJailCheck = 0n; // try again next round
+      this.logger.warn("operator.refresh_failed", { error: (error as Error).message });
     }
   }
 
@@ -213,13 +387,6 @@ export class WorkerNode extends NodeRunner {
     return { maxOutputBytes: this.#maxOutputBytes };
   }
 
-  #cheats(requestId: bigint): boolean {
-    const rate = this.deps.cheatRate ?? 0;
-    if (rate <= 0) return false;
-    // Deterministic per request, so a restarted cheater makes the same choice.
-    return Number((requestId * 2654435761n) % 1000n) / 1000 < rate;
-  }
-
   async #settle(job: WorkerJob, status: WorkerJobStatus, note?: string): Promise<void> {
     job.status = status;
     if (note !== undefined) job.note = note;
@@ -227,5 +394,13 @@ export class WorkerNode extends NodeRunner {
     if (status === "skipped" || status === "failed") {
       this.logger[status === "failed" ? "error" : "info"]("job." + status, { requestId: job.requestId, note });
     }
+  }
+}
+
+function safeParse(iface: ethers.Interface, log: ethers.Log) {
+  try {
+    return iface.parseLog(log);
+  } catch {
+    return null;
   }
 }

@@ -87,8 +87,17 @@ export async function workerAction(args: NodeArgs & { cheatRate: number }, hre: 
   await runUntilSignal(await createWorker({ ...config, cheatRate: args.cheatRate }));
 }
 
-export async function verifierAction(args: NodeArgs & { sampleRate: number }, hre: HardhatRuntimeEnvironment) {
+export async function verifierAction(
+  args: NodeArgs & { sampleRate: number; bondReserve?: string },
+  hre: HardhatRuntimeEnvironment,
+) {
   if (args.sampleRate < 0 || args.sampleRate > 1) throw new TaskInputError("--sample-rate must be between 0 and 1");
   const { config } = await prepare(hre, args, "verifier");
-  await runUntilSignal(await createVerifier({ ...config, sampleRate: args.sampleRate }));
+  // Challenge bonds come from the free balance in Settlement; the node tops it up to this amount at start-up (and
+  // by the missing amount before a challenge).
+  const bondReserve =
+    args.bondReserve !== undefined && args.bondReserve !== ""
+      ? parseOpg(args.bondReserve, "--bond-reserve")
+      : undefined;
+  await runUntilSignal(await createVerifier({ ...config, sampleRate: args.sampleRate, bondReserve }));
 }

@@ -1,8 +1,8 @@
 /**
- * End to end on the in-process chain: the real contracts (deployed by Ignition), real ONNX models run by
+ * End to end on the in-process chain: the real v2 contracts (deployed by Ignition), real ONNX models run by
  * onnxruntime, and the real worker / verifier node software, driven round by round. Each test builds its own network
- * on a fresh chain and a fresh temp directory, and asserts on what the chain records and what operators see in the
- * logs.
+ * on a fresh chain and a fresh temp directory, and asserts on what the chain records (hub, committee, court,
+ * staking and settlement events) and what operators see in the logs.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -15,29 +15,31 @@ import { BrowserProvider, ethers as ethersLib, type ContractTransaction, type Si
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { connectContracts, type ProtocolContracts } from "../../offchain/chain/deployment.js";
+import { connectContracts } from "../../offchain/chain/deployment.js";
 import { FlakyEip1193Provider } from "../../offchain/chain/flakyProvider.js";
 import { TxSender, type TxSenderEvent, type TxSenderOptions } from "../../offchain/chain/sender.js";
 import { JsonStateFile } from "../../offchain/chain/stateFile.js";
-import { OpgClient, type InferenceRecord } from "../../offchain/client/client.js";
-import { DType, decodeTensors, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
+import { DType, decodeTensors, encodeTensors } from "../../offchain/codec/tensor.js";
+import { requestInference } from "../../offchain/devnet/lifecycle.js";
 import { startLocalNetwork, type LocalNetwork } from "../../offchain/devnet/network.js";
-import { Mode, Status, registerModel } from "../../offchain/devnet/protocol.js";
+import { Mode, OPG, Outcome, Status, registerModel } from "../../offchain/devnet/protocol.js";
+import { decodeErrorResult } from "../../offchain/model/errorResult.js";
 import { buildDemoModels } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
 import { ModelStore, sha256Hex } from "../../offchain/model/store.js";
-import { createVerifier, createWorker } from "../../offchain/node/factory.js";
+import { silentJuror, silentMember } from "../../offchain/node/cheats.js";
+import { createVerifier, createWorker, protocolErrorInterfaces, type NodeConfig } from "../../offchain/node/factory.js";
 import { memoryLogger, type Logger } from "../../offchain/node/logger.js";
-import type { WorkerState } from "../../offchain/node/worker.js";
+import type { VerifierNode, VerifierState } from "../../offchain/node/verifier.js";
+import { DECLINE_HASH_MISMATCH, type WorkerState } from "../../offchain/node/worker.js";
 
 type MemoryLogger = ReturnType<typeof memoryLogger>;
 interface Tickable {
   tick(): Promise<void>;
 }
 
-const TERMINAL = new Set<bigint>([BigInt(Status.Finalized), BigInt(Status.Rejected), BigInt(Status.Expired)]);
+const TERMINAL = new Set<bigint>([Status.Finalized, Status.Rejected, Status.Expired, Status.Refunded].map(BigInt));
 const FAST_RETRY = { retries: 6, baseDelayMs: 2, maxDelayMs: 20 };
-const STAGES = ["requested", "assigned", "computed", "verified", "settled"];
 
 // ------------------------------------------------------------------------------------------------ helpers
 
@@ -46,17 +48,18 @@ interface Env {
   net: LocalNetwork;
   dir: string;
   logger: MemoryLogger;
-  client: OpgClient;
 }
 
 const opened: Env[] = [];
+/** Nodes a test started on their own loops: stopped after the tests even when an assertion failed first. */
+const running: Array<{ stop(): Promise<void> }> = [];
 
 async function setup(options: { workers: number; verifiers: number; cheater?: number }): Promise<Env> {
   const connection = await network.create();
   const dir = await mkdtemp(path.join(os.tmpdir(), "opg-e2e-"));
   const logger = memoryLogger();
   const net = await startLocalNetwork(connection, { dir, logger, ...options });
-  const env = { connection, net, dir, logger, client: new OpgClient(net.contracts.addresses, net.actors.requester) };
+  const env = { connection, net, dir, logger };
   opened.push(env);
   return env;
 }
@@ -67,20 +70,20 @@ function model(net: LocalNetwork, name: string, mode: Mode) {
   return found;
 }
 
-/** Node config like the local network's, for a node built by the test (own logger, sender or provider). */
+async function request(env: Env, modelId: bigint, input: Uint8Array): Promise<bigint> {
+  return (await requestInference(env.net.protocol, env.net.actors.requester, modelId, input)).requestId;
+}
+
+/** Node config like the local network's, for a node built by the test (own logger, sender, provider or state). */
 function nodeConfig(
   env: Env,
   signer: Signer,
   logger: Logger,
-  extra: { stateDir?: string; contracts?: ProtocolContracts; sender?: TxSender } = {},
-) {
+  extra: { stateDir?: string; sender?: TxSender } = {},
+): NodeConfig {
   const { net, dir } = env;
   return {
-    contracts: extra.contracts ?? {
-      ...net.contracts,
-      hub: net.protocol.hub.connect(signer),
-      registry: net.protocol.registry.connect(signer),
-    },
+    contracts: net.contracts,
     signer,
     logger,
     stateDir: extra.stateDir ?? path.join(dir, "state"),
@@ -88,23 +91,18 @@ function nodeConfig(
     runtime: net.runtime,
     store: new ModelStore({ cacheDir: path.join(dir, "cache") }),
     pollIntervalMs: 20,
-    concurrency: 4,
+    concurrency: 8,
     sender: extra.sender,
   };
 }
 
-function senderOptions(env: Env, extra: TxSenderOptions = {}): TxSenderOptions {
-  return {
-    errorInterfaces: [env.net.contracts.hub.interface, env.net.contracts.staking.interface],
-    pollIntervalMs: 10,
-    retry: FAST_RETRY,
-    ...extra,
-  };
+function senderOptions(extra: TxSenderOptions = {}): TxSenderOptions {
+  return { errorInterfaces: protocolErrorInterfaces(), pollIntervalMs: 10, retry: FAST_RETRY, ...extra };
 }
 
 /**
  * Ticks `nodes` and advances chain time until every request is terminal. With `reassignAs`, a request whose worker
- * missed its deadline is reassigned (the permissionless step `OpgClient.wait` performs for a requester).
+ * missed its deadline is reassigned (the permissionless step a requester's client performs).
  * Returns the rounds taken and the errors rounds threw (a flaky RPC makes some rounds fail; they are retried).
  */
 async function drive(
@@ -115,7 +113,7 @@ async function drive(
 ): Promise<{ rounds: number; roundErrors: number }> {
   const { hub } = env.net.protocol;
   let roundErrors = 0;
-  for (let round = 1; round <= (options.maxRounds ?? 60); round++) {
+  for (let round = 1; round <= (options.maxRounds ?? 80); round++) {
     for (let t = 0; t < (options.ticksPerStep ?? 1); t++) {
       for (const node of nodes) {
         try {
@@ -157,6 +155,34 @@ async function resultEvents(env: Env, id: bigint) {
   return hub.queryFilter(hub.filters.ResultSubmitted(id));
 }
 
+/** The posted output of a request (its only `ResultSubmitted`). */
+async function posted(env: Env, id: bigint) {
+  const events = await resultEvents(env, id);
+  expect(events, `#${id} results`).to.have.length(1);
+  const { output, isError, worker } = events[0]!.args;
+  return { bytes: ethersLib.getBytes(output), isError, worker };
+}
+
+async function attestations(env: Env, id: bigint) {
+  const { committee } = env.net.protocol;
+  return (await committee.queryFilter(committee.filters.AttestationRevealed(id))).map((e) => ({
+    member: e.args.member,
+    agree: e.args.agree,
+    seats: Number(e.args.seats),
+  }));
+}
+
+async function workerPay(env: Env, id: bigint): Promise<bigint | null> {
+  const { settlement } = env.net.protocol;
+  const [paid] = await settlement.queryFilter(settlement.filters.FeeSplitPaid(id));
+  return paid === undefined ? null : paid.args.workerPay;
+}
+
+async function totalFee(env: Env, modelId: bigint): Promise<bigint> {
+  const [modelFee, protocolFee] = await env.net.protocol.hub.quote(modelId);
+  return modelFee + protocolFee;
+}
+
 const count = (logger: MemoryLogger, event: string, level?: string) =>
   logger.entries.filter((e) => e.event === event && (level === undefined || e.level === level)).length;
 
@@ -164,11 +190,17 @@ function workerStateFile(env: Env, address: string, stateDir = path.join(env.dir
   return new JsonStateFile<WorkerState>(path.join(stateDir, `worker-${address.toLowerCase()}.json`), { jobs: {} });
 }
 
-/** A worker's sender that dies right after its submitResult was mined (the receipt never reaches the node). */
+function verifierStateFile(env: Env, address: string, stateDir: string) {
+  return new JsonStateFile<VerifierState>(path.join(stateDir, `verifier-${address.toLowerCase()}.json`), { jobs: {} });
+}
+
+/** A sender that dies right after a transaction with this label prefix was mined (the receipt never arrives). */
 class CrashAfterBroadcast extends TxSender {
+  prefix = "submitResult";
+
   override async send(populate: () => Promise<ContractTransaction>, label: string) {
     const receipt = await super.send(populate, label);
-    if (label.startsWith("submitResult")) throw new Error(`simulated crash after broadcasting ${label}`);
+    if (label.startsWith(this.prefix)) throw new Error(`simulated crash after broadcasting ${label}`);
     return receipt;
   }
 }
@@ -193,17 +225,16 @@ class RecordingSender extends TxSender {
   }
 }
 
-function expectAllStages(record: InferenceRecord) {
-  expect(record.stages.map((s) => s.name)).to.deep.equal(STAGES);
-  for (const stage of record.stages) expect(stage.txHash).to.match(/^0x[0-9a-f]{64}$/);
-}
+const argmax = (data: readonly unknown[]) =>
+  (data as bigint[]).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
 
 // ------------------------------------------------------------------------------------------------ tests
 
-describe("Node software end to end (real contracts, real onnxruntime)", function () {
-  this.timeout(120_000);
+describe("Node software end to end on v2 (real contracts, real onnxruntime)", function () {
+  this.timeout(180_000);
 
   after(async function () {
+    for (const node of running) await node.stop();
     for (const env of opened) {
       await env.net.stop();
       await env.connection.close();
@@ -212,9 +243,10 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     await reference.close();
   });
 
-  it("settles NONE, OPTIMISTIC and COMMITTEE requests with the model's canonical output, in five stages", async function () {
+  it("settles NONE, OPTIMISTIC and COMMITTEE requests with the model's canonical output", async function () {
     const env = await setup({ workers: 3, verifiers: 5 });
-    const { net, client } = env;
+    const { net } = env;
+    const { hub, committee, court } = net.protocol;
     const cases = [
       { m: model(net, "iris-linear", Mode.NONE), data: [5.1, 3.5, 1.4, 0.2] },
       { m: model(net, "iris-linear", Mode.OPTIMISTIC), data: [6.3, 3.3, 6.0, 2.5] },
@@ -224,8 +256,7 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     const sent: Array<{ id: bigint; name: string; input: Uint8Array; mode: Mode }> = [];
     for (const { m, data } of cases) {
       const input = encodeTensors([{ ...m.exampleInput, data }]);
-      const { requestId } = await client.request(m.id, input);
-      sent.push({ id: requestId, name: m.name, input, mode: m.mode });
+      sent.push({ id: await request(env, m.id, input), name: m.name, input, mode: m.mode });
     }
     await drive(
       env,
@@ -234,42 +265,41 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     );
 
     for (const { id, name, input, mode } of sent) {
-      const record = await client.status(id);
-      expect(record.status, `#${id}`).to.equal("Finalized");
-      expect(record.mode).to.equal(Mode[mode]);
-      expectAllStages(record);
-      expect(record.dispute).to.equal(null);
-      expect(record.output?.isError).to.equal(false);
-      const expected = await expectedOutput(name, input);
-      expect(record.output?.bytes).to.equal(ethersLib.hexlify(expected));
-      const tensors = record.output?.tensors as TensorData[];
-      expect(tensors).to.deep.equal(decodeTensors(expected));
-      expect(record.settlement?.kind).to.equal("finalized");
-      if (record.settlement?.kind === "finalized") expect(record.settlement.workerPay).to.be.greaterThan(0n);
-      expect(await resultEvents(env, id)).to.have.length(1);
+      expect(Status[Number((await hub.getRequest(id)).status)], `#${id}`).to.equal("Finalized");
+      const result = await posted(env, id);
+      expect(result.isError).to.equal(false);
+      expect(ethersLib.hexlify(result.bytes)).to.equal(ethersLib.hexlify(await expectedOutput(name, input)));
+      expect(await workerPay(env, id)).to.be.greaterThan(0n);
+      expect(await court.queryFilter(court.filters.CaseOpened(id))).to.have.length(0);
       if (mode === Mode.COMMITTEE) {
-        expect(record.attestations.length).to.be.at.least(2);
-        expect(record.attestations.every((a) => a.agree)).to.equal(true);
+        const [drawn] = await committee.queryFilter(committee.filters.CommitteeDrawn(id));
+        expect(drawn?.args.seats).to.have.length(3);
+        const revealed = await attestations(env, id);
+        // Every member revealed agreement: all three seats, no silence penalty.
+        expect(revealed.reduce((n, a) => n + a.seats, 0)).to.equal(3);
+        expect(revealed.every((a) => a.agree)).to.equal(true);
+        expect(await committee.queryFilter(committee.filters.SilencePenalised(id))).to.have.length(0);
       }
     }
     // The classifier's answers make sense: setosa, virginica, versicolor; xor(1, 0) = 1.
-    const argmax = async (id: bigint) => {
-      const data = (await client.status(id)).output?.tensors?.[0]?.data as bigint[];
-      return data.indexOf(data.reduce((a, b) => (b > a ? b : a)));
-    };
-    expect([await argmax(sent[0]!.id), await argmax(sent[1]!.id), await argmax(sent[2]!.id)]).to.deep.equal([0, 2, 1]);
-    expect((await client.status(sent[3]!.id)).output?.tensors?.[0]?.data).to.deep.equal([1_000_000n]);
+    const answers = [];
+    for (const s of sent.slice(0, 3)) answers.push(argmax(decodeTensors((await posted(env, s.id)).bytes)[0]!.data));
+    expect(answers).to.deep.equal([0, 2, 1]);
+    expect(decodeTensors((await posted(env, sent[3]!.id)).bytes)[0]!.data).to.deep.equal([1_000_000n]);
     expect(count(env.logger, "job.failed")).to.equal(0);
     expect(count(env.logger, "model.hash_mismatch")).to.equal(0);
+    expect(count(env.logger, "attestation.revealed")).to.be.at.least(1);
   });
 
-  it("challenges (OPTIMISTIC) and disputes (COMMITTEE) a cheating worker: out-voted, slashed, jailed, requester refunded", async function () {
+  it("challenges (OPTIMISTIC) and escalates (COMMITTEE) a cheating worker: out-voted in court, slashed, jailed, refunded; it serves again once its jail is over", async function () {
     const env = await setup({ workers: 2, verifiers: 5, cheater: 1 });
-    const { net, client } = env;
-    const { hub, staking } = net.protocol;
+    const { net, connection } = env;
+    const { hub, staking, settlement, court, committee } = net.protocol;
     const cheater = net.actors.workers[1]!.address;
+    const honestWorker = net.actors.workers[0]!.address;
+    const verifiers = net.actors.verifiers.map((v) => v.address);
     const requester = net.actors.requester.address;
-    const before = await hub.balanceOf(requester);
+    const balanceBefore = await settlement.balanceOf(requester);
     const stakeBefore = (await staking.getOperator(cheater)).active;
 
     // Request until the cheater was assigned one OPTIMISTIC and one COMMITTEE request (assignment is random).
@@ -277,8 +307,13 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     const need = new Set([Mode.OPTIMISTIC, Mode.COMMITTEE]);
     for (let i = 0; need.size > 0 && i < 40; i++) {
       const m = model(net, "iris-linear", i % 2 === 0 ? Mode.OPTIMISTIC : Mode.COMMITTEE);
-      const { requestId } = await client.request(m.id, encodeTensors([m.exampleInput]));
-      const cheat = (await hub.getRequest(requestId)).worker === cheater;
+      const { requestId, worker } = await requestInference(
+        net.protocol,
+        net.actors.requester,
+        m.id,
+        encodeTensors([m.exampleInput]),
+      );
+      const cheat = worker === cheater;
       if (cheat) need.delete(m.mode);
       sent.push({ id: requestId, mode: m.mode, cheat });
     }
@@ -289,64 +324,89 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
       sent.map((s) => s.id),
     );
 
-    const fee = await client.quote(model(net, "iris-linear", Mode.OPTIMISTIC).id);
+    const fee = await totalFee(env, model(net, "iris-linear", Mode.OPTIMISTIC).id);
     let finalized = 0n;
     for (const { id, mode, cheat } of sent) {
-      const record = await client.status(id);
-      if (cheat) {
-        expect(record.status, `cheat #${id}`).to.equal("Rejected");
-        expect(record.dispute).to.not.equal(null);
-        expect(record.dispute?.upheld).to.equal(false);
-        expect(record.dispute?.jurors.length).to.be.at.least(2);
-        // Every juror re-ran the model and voted the worker wrong.
-        expect(record.dispute?.votes.length).to.equal(record.dispute?.jurors.length);
-        expect(record.dispute?.votes.every((v) => !v.upholdWorker)).to.equal(true);
-        if (mode === Mode.COMMITTEE) {
-          // The committee member who disagreed opened the dispute.
-          expect(record.attestations.some((a) => !a.agree)).to.equal(true);
-          expect(record.attestations.some((a) => a.agree)).to.equal(false);
-          expect(record.dispute?.challenger).to.equal(record.attestations.find((a) => !a.agree)?.verifier);
-        } else {
-          expect(net.actors.verifiers.map((v) => v.address)).to.include(record.dispute?.challenger);
-        }
-        expect(record.settlement).to.deep.equal({ kind: "refunded", amount: fee, reason: "rejected" });
-        expect(STAGES).to.include.members(record.stages.map((s) => s.name));
-      } else {
-        expect(record.status, `honest #${id}`).to.equal("Finalized");
-        expect(record.dispute).to.equal(null);
-        finalized++;
-      }
+      const status = Status[Number((await hub.getRequest(id)).status)];
       expect(await resultEvents(env, id)).to.have.length(1);
+      if (!cheat) {
+        expect(status, `honest #${id}`).to.equal("Finalized");
+        expect(await court.queryFilter(court.filters.CaseOpened(id))).to.have.length(0);
+        finalized++;
+        continue;
+      }
+      expect(status, `cheat #${id}`).to.equal("Rejected");
+      const [resolved] = await court.queryFilter(court.filters.CaseResolved(id));
+      expect(Number(resolved?.args.outcome)).to.equal(Outcome.Rejected);
+      // Every juror re-ran the model, committed, and revealed a vote against the worker with all its seats.
+      const [jury] = await court.queryFilter(court.filters.JuryDrawn(id));
+      const votes = await court.queryFilter(court.filters.VoteRevealed(id));
+      expect(votes.reduce((n, v) => n + Number(v.args.seats), 0)).to.equal(jury!.args.seats.length);
+      expect(votes.every((v) => !v.args.upholdWorker)).to.equal(true);
+      const challengers = (await court.challengersOf(id)).map((c) => c.account);
+      expect(challengers.length).to.be.at.least(1);
+      for (const c of challengers) expect(verifiers).to.include(c);
+      // Nobody sits in judgement of a case it is party to.
+      for (const juror of jury!.args.seats) expect(challengers).to.not.include(juror);
+      if (mode === Mode.COMMITTEE) {
+        // The committee members disagreed (commit-reveal), the result was escalated with them as challengers.
+        const revealed = await attestations(env, id);
+        expect(revealed.length).to.be.at.least(1);
+        expect(revealed.every((a) => !a.agree)).to.equal(true);
+        expect(await committee.queryFilter(committee.filters.Escalated(id))).to.have.length(1);
+        expect(new Set(challengers)).to.deep.equal(new Set(revealed.map((a) => a.member)));
+        for (const juror of jury!.args.seats) expect(revealed.map((a) => a.member)).to.not.include(juror);
+      } else {
+        // The first verifier challenged and another joined with its own bond; the jury was drawn from the three
+        // verifiers outside the case (a node does not join when fewer than minJuryPool = 3 would remain).
+        expect(challengers).to.have.length(2);
+        const joined = await court.queryFilter(court.filters.ChallengerJoined(id));
+        const bond = (await court.params()).challengeBond;
+        expect(joined.map((e) => e.args.bond)).to.deep.equal([bond, bond]);
+        expect(new Set(jury!.args.seats).size).to.be.at.most(verifiers.length - 2);
+      }
+      const penalties = await court.queryFilter(court.filters.Penalised(id, cheater));
+      expect(penalties.length).to.equal(1);
     }
-    expect(sent.filter((s) => s.cheat).map((s) => s.mode)).to.include.members([Mode.OPTIMISTIC, Mode.COMMITTEE]);
-
-    const op = await staking.getOperator(cheater);
-    expect(op.jailed).to.equal(true);
-    expect(op.active).to.be.lessThan(stakeBefore);
-    const honest = await staking.getOperator(net.actors.workers[0]!.address);
-    expect(honest.jailed).to.equal(false);
     // The requester paid for the honest results only: every rejected request was refunded in full.
-    expect(await hub.balanceOf(requester)).to.equal(before - finalized * fee);
-    const slashed = await staking.queryFilter(staking.filters.Slashed(cheater));
-    expect(slashed.length).to.be.at.least(2);
-    expect(count(env.logger, "vote.committed")).to.be.at.least(4);
+    expect(await settlement.balanceOf(requester)).to.equal(balanceBefore - finalized * fee);
+
+    const jailed = await staking.getOperator(cheater);
+    expect(jailed.active).to.be.lessThan(stakeBefore);
+    const now = BigInt(await connection.networkHelpers.time.latest());
+    expect(jailed.jailedUntil).to.be.greaterThan(now);
+    expect(await staking.isEligible(cheater, 1)).to.equal(false);
+    expect(await staking.weightOf(cheater, 1)).to.equal(0n);
+    expect((await staking.getOperator(honestWorker)).jailedUntil).to.equal(0n);
+    expect(count(env.logger, "vote.committed")).to.be.at.least(2);
     expect(count(env.logger, "job.failed")).to.equal(0);
+
+    // Jail ends by time: the worker node restores its own sortition weight once it is over.
+    await connection.networkHelpers.time.increaseTo(jailed.jailedUntil + 1n);
+    const cheaterNode = net.workers[1]!;
+    for (let i = 0; i < 3 && (await staking.weightOf(cheater, 1)) === 0n; i++) {
+      await cheaterNode.tick();
+      await connection.networkHelpers.time.increase(61);
+    }
+    expect(await staking.isEligible(cheater, 1)).to.equal(true);
+    expect(await staking.weightOf(cheater, 1)).to.be.greaterThan(0n);
+    expect(count(env.logger, "operator.refreshed")).to.equal(1);
   });
 
   it("a worker that crashed right after broadcasting restarts without submitting twice", async function () {
     const env = await setup({ workers: 1, verifiers: 3 });
-    const { net, client } = env;
+    const { net, connection } = env;
     const { hub } = net.protocol;
     const signer = net.actors.workers[0]!;
     const ids = [];
     for (const mode of [Mode.OPTIMISTIC, Mode.NONE, Mode.COMMITTEE]) {
       const m = model(net, "iris-linear", mode);
-      ids.push((await client.request(m.id, encodeTensors([m.exampleInput]))).requestId);
+      ids.push(await request(env, m.id, encodeTensors([m.exampleInput])));
     }
 
     const crashedLog = memoryLogger();
     const crashed = await createWorker(
-      nodeConfig(env, signer, crashedLog, { sender: new CrashAfterBroadcast(signer, senderOptions(env)) }),
+      nodeConfig(env, signer, crashedLog, { sender: new CrashAfterBroadcast(signer, senderOptions()) }),
     );
     await crashed.tick();
     expect(count(crashedLog, "job.failed")).to.equal(3);
@@ -361,10 +421,13 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
 
     // A new process on the same state directory.
     const restartedLog = memoryLogger();
-    const sender = new RecordingSender(signer, senderOptions(env));
+    const sender = new RecordingSender(signer, senderOptions());
     const restarted = await createWorker(nodeConfig(env, signer, restartedLog, { sender }));
-    const nonceBefore = await env.connection.ethers.provider.getTransactionCount(signer.address);
+    const nonceBefore = await connection.ethers.provider.getTransactionCount(signer.address);
     await drive(env, [restarted, ...net.verifiers], ids);
+    // One more look once the COMMITTEE window is over: the worker sees that the keepers settled it.
+    await connection.networkHelpers.time.increase(3_600);
+    await restarted.tick();
 
     expect(restartedLog.entries.find((e) => e.event === "worker.resumed")?.fields).to.deep.equal({ openJobs: 3 });
     for (const id of ids) {
@@ -376,14 +439,15 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     expect(sender.labels.filter((l) => l.startsWith("submitResult"))).to.deep.equal([]);
     expect(restartedLog.entries.filter((e) => e.level === "error")).to.deep.equal([]);
     expect(restartedLog.entries.filter((e) => e.event === "job.skipped")).to.deep.equal([]);
-    // Its only transaction: finalizing its OPTIMISTIC result (NONE finalizes on submission, COMMITTEE on quorum).
+    // Its only transaction: finalizing its OPTIMISTIC result (NONE is final on submission; the committee's keepers
+    // finalize COMMITTEE once the reveals are in).
     expect(sender.labels).to.deep.equal([`finalize #${ids[0]}`]);
-    expect(await env.connection.ethers.provider.getTransactionCount(signer.address)).to.equal(nonceBefore + 1);
+    expect(await connection.ethers.provider.getTransactionCount(signer.address)).to.equal(nonceBefore + 1);
   });
 
   it("keeps working through an RPC that fails intermittently", async function () {
     const env = await setup({ workers: 2, verifiers: 3 });
-    const { net, client, connection } = env;
+    const { net, connection } = env;
     const flaky = new FlakyEip1193Provider(connection.provider, { failureRate: 0.06, seed: 42, maxConsecutive: 2 });
     flaky.injector.enabled = false; // while the nodes are wired up
     const provider = new BrowserProvider(flaky, undefined, { cacheTimeout: -1 });
@@ -393,16 +457,18 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     const nodes: Tickable[] = [];
     for (const [i, operator] of [...net.actors.workers, ...net.actors.verifiers].entries()) {
       const signer = await provider.getSigner(operator.address);
-      const contracts = connectContracts(net.contracts.addresses, signer);
-      const sender = new TxSender(signer, senderOptions(env, { onEvent: (e) => senderEvents.push(e) }));
-      const config = nodeConfig(env, signer, log, { stateDir, contracts, sender });
+      const sender = new TxSender(signer, senderOptions({ onEvent: (e) => senderEvents.push(e) }));
+      const config = {
+        ...nodeConfig(env, signer, log, { stateDir, sender }),
+        contracts: connectContracts(net.contracts.addresses, signer),
+      };
       nodes.push(i < net.actors.workers.length ? await createWorker(config) : await createVerifier(config));
     }
     const sent: Array<{ id: bigint; name: string; input: Uint8Array }> = [];
     for (const round of [0, 1]) {
       for (const m of net.models) {
         const input = encodeTensors([{ ...m.exampleInput, data: m.exampleInput.data.map((v) => Number(v) + round) }]);
-        sent.push({ id: (await client.request(m.id, input)).requestId, name: m.name, input });
+        sent.push({ id: await request(env, m.id, input), name: m.name, input });
       }
     }
     // Node reads (getRequest, queryFilter) are not retried inside a job: a failed job runs again next round. Live
@@ -412,31 +478,32 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
       env,
       nodes,
       sent.map((s) => s.id),
-      { maxRounds: 60, step: 10, ticksPerStep: 3 },
+      { maxRounds: 120, step: 10, ticksPerStep: 3 },
     );
     flaky.injector.enabled = false;
 
     for (const { id, name, input } of sent) {
-      const record = await client.status(id);
-      expect(record.status, `#${id}`).to.equal("Finalized");
-      expect(record.output?.bytes).to.equal(ethersLib.hexlify(await expectedOutput(name, input)));
-      expect(await resultEvents(env, id)).to.have.length(1);
+      expect(Status[Number((await net.protocol.hub.getRequest(id)).status)], `#${id}`).to.equal("Finalized");
+      expect(ethersLib.hexlify((await posted(env, id)).bytes)).to.equal(
+        ethersLib.hexlify(await expectedOutput(name, input)),
+      );
     }
     // Failures really hit the nodes: retried inside the sender, or failed a job / a round that ran again later.
     expect(flaky.stats.failures).to.be.greaterThan(10);
     const retried = senderEvents.filter((e) => e.type === "retry").length;
-    const jobFailures = count(log, "job.failed");
-    expect(retried + jobFailures + roundErrors).to.be.greaterThan(5);
-    // Nothing was lost on the way: no job given up, no worker timed out, no request reassigned.
+    const jobRetries = count(log, "job.retry") + count(log, "job.failed");
+    expect(retried + jobRetries + roundErrors).to.be.greaterThan(5);
+    // Nothing was lost on the way: no job given up, no worker timed out or declined, no request reassigned.
     expect(count(log, "job.skipped")).to.equal(0);
     expect(await net.protocol.hub.queryFilter(net.protocol.hub.filters.WorkerTimedOut())).to.have.length(0);
+    expect(await net.protocol.hub.queryFilter(net.protocol.hub.filters.WorkerDeclined())).to.have.length(0);
     expect(count(log, "model.hash_mismatch")).to.equal(0);
   });
 
-  it("refuses a model whose file does not match its registered hash; the request expires with a refund", async function () {
+  it("declines a model whose file does not match its registered hash: no penalty, reassigned, then the model is suspended and the request expires with a refund", async function () {
     const env = await setup({ workers: 4, verifiers: 3 });
-    const { net, client } = env;
-    const { hub, registry } = net.protocol;
+    const { net } = env;
+    const { hub, registry, staking, settlement } = net.protocol;
     const iris = model(net, "iris-linear", Mode.OPTIMISTIC);
     const registered = await registry.getModel(iris.id);
     // The URI serves the iris model, the registry commits to other bytes.
@@ -451,52 +518,116 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
       royaltyBps: 1_000,
       schemaDigest: registered.schemaDigest,
     });
-    const before = await hub.balanceOf(net.actors.requester.address);
-    const { requestId } = await client.request(badId, encodeTensors([iris.exampleInput]));
-    const fee = await client.quote(badId);
-    expect(await hub.balanceOf(net.actors.requester.address)).to.equal(before - fee);
+    const requester = net.actors.requester.address;
+    const before = await settlement.balanceOf(requester);
+    const stakes = new Map<string, bigint>();
+    for (const w of net.actors.workers) stakes.set(w.address, (await staking.getOperator(w.address)).active);
+    const requestId = await request(env, badId, encodeTensors([iris.exampleInput]));
+    const fee = await totalFee(env, badId);
+    expect(await settlement.balanceOf(requester)).to.equal(before - fee);
 
-    await drive(env, [...net.workers, ...net.verifiers], [requestId], { reassignAs: net.actors.requester });
+    // No reassignment by the requester: declines move the request on by themselves, well before any deadline.
+    const { rounds } = await drive(env, [...net.workers, ...net.verifiers], [requestId], { step: 1 });
+    expect(rounds).to.be.at.most(6);
 
     const params = await hub.params();
-    const record = await client.status(requestId);
-    expect(record.status).to.equal("Expired");
-    expect(record.output).to.equal(null);
-    expect(record.settlement).to.deep.equal({ kind: "refunded", amount: fee, reason: "expired" });
-    expect(record.stages.map((s) => s.name)).to.deep.equal(["requested", "assigned", "settled"]);
-    expect(await hub.balanceOf(net.actors.requester.address)).to.equal(before);
+    expect(Status[Number((await hub.getRequest(requestId)).status)]).to.equal("Expired");
+    expect(await settlement.balanceOf(requester)).to.equal(before);
     expect(await resultEvents(env, requestId)).to.have.length(0);
     const assigned = await hub.queryFilter(hub.filters.WorkerAssigned(requestId));
+    const declined = await hub.queryFilter(hub.filters.WorkerDeclined(requestId));
     expect(assigned).to.have.length(Number(params.maxAttempts));
-    expect(new Set(assigned.map((e) => e.args.worker)).size).to.equal(assigned.length);
-    // Each assigned worker refused the bytes, said why, and never ran or cached them.
-    expect(count(env.logger, "model.hash_mismatch", "error")).to.equal(assigned.length);
-    const failed = env.logger.entries.filter(
-      (e) => e.event === "job.failed" && e.fields["requestId"] === String(requestId),
-    );
-    expect(failed).to.have.length(assigned.length);
-    expect(String(failed[0]?.fields["note"])).to.contain("registry expects");
-    for (const e of assigned) {
-      const jobs = (await workerStateFile(env, e.args.worker).load()).jobs;
-      expect(jobs[String(requestId)]?.status).to.equal("failed");
+    expect(declined.map((e) => e.args.worker)).to.deep.equal(assigned.map((e) => e.args.worker));
+    for (const e of declined) expect(e.args.reason).to.equal(DECLINE_HASH_MISMATCH);
+    // Nobody timed out, nobody lost stake, nobody was jailed.
+    expect(await hub.queryFilter(hub.filters.WorkerTimedOut())).to.have.length(0);
+    for (const w of net.actors.workers) {
+      const op = await staking.getOperator(w.address);
+      expect(op.active).to.equal(stakes.get(w.address));
+      expect(op.jailedUntil).to.equal(0n);
+      expect(op.locked).to.equal(0n);
     }
+    // Distinct workers declined it (a worker that got it back declined again at once, from its back-off list);
+    // with three distinct ones the model is suspended.
+    const distinct = new Set(declined.map((e) => e.args.worker));
+    expect(count(env.logger, "model.hash_mismatch", "error")).to.equal(distinct.size);
+    expect(count(env.logger, "model.backoff")).to.equal(declined.length - distinct.size);
+    expect((await registry.getModel(badId)).suspended).to.equal(distinct.size >= Number(params.declineThreshold));
+    for (const worker of distinct) {
+      const state = await workerStateFile(env, worker).load();
+      expect(state.jobs[String(requestId)]?.status).to.equal("declined");
+      expect(state.backoff?.[String(badId)]?.reason).to.equal(DECLINE_HASH_MISMATCH);
+    }
+    // The bytes were never run or cached under the registered hash.
     expect(existsSync(new ModelStore({ cacheDir: path.join(env.dir, "cache") }).cachePath(wrongHash))).to.equal(false);
+  });
+
+  it("declines a model whose URI is dead ('model-unavailable'), backs off from it, and serves it again once its owner moves it", async function () {
+    const env = await setup({ workers: 4, verifiers: 3 });
+    const { net } = env;
+    const { hub, registry, staking } = net.protocol;
+    const iris = model(net, "iris-linear", Mode.OPTIMISTIC);
+    const registered = await registry.getModel(iris.id);
+    // The right hash, but the file is not where the registry says.
+    const deadUri = `file://${path.join(env.dir, "models", "moved-away.onnx")}`;
+    const modelId = await registerModel(net.protocol, net.actors.modelOwner, {
+      contentHash: registered.contentHash,
+      uri: deadUri,
+      fee: registered.fee,
+      mode: Mode.OPTIMISTIC,
+      outputDecimals: Number(registered.outputDecimals),
+      tolerance: registered.tolerance,
+      royaltyBps: 1_000,
+      schemaDigest: registered.schemaDigest,
+    });
+    const input = encodeTensors([iris.exampleInput]);
+    // Two requests: the first is declined by distinct workers until the model is suspended; the second goes down
+    // with it (an open request of a suspended model expires on its next decline).
+    const first = await request(env, modelId, input);
+    const second = await request(env, modelId, input);
+    await drive(env, [...net.workers, ...net.verifiers], [first, second], { step: 1 });
+
+    const params = await hub.params();
+    const declined = await hub.queryFilter(hub.filters.WorkerDeclined());
+    const unavailable = ethersLib.encodeBytes32String("model-unavailable");
+    for (const e of declined) expect(e.args.reason).to.equal(unavailable);
+    const distinct = new Set(declined.map((e) => e.args.worker));
+    expect(distinct.size).to.be.at.least(Number(params.declineThreshold));
+    expect((await registry.getModel(modelId)).suspended).to.equal(true);
+    for (const id of [first, second]) expect(Status[Number((await hub.getRequest(id)).status)]).to.equal("Expired");
+    expect(await hub.queryFilter(hub.filters.WorkerTimedOut())).to.have.length(0);
+    for (const w of net.actors.workers) expect((await staking.getOperator(w.address)).jailedUntil).to.equal(0n);
+    // Every decline either followed a failed fetch or came at once from the worker's back-off list.
+    expect(count(env.logger, "model.unavailable", "error")).to.be.at.least(distinct.size);
+    expect(count(env.logger, "model.unavailable", "error") + count(env.logger, "model.backoff")).to.equal(
+      declined.length,
+    );
+
+    // The owner points the model at its bytes again: a new epoch, so the workers try it again at once.
+    await (await registry.connect(net.actors.modelOwner).setUri(modelId, iris.uri, "")).wait();
+    const third = await request(env, modelId, input);
+    await drive(env, [...net.workers, ...net.verifiers], [third]);
+    expect(Status[Number((await hub.getRequest(third)).status)]).to.equal("Finalized");
+    expect(ethersLib.hexlify((await posted(env, third)).bytes)).to.equal(
+      ethersLib.hexlify(await expectedOutput("iris-linear", input)),
+    );
+    expect(await hub.queryFilter(hub.filters.WorkerDeclined(third))).to.have.length(0);
   });
 
   it("posts error results for malformed input that verifiers confirm, and the worker is paid", async function () {
     const env = await setup({ workers: 2, verifiers: 5 });
-    const { net, client } = env;
-    const { hub } = net.protocol;
+    const { net } = env;
+    const { settlement, court } = net.protocol;
     const undecodable = Uint8Array.from([1, 2, 3]);
     const wrongShape = encodeTensors([{ dtype: DType.FLOAT, decimals: 0, shape: [1, 3], data: [1, 2, 3] }]);
     const sent: Array<{ id: bigint; mode: Mode; code: string }> = [];
     for (const mode of [Mode.OPTIMISTIC, Mode.COMMITTEE]) {
       const m = model(net, "iris-linear", mode);
-      sent.push({ id: (await client.request(m.id, undecodable)).requestId, mode, code: "INPUT_DECODE" });
-      sent.push({ id: (await client.request(m.id, wrongShape)).requestId, mode, code: "INPUT_SCHEMA" });
+      sent.push({ id: await request(env, m.id, undecodable), mode, code: "INPUT_DECODE" });
+      sent.push({ id: await request(env, m.id, wrongShape), mode, code: "INPUT_SCHEMA" });
     }
     const credits = async () =>
-      Promise.all(net.actors.workers.map(async (w) => [w.address, await hub.creditsOf(w.address)] as const));
+      Promise.all(net.actors.workers.map(async (w) => [w.address, await settlement.creditsOf(w.address)] as const));
     const creditsBefore = new Map(await credits());
     await drive(
       env,
@@ -506,23 +637,19 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
 
     const earned = new Map<string, bigint>();
     for (const { id, mode, code } of sent) {
-      const record = await client.status(id);
-      expect(record.status, `#${id} ${code}`).to.equal("Finalized");
-      expectAllStages(record);
-      expect(record.output?.isError).to.equal(true);
-      expect(record.output?.errorCode).to.equal(code);
-      expect(record.dispute).to.equal(null);
-      expect(await hub.queryFilter(hub.filters.Challenged(id))).to.have.length(0);
+      expect(Status[Number((await net.protocol.hub.getRequest(id)).status)], `#${id} ${code}`).to.equal("Finalized");
+      const result = await posted(env, id);
+      expect(result.isError).to.equal(true);
+      expect(decodeErrorResult(result.bytes)).to.equal(code);
+      expect(await court.queryFilter(court.filters.CaseOpened(id))).to.have.length(0);
       if (mode === Mode.COMMITTEE) {
-        expect(record.attestations.length).to.be.at.least(2);
-        expect(record.attestations.every((a) => a.agree)).to.equal(true);
+        const revealed = await attestations(env, id);
+        expect(revealed.reduce((n, a) => n + a.seats, 0)).to.equal(3);
+        expect(revealed.every((a) => a.agree)).to.equal(true);
       }
-      expect(record.settlement?.kind).to.equal("finalized");
-      if (record.settlement?.kind === "finalized") {
-        expect(record.settlement.workerPay).to.be.greaterThan(0n);
-        const worker = record.worker as string;
-        earned.set(worker, (earned.get(worker) ?? 0n) + record.settlement.workerPay);
-      }
+      const pay = await workerPay(env, id);
+      expect(pay).to.be.greaterThan(0n);
+      earned.set(result.worker, (earned.get(result.worker) ?? 0n) + pay!);
     }
     for (const [worker, after] of await credits()) {
       expect(after - (creditsBefore.get(worker) ?? 0n)).to.equal(earned.get(worker) ?? 0n);
@@ -538,26 +665,171 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     expect(count(env.logger, "job.failed")).to.equal(0);
   });
 
+  it("a committee member restarted between commit and reveal still reveals from its job file", async function () {
+    const env = await setup({ workers: 1, verifiers: 3 });
+    const { net } = env;
+    const { hub, committee } = net.protocol;
+    const stateDir = path.join(env.dir, "committee-state");
+    const m = model(net, "iris-linear", Mode.COMMITTEE);
+    const id = await request(env, m.id, encodeTensors([m.exampleInput]));
+
+    // First incarnation: each verifier dies right after its commitment was mined (before it recorded it).
+    const firstLog = memoryLogger();
+    const first: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      const sender = new CrashAfterBroadcast(v, senderOptions());
+      sender.prefix = "commitAttestation";
+      first.push(await createVerifier({ ...nodeConfig(env, v, firstLog, { stateDir, sender }), sampleRate: 1 }));
+    }
+    const commitments = async () => (await committee.roundOf(id)).committedSeats;
+    const dead = new Set<number>(); // a node whose commitment is on-chain is never ticked again: it crashed
+    for (let i = 0; i < 10 && (await commitments()) < 3n; i++) {
+      await net.workers[0]!.tick();
+      for (const [k, node] of first.entries()) {
+        if (dead.has(k)) continue;
+        await node.tick();
+        if ((await committee.attestationOf(id, net.actors.verifiers[k]!.address)).committed) dead.add(k);
+      }
+      await env.connection.networkHelpers.mine();
+    }
+    expect(await commitments()).to.equal(3n);
+    expect((await committee.roundOf(id)).revealedSeats).to.equal(0n);
+    const members = [...new Set((await committee.committeeOf(id)).map((a) => a.toLowerCase()))];
+    for (const member of members) {
+      const job = (await verifierStateFile(env, member, stateDir).load()).jobs[`attest:${id}`];
+      expect(job?.stage, member).to.equal("pending"); // the commit went in, the node never learnt it
+      expect(job?.salt).to.match(/^0x[0-9a-f]{64}$/);
+      expect(job?.choice).to.equal(true);
+    }
+    expect(count(firstLog, "job.failed")).to.be.at.least(members.length);
+
+    // Second incarnation on the same state directory: finds its commitments on-chain and reveals them.
+    const secondLog = memoryLogger();
+    const senders: RecordingSender[] = [];
+    const second: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      const sender = new RecordingSender(v, senderOptions());
+      senders.push(sender);
+      second.push(await createVerifier({ ...nodeConfig(env, v, secondLog, { stateDir, sender }), sampleRate: 1 }));
+    }
+    await drive(env, [...net.workers, ...second], [id]);
+
+    expect(Status[Number((await hub.getRequest(id)).status)]).to.equal("Finalized");
+    const revealed = await attestations(env, id);
+    expect(new Set(revealed.map((a) => a.member.toLowerCase()))).to.deep.equal(new Set(members));
+    expect(revealed.every((a) => a.agree)).to.equal(true);
+    expect(await committee.queryFilter(committee.filters.SilencePenalised(id))).to.have.length(0);
+    // No second commitment, and one reveal per member.
+    const labels = senders.flatMap((s) => s.labels);
+    expect(labels.filter((l) => l.startsWith("commitAttestation"))).to.deep.equal([]);
+    expect(labels.filter((l) => l.startsWith("revealAttestation"))).to.have.length(members.length);
+    expect(count(secondLog, "verifier.resumed")).to.be.at.least(members.length);
+    expect(count(secondLog, "attestation.revealed")).to.equal(members.length);
+    expect(count(secondLog, "job.failed")).to.equal(0);
+    expect(await workerPay(env, id)).to.be.greaterThan(0n);
+  });
+
+  it("a silent committee is no approval: escalated to the court, which upholds the honest result; silent seats penalised", async function () {
+    const env = await setup({ workers: 1, verifiers: 5 });
+    const { net } = env;
+    const { hub, committee, court, staking } = net.protocol;
+    const stateDir = path.join(env.dir, "silent-state");
+    const log = memoryLogger();
+    const verifiers: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      verifiers.push(await createVerifier({ ...nodeConfig(env, v, log, { stateDir }), ballot: silentMember }));
+    }
+    const stakes = new Map<string, bigint>();
+    for (const v of net.actors.verifiers)
+      stakes.set(v.address.toLowerCase(), (await staking.getOperator(v.address)).active);
+    const m = model(net, "iris-linear", Mode.COMMITTEE);
+    const id = await request(env, m.id, encodeTensors([m.exampleInput]));
+    await drive(env, [...net.workers, ...verifiers], [id]);
+
+    expect(Status[Number((await hub.getRequest(id)).status)]).to.equal("Finalized");
+    const members = [...new Set((await committee.committeeOf(id)).map((a) => a.toLowerCase()))];
+    expect(await attestations(env, id)).to.deep.equal([]);
+    const [escalated] = await committee.queryFilter(committee.filters.Escalated(id));
+    expect([escalated?.args.agreeSeats, escalated?.args.disagreeSeats]).to.deep.equal([0n, 0n]);
+    // Every silent member lost stake; the case had no challenger, and its jury held no member.
+    const penalised = await committee.queryFilter(committee.filters.SilencePenalised(id));
+    expect(new Set(penalised.map((e) => e.args.member.toLowerCase()))).to.deep.equal(new Set(members));
+    for (const e of penalised) expect(e.args.amount).to.be.greaterThan(0n);
+    for (const member of members) {
+      expect((await staking.getOperator(member)).active).to.be.lessThan(stakes.get(member)!);
+    }
+    expect(await court.challengersOf(id)).to.deep.equal([]);
+    const [resolved] = await court.queryFilter(court.filters.CaseResolved(id));
+    expect(Number(resolved?.args.outcome)).to.equal(Outcome.Upheld);
+    const [jury] = await court.queryFilter(court.filters.JuryDrawn(id));
+    for (const juror of jury!.args.seats) expect(members).to.not.include(juror.toLowerCase());
+    expect(count(log, "committee.escalated")).to.equal(1);
+    expect(count(log, "job.failed")).to.equal(0);
+    expect(await workerPay(env, id)).to.be.greaterThan(0n);
+  });
+
+  it("an undecided first round (every juror silent) goes to appeal; the larger jury rejects the cheater", async function () {
+    const env = await setup({ workers: 2, verifiers: 5, cheater: 1 });
+    const { net } = env;
+    const { hub, court } = net.protocol;
+    const cheater = net.actors.workers[1]!.address;
+    const stateDir = path.join(env.dir, "appeal-state");
+    const log = memoryLogger();
+    const verifiers: VerifierNode[] = [];
+    for (const v of net.actors.verifiers) {
+      verifiers.push(await createVerifier({ ...nodeConfig(env, v, log, { stateDir }), ballot: silentJuror([1]) }));
+    }
+    const m = model(net, "iris-linear", Mode.OPTIMISTIC);
+    let id: bigint | undefined;
+    for (let i = 0; i < 20 && id === undefined; i++) {
+      const sent = await requestInference(net.protocol, net.actors.requester, m.id, encodeTensors([m.exampleInput]));
+      if (sent.worker === cheater) id = sent.requestId;
+    }
+    expect(id !== undefined, "the cheater was never drawn").to.equal(true);
+    await drive(env, [...net.workers, ...verifiers], [id!], { maxRounds: 120 });
+
+    expect(Status[Number((await hub.getRequest(id!)).status)]).to.equal("Rejected");
+    const [appealed] = await court.queryFilter(court.filters.Appealed(id));
+    expect(Number(appealed?.args.round)).to.equal(1);
+    expect([appealed?.args.upholdSeats, appealed?.args.rejectSeats]).to.deep.equal([0n, 0n]);
+    const juries = await court.queryFilter(court.filters.JuryDrawn(id));
+    expect(juries.map((j) => Number(j.args.round))).to.deep.equal([1, 2]);
+    const params = await court.params();
+    expect(juries[1]!.args.seats).to.have.length(Number(params.appealJurySize));
+    const votes = await court.queryFilter(court.filters.VoteRevealed(id));
+    expect(votes.every((v) => Number(v.args.round) === 2 && !v.args.upholdWorker)).to.equal(true);
+    expect(votes.reduce((n, v) => n + Number(v.args.seats), 0)).to.equal(Number(params.appealJurySize));
+    const [resolved] = await court.queryFilter(court.filters.CaseResolved(id));
+    expect(Number(resolved?.args.outcome)).to.equal(Outcome.Rejected);
+    // The silent round-1 jurors lost stake for not revealing.
+    const nonReveal = ethersLib.encodeBytes32String("nonReveal");
+    const penalised = (await court.queryFilter(court.filters.Penalised(id))).filter((e) => e.args.reason === nonReveal);
+    const firstJurors = new Set(juries[0]!.args.seats.map((a) => a.toLowerCase()));
+    expect(new Set(penalised.map((e) => e.args.account.toLowerCase()))).to.deep.equal(firstJurors);
+    expect(count(log, "vote.revealed")).to.equal(new Set(juries[1]!.args.seats).size);
+    expect(count(log, "job.failed")).to.equal(0);
+  });
+
   it("resumes from its job file after a restart, and drains in-flight jobs on a clean shutdown", async function () {
     const env = await setup({ workers: 1, verifiers: 3 });
-    const { net, client } = env;
+    const { net } = env;
     const { hub } = net.protocol;
     const signer = net.actors.workers[0]!;
     const m = model(net, "iris-linear", Mode.OPTIMISTIC);
-    const request = async (n: number) => {
+    const requestMany = async (n: number) => {
       const ids: bigint[] = [];
       for (let i = 0; i < n; i++) {
         const input = encodeTensors([{ ...m.exampleInput, data: [5 + i, 3, 1 + i, 0.5 + i / 2] }]);
-        ids.push((await client.request(m.id, input)).requestId);
+        ids.push(await request(env, m.id, input));
       }
       return ids;
     };
 
     // 1. A first process records its jobs and acknowledges their events, then fails before submitting anything.
-    const first = await request(3);
+    const first = await requestMany(3);
     const downLog = memoryLogger();
     const down = await createWorker(
-      nodeConfig(env, signer, downLog, { sender: new DownBeforeBroadcast(signer, senderOptions(env)) }),
+      nodeConfig(env, signer, downLog, { sender: new DownBeforeBroadcast(signer, senderOptions()) }),
     );
     await down.tick();
     expect(count(downLog, "job.failed")).to.equal(3);
@@ -570,9 +842,10 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
 
     // 2. A new process on its own loop picks the jobs up from the file alone.
     const log = memoryLogger();
-    const sender = new RecordingSender(signer, senderOptions(env));
+    const sender = new RecordingSender(signer, senderOptions());
     const node = await createWorker(nodeConfig(env, signer, log, { sender }));
     await node.start();
+    running.push(node);
     expect(log.entries.find((e) => e.event === "worker.resumed")?.fields).to.deep.equal({ openJobs: 3 });
     const waitFor = async (what: string, condition: () => Promise<boolean> | boolean) => {
       for (let i = 0; i < 400; i++) {
@@ -583,6 +856,10 @@ describe("Node software end to end (real contracts, real onnxruntime)", function
     };
     await waitFor("resumed submissions", async () =>
       (await Promise.all(first.map((id) => resultEvents(env, id)))).every((e) => e.length === 1),
+    );
+    await waitFor(
+      "resumed jobs recorded",
+      () => node.inFlight === 0 && first.every((id) => node.jobs[String(id)]?.status === "submitted"),
     );
 
     // 3. Clean shutdown with submissions in flight: stop() lets them finish and persists the state. The three

@@ -32,12 +32,13 @@ describe("Model zoo end to end: real models, real answers, verified on-chain", f
         "mnist-mlp:COMMITTEE",
       ]);
       const client = new OpgClient(net.contracts.addresses, net.actors.requester);
-      const sent: Array<{ id: bigint; label: number }> = [];
+      const sent: Array<{ id: bigint; label: number; mode: Mode }> = [];
       for (const m of net.models) {
         for (const example of m.examples!.slice(0, 2)) {
           sent.push({
             id: (await client.request(m.id, encodeTensors([example.input]))).requestId,
             label: example.label,
+            mode: m.mode,
           });
         }
       }
@@ -47,9 +48,23 @@ describe("Model zoo end to end: real models, real answers, verified on-chain", f
         sent.map((s) => s.id),
       );
       let correct = 0;
-      for (const { id, label } of sent) {
+      for (const { id, label, mode } of sent) {
         const record = await client.status(id);
         expect(record.status, `request ${id}`).to.equal("Finalized");
+        expect(record.mode).to.equal(Mode[mode]);
+        expect(record.dispute).to.equal(null);
+        expect(record.settlement?.kind).to.equal("finalized");
+        if (record.settlement?.kind === "finalized") {
+          expect(record.settlement.workerPay).to.be.greaterThan(0n);
+          // COMMITTEE: the members re-ran the model, committed and revealed agreement with all three seats, and
+          // share the verifier fee; otherwise no verifier did work on record and the worker takes it.
+          expect(record.settlement.verifierPay > 0n).to.equal(mode === Mode.COMMITTEE);
+        }
+        if (mode === Mode.COMMITTEE) {
+          expect(record.committee).to.have.length(3);
+          expect(record.attestations.reduce((n, a) => n + a.seats, 0)).to.equal(3);
+          expect(record.attestations.every((a) => a.agree)).to.equal(true);
+        }
         expect(record.stages.map((s) => s.name)).to.deep.equal([
           "requested",
           "assigned",

@@ -1,0 +1,29 @@
+/**
+ * Dishonest behaviours for demos and tests, injected into the node classes (which hold none themselves): a worker
+ * that posts wrong outputs, so the network can be seen challenging, out-voting and slashing it; verifiers that stay
+ * silent, so silence penalties, escalations and appeals can be seen.
+ */
+import { perturbOutput } from "../model/tolerance.js";
+import type { BallotStrategy } from "./verifier.js";
+import type { OutputTamperer } from "./worker.js";
+
+/**
+ * Posts an output outside the model's tolerance for a fraction `rate` of requests (decided per request id, so a
+ * restarted cheater makes the same choice). Error results are left alone.
+ */
+export function cheatingTamperer(rate: number): OutputTamperer | undefined {
+  if (rate <= 0) return undefined;
+  return (requestId, outcome, model) => {
+    if (outcome.kind !== "ok") return null;
+    if (Number((requestId * 2654435761n) % 1000n) / 1000 >= rate) return null;
+    return perturbOutput(outcome.output, model.tolerance * 1_000n + 1_000_000n);
+  };
+}
+
+/** Stays silent (never commits) as a juror in the given court rounds, and honest otherwise. */
+export function silentJuror(rounds: readonly number[]): BallotStrategy {
+  return ({ kind, round, honest }) => (kind === "vote" && rounds.includes(round) ? null : honest);
+}
+
+/** Stays silent as a committee member (never commits an attestation), and honest otherwise. */
+export const silentMember: BallotStrategy = ({ kind, honest }) => (kind === "attestation" ? null : honest);
