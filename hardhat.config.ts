@@ -39,7 +39,7 @@ const config: HardhatUserConfig = {
   },
   coverage: {
     // Test doubles are not protocol code.
-    skipFiles: ["contracts/mocks/**", "contracts/v1/mocks/**"],
+    skipFiles: ["contracts/mocks/**"],
   },
   typechain: {
     outDir: "typechain-types",

@@ -3,7 +3,7 @@
  * ReLU/Softmax activations, float32 throughout. Used for the demo models, test fixtures and examples.
  *
  * The bytes are deterministic: the same spec always gives the same bytes (no timestamps, fixed names, fields written
- * in schema order by protobufjs), so their sha256 can be registered in the `ModelRegistryV1` once and rebuilt anywhere.
+ * in schema order by protobufjs), so their sha256 can be registered in the `ModelRegistry` once and rebuilt anywhere.
  */
 import onnxProto from "onnx-proto";
 
@@ -55,9 +55,9 @@ export interface DemoModel {
   name: string;
   bytes: Uint8Array;
   description: string;
-  /** Fixed-point decimals of the canonical outputs (`ModelRegistryV1.outputDecimals`). */
+  /** Fixed-point decimals of the canonical outputs (`ModelRegistry.outputDecimals`). */
   outputDecimals: number;
-  /** Largest accepted difference per output element, in units of 10^-outputDecimals (`ModelRegistryV1.tolerance`). */
+  /** Largest accepted difference per output element, in units of 10^-outputDecimals (`ModelRegistry.tolerance`). */
   tolerance: bigint;
   /** An input the model accepts (its canonical encoding is `encodeTensors([exampleInput])`). */
   exampleInput: TensorData;

@@ -53,7 +53,7 @@ export class ModelHashMismatchError extends ModelStoreError {
     super(
       `The model at ${uri} has sha256 ${actual} but the registry expects ${expected}; the bytes were discarded. ` +
         "The source serves other content than was registered: do not serve this model; the owner must fix the " +
-        "content or the URI (ModelRegistryV1.setUri).",
+        "content or the URI (ModelRegistry.setUri).",
     );
   }
 }

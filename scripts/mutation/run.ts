@@ -3,7 +3,7 @@
  * checks that the mutant compiles, runs the test suite against it, and reports which mutants the suite kills.
  *
  *   npm run test:mutation                                   (every v2 contract, every mutant)
- *   npm run test:mutation -- --files contracts/v1/StakingV1.sol --max 30
+ *   npm run test:mutation -- --files contracts/staking/Staking.sol --max 30
  *   npm run test:mutation -- --list                         (print the mutants, run nothing)
  *   npm run test:mutation -- --suite "npx hardhat test --no-compile"   (Solidity and mocha suites)
  *
