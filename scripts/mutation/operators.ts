@@ -465,6 +465,19 @@ class Generator {
     return { start, end, text: text + newlines };
   }
 
+  isAddressArray(name: string): boolean {
+    return this.addrArrays.has(name);
+  }
+
+  /** Token index of the `{` of the innermost block containing token i (-1 at top level). */
+  enclosingBlock(i: number): number {
+    for (let j = i - 1; j >= 0; j--) {
+      const t = this.tokens[j]!;
+      if (t.text === "{" && (this.match.get(j) ?? -1) > i) return j;
+    }
+    return -1;
+  }
+
   /** Whether tokens from..to form an assignable path: a, a.b, a[i].b[j], ... */
   isPath(from: number, to: number): boolean {
     if (from > to || this.tokens[from]!.kind !== "ident") return false;
@@ -646,7 +659,7 @@ function genStatements(g: Generator, ops: Set<OperatorName>): void {
   for (const callable of g.s.callables) {
     // Neighbouring credit-like statements of this body, for swap-recipients across statements.
     const calls: Array<{ callee: string; addr: Array<[number, number]> }> = [];
-    const writes: Array<{ base: string; key?: [number, number]; value?: [number, number] }> = [];
+    const writes: Array<{ base: string; block: number; key?: [number, number]; value?: [number, number] }> = [];
     for (let i = callable.open + 1; i < callable.close; i++) {
       if (!g.isStatementStart(i)) continue;
       const t = tokens[i]!;
@@ -733,14 +746,19 @@ function genStatements(g: Generator, ops: Set<OperatorName>): void {
           const base = tokens[i]!.text;
           const keyRange: [number, number] = [open + 1, assign - 2];
           const valueRange: [number, number] = [assign + 1, end - 1];
-          if (/exclu|part(y|ies)/i.test(base) && tokens[assign]!.text === "=" && ops.has("exclusion-skip")) {
+          const writesAddress = g.isAddressLike(...valueRange);
+          const exclusionList = /exclu|part(y|ies)|barred/i.test(base) || (g.isAddressArray(base) && writesAddress);
+          if (exclusionList && tokens[assign]!.text === "=" && ops.has("exclusion-skip")) {
             g.add("exclusion-skip", [g.statementRemoval(i, end)]);
           }
-          writes.push({
-            base,
-            key: g.isAddressLike(...keyRange) ? keyRange : undefined,
-            value: g.isAddressLike(...valueRange) ? valueRange : undefined,
-          });
+          // Only writes of one block are paired (a loop body's write may use the loop's variables).
+          if (!g.isUnbracedBody(i))
+            writes.push({
+              base,
+              block: g.enclosingBlock(i),
+              key: g.isAddressLike(...keyRange) ? keyRange : undefined,
+              value: g.isAddressLike(...valueRange) ? valueRange : undefined,
+            });
         }
       }
     }
@@ -756,7 +774,7 @@ function genStatements(g: Generator, ops: Set<OperatorName>): void {
       }
       // The keys (credits[a] += x; credits[b] += y) or address values (accounts[0] = a; accounts[1] = b) of two
       // successive writes into the same mapping or array.
-      for (const list of groupBy(writes, (w) => w.base)) {
+      for (const list of groupBy(writes, (w) => `${w.block}:${w.base}`)) {
         for (let k = 0; k + 1 < list.length; k++) {
           const a = list[k]!;
           const b = list[k + 1]!;

@@ -58,6 +58,7 @@ const USAGE = `usage: tsx scripts/mutation/run.ts [options]
   --json                print the report as JSON on stdout (progress goes to stderr)
   --list                print the mutants and exit
   --keep                keep the temporary copy (and its logs/) for inspection
+  --workdir DIR         where the temporary copy goes (default: the system temp folder)
 `;
 
 // ------------------------------------------------------------------------------------------------- options
@@ -77,6 +78,7 @@ const { values: opts } = parseArgs({
     json: { type: "boolean", default: false },
     list: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    workdir: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -205,13 +207,14 @@ interface RunResult {
 
 const EXCLUDED_TOP = new Set([".git", "node_modules", "artifacts", "cache", "coverage", "typechain-types", ".opg"]);
 
-function makeWorkspace(parent: string, k: number): string {
+function makeWorkspace(k: number): string {
   const dir = join(parent, `repo-${k}`);
   cpSync(ROOT, dir, {
     recursive: true,
     filter: (src) => {
       const rel = relative(ROOT, src);
       if (rel === "") return true;
+      if (resolve(src) === parent) return false; // --workdir inside the repository
       const top = rel.split(sep)[0]!;
       return !EXCLUDED_TOP.has(top) && !rel.split(sep).includes("node_modules");
     },
@@ -238,24 +241,40 @@ function run(command: string, cwd: string, timeoutSec: number, logFile: string):
     child.stdout.on("data", (b: Buffer) => chunks.push(b));
     child.stderr.on("data", (b: Buffer) => chunks.push(b));
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let settled = false;
+    const finish = (code: number | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const output = Buffer.concat(chunks).toString("utf8");
+      try {
+        writeFileSync(logFile, output);
+      } catch (err) {
+        fail(`cannot write ${logFile} (${String(err)}): was the temporary copy deleted?`);
+      }
+      done({ code, timedOut, seconds: (Date.now() - started) / 1000, tail: output.slice(-4000) });
+    };
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, "SIGKILL");
       } catch {
         // already gone
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+      // A process stalled by the machine (memory pressure) may take its time to die: do not wait for it.
+      setTimeout(() => finish(null), 10_000).unref();
     }, timeoutSec * 1000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const output = Buffer.concat(chunks).toString("utf8");
-      writeFileSync(logFile, output);
-      done({ code, timedOut, seconds: (Date.now() - started) / 1000, tail: output.slice(-4000) });
+    child.on("exit", (code) => {
+      if (timedOut) finish(code);
     });
+    child.on("close", (code) => finish(code));
   });
 }
 
-const parent = mkdtempSync(join(tmpdir(), "opg-mutation-"));
+const parent = mkdtempSync(join(resolve(opts.workdir ?? tmpdir()), "opg-mutation-"));
 const logDir = join(parent, "logs");
 mkdirSync(logDir);
 const cleanup = () => {
@@ -291,7 +310,7 @@ interface Outcome {
 
 const wallStart = Date.now();
 log(`mutation: copying the repository to ${parent} (${jobs} cop${jobs === 1 ? "y" : "ies"})`);
-const workspaces = Array.from({ length: jobs }, (_, k) => makeWorkspace(parent, k));
+const workspaces = Array.from({ length: jobs }, (_, k) => makeWorkspace(k));
 
 const baselineCompile = await run(opts.compile, workspaces[0]!, 1800, join(logDir, "baseline-compile.log"));
 if (baselineCompile.code !== 0) {
@@ -324,7 +343,10 @@ async function runMutant(mutant: Mutant, ws: string, k: number): Promise<Outcome
   const tag = String(k + 1).padStart(4, "0");
   writeFileSync(path, applyMutant(original, mutant));
   try {
-    const compiled = await run(opts.compile!, ws, compileTimeout, join(logDir, `${tag}-compile.log`));
+    let compiled = await run(opts.compile!, ws, compileTimeout, join(logDir, `${tag}-compile.log`));
+    // A compile that times out says nothing about the mutant (a loaded machine): try once more, with more time.
+    if (compiled.timedOut)
+      compiled = await run(opts.compile!, ws, 2 * compileTimeout, join(logDir, `${tag}-compile.log`));
     if (compiled.code !== 0) {
       const detail = compiled.timedOut ? "compile timed out" : firstError(compiled.tail);
       return { mutant, status: "invalid", compileSeconds: compiled.seconds, detail };
@@ -432,6 +454,12 @@ log(
     `(compile ${perCompile.toFixed(1)} s + suite ${perSuite.toFixed(1)} s); baseline compile ` +
     `${baselineCompile.seconds.toFixed(1)} s, suite ${baselineSuite.seconds.toFixed(1)} s; jobs ${jobs}`,
 );
+log(
+  `mutation score ${killed.length}/${valid.length}` +
+    (valid.length > 0 ? ` (${(100 * score).toFixed(1)} %)` : "") +
+    ` — ${killed.length} killed (${timeouts.length} by timeout), ${survivors.length} survived, ` +
+    `${invalid.length} invalid (not counted); threshold ${(100 * threshold).toFixed(0)} %`,
+);
 if (survivors.length > 0) {
   log(`survivors (${survivors.length}):`);
   for (const o of survivors) {
@@ -440,12 +468,6 @@ if (survivors.length > 0) {
     log(`    + ${o.mutant.after}`);
   }
 }
-log(
-  `mutation score ${killed.length}/${valid.length}` +
-    (valid.length > 0 ? ` (${(100 * score).toFixed(1)} %)` : "") +
-    ` — ${killed.length} killed (${timeouts.length} by timeout), ${survivors.length} survived, ` +
-    `${invalid.length} invalid (not counted); threshold ${(100 * threshold).toFixed(0)} %`,
-);
 if (opts.keep) log(`mutation: kept ${parent} (logs in ${logDir})`);
 cleanup();
 
