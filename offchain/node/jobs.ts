@@ -234,3 +234,24 @@ export async function refreshIfUnjailed(
   logger.info("operator.refreshed", { operator, role, jailedUntil: op.jailedUntil });
   return true;
 }
+
+/**
+ * Drops finished jobs that finished more than `retainSeconds` of chain time before `now`, so the state file (written
+ * on every step) does not grow with the node's whole history. Safe: an event delivered again later recreates the
+ * job, and every job checks the chain before acting.
+ * @returns how many jobs were dropped.
+ */
+export function pruneFinished<J extends { doneAt?: string }>(
+  jobs: Record<string, J>,
+  isFinished: (job: J) => boolean,
+  now: bigint,
+  retainSeconds: bigint,
+): number {
+  let dropped = 0;
+  for (const [key, job] of Object.entries(jobs)) {
+    if (!isFinished(job) || job.doneAt === undefined || BigInt(job.doneAt) + retainSeconds >= now) continue;
+    delete jobs[key];
+    dropped++;
+  }
+  return dropped;
+}

@@ -22,6 +22,7 @@ import {
   execute,
   loadPostedResult,
   loadRequestContext,
+  pruneFinished,
   refreshIfUnjailed,
   sendTolerant,
   type NodeDeps,
@@ -88,6 +89,8 @@ export interface VerifierJob {
   salt?: string;
   commitDeadline?: string;
   revealDeadline?: string;
+  /** Chain time at which the job was done (done jobs are pruned some time after). */
+  doneAt?: string;
   note?: string;
 }
 
@@ -121,6 +124,8 @@ export interface VerifierDeps extends NodeDeps<VerifierState> {
   minJuryPool?: number;
   /** Seconds of chain time between two checks of the operator's jail. Default 60. */
   jailCheckSeconds?: number;
+  /** Seconds of chain time done jobs stay in the state file. Default 86,400. */
+  retainFinishedSeconds?: number;
 }
 
 interface Verdict {
@@ -652,7 +657,18 @@ export class VerifierNode extends NodeRunner {
     await this.deps.sender.send(() => settlement.deposit.populateTransaction(missing), "deposit");
   }
 
+  #nextPrune = 0n;
+
   async #housekeeping(now: bigint): Promise<void> {
+    if (now >= this.#nextPrune) {
+      this.#nextPrune = now + 600n;
+      const retain = BigInt(this.deps.retainFinishedSeconds ?? 86_400);
+      const dropped = pruneFinished(this.#state.jobs, (j) => j.stage === "done", now, retain);
+      if (dropped > 0) {
+        await this.persist();
+        this.logger.info("jobs.pruned", { dropped });
+      }
+    }
     if (!this.#reserveChecked && this.deps.bondReserve !== undefined && this.deps.bondReserve > 0n) {
       try {
         await this.#topUp(this.deps.bondReserve, "bond.reserve");
@@ -714,9 +730,11 @@ export class VerifierNode extends NodeRunner {
   }
 
   async #done(job: VerifierJob, note: string): Promise<void> {
+    const doneAt = String(await this.deps.chainTime());
     this.#ranAt.delete(job.key);
     job.stage = "done";
     job.note = note;
+    job.doneAt = doneAt;
     await this.persist();
     this.logger.info("job.done", { job: job.key, note });
   }

@@ -24,6 +24,7 @@ import type { InferenceOutcome } from "../model/runtime.js";
 import {
   execute,
   loadRequestContext,
+  pruneFinished,
   refreshIfUnjailed,
   sendTolerant,
   type ModelRecord,
@@ -59,6 +60,8 @@ export interface WorkerJob {
   declineReason?: string;
   /** Chain time before which a submitted job's verdict is not asked for again. */
   nextCheck?: string;
+  /** Chain time at which the job reached a final status (finished jobs are pruned some time after). */
+  doneAt?: string;
   note?: string;
 }
 
@@ -92,7 +95,11 @@ export interface WorkerDeps extends NodeDeps<WorkerState> {
   modelBackoffSeconds?: number;
   /** Seconds of chain time between two checks of the operator's jail. Default 60. */
   jailCheckSeconds?: number;
+  /** Seconds of chain time finished jobs stay in the state file. Default 86,400. */
+  retainFinishedSeconds?: number;
 }
+
+const FINISHED: ReadonlySet<WorkerJobStatus> = new Set(["finalized", "declined", "skipped", "failed"]);
 
 export class WorkerNode extends NodeRunner {
   #state: WorkerState = { jobs: {} };
@@ -158,6 +165,7 @@ export class WorkerNode extends NodeRunner {
   protected async ready(): Promise<string[]> {
     const now = await this.deps.chainTime();
     await this.#maybeRefresh(now);
+    await this.#maybePrune(now);
     return Object.values(this.#state.jobs)
       .filter(
         (j) =>
@@ -361,6 +369,19 @@ export class WorkerNode extends NodeRunner {
     return (await hub.queryFilter(hub.filters.WorkerDeclined(requestId, this.deps.address))).length > 0;
   }
 
+  #nextPrune = 0n;
+
+  async #maybePrune(now: bigint): Promise<void> {
+    if (now < this.#nextPrune) return;
+    this.#nextPrune = now + 600n;
+    const retain = BigInt(this.deps.retainFinishedSeconds ?? 86_400);
+    const dropped = pruneFinished(this.#state.jobs, (j) => FINISHED.has(j.status), now, retain);
+    if (dropped > 0) {
+      await this.persist();
+      this.logger.info("jobs.pruned", { dropped });
+    }
+  }
+
   async #maybeRefresh(now: bigint): Promise<void> {
     if (now < this.#nextJailCheck) return;
     this.#nextJailCheck = now + BigInt(this.deps.jailCheckSeconds ?? 60);
@@ -388,8 +409,10 @@ export class WorkerNode extends NodeRunner {
   }
 
   async #settle(job: WorkerJob, status: WorkerJobStatus, note?: string): Promise<void> {
+    const doneAt = FINISHED.has(status) ? String(await this.deps.chainTime()) : undefined;
     job.status = status;
     if (note !== undefined) job.note = note;
+    if (doneAt !== undefined) job.doneAt = doneAt;
     await this.persist();
     if (status === "skipped" || status === "failed") {
       this.logger[status === "failed" ? "error" : "info"]("job." + status, { requestId: job.requestId, note });

@@ -443,6 +443,13 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     // finalize COMMITTEE once the reveals are in).
     expect(sender.labels).to.deep.equal([`finalize #${ids[0]}`]);
     expect(await connection.ethers.provider.getTransactionCount(signer.address)).to.equal(nonceBefore + 1);
+
+    // Finished jobs leave the state file a day (of chain time) later, so it does not grow with the node's history.
+    await connection.networkHelpers.time.increase(86_400 + 600);
+    await restarted.tick();
+    expect(Object.keys(restarted.jobs)).to.deep.equal([]);
+    expect(Object.keys((await workerStateFile(env, signer.address).load()).jobs)).to.deep.equal([]);
+    expect(restartedLog.entries.find((e) => e.event === "jobs.pruned")?.fields).to.deep.equal({ dropped: 3 });
   });
 
   it("keeps working through an RPC that fails intermittently", async function () {
