@@ -431,9 +431,21 @@ contract ProtocolV2Handler is BaseTest {
         if (found) _decline(id);
     }
 
-    /// @notice The model owner lifts a suspension (after declines) or moves the model.
+    /// @notice The model owner lifts a suspension (after declines) or moves the model; or, one time in four,
+    ///         deactivates or reactivates it (open requests are unaffected).
     function resumeModel(uint256 modelSeed, bool moveUri) external tracked {
         uint256 modelId = _models[modelSeed % 3];
+        if ((modelSeed >> 8) % 4 == 0) {
+            bool active = registry.getModel(modelId).active;
+            _before();
+            vm.prank(modelOwner);
+            try registry.setActive(modelId, !active || (modelSeed >> 16) % 2 == 0) {
+                _ok("setActive");
+            } catch {
+                _discard();
+            }
+            return;
+        }
         if (!registry.getModel(modelId).suspended) return;
         _before();
         vm.prank(modelOwner);
@@ -794,7 +806,9 @@ contract ProtocolV2Handler is BaseTest {
     ///         drawable): hub, court, committee module, optimistic module or staking.
     function govern(uint256 which, uint256 seed) external tracked {
         which %= 5;
-        if (which == 0) _governHub(seed);
+        if (seed % 64 == 0)
+            _disableMode(uint8((seed >> 8) % 3)); // rare: a mode closes for good
+        else if (which == 0) _governHub(seed);
         else if (which == 1) _governCourt(seed);
         else if (which == 2) _governCommittee(seed);
         else if (which == 3) _governOptimistic(seed);
@@ -1363,6 +1377,17 @@ contract ProtocolV2Handler is BaseTest {
         vm.prank(governance);
         try committee.setParams(p) {
             _ok("governCommittee");
+        } catch {
+            _discard();
+        }
+    }
+
+    /// @dev New requests of the mode are refused from now on; open ones keep their module (liveness checks it).
+    function _disableMode(uint8 mode) internal {
+        _before();
+        vm.prank(governance);
+        try hub.disableModule(mode) {
+            _ok("disableModule");
         } catch {
             _discard();
         }
