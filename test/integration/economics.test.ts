@@ -24,6 +24,16 @@ import {
   type ProtocolParams,
 } from "../../offchain/economics/model.js";
 
+/** |actual − expected| ≤ tolerance. (The ethers chai matchers that other suites load turn `closeTo` into a bigint
+ *  matcher, so floating-point figures are compared explicitly.) */
+function expectNear(actual: number | undefined, expected: number, tolerance: number, label = ""): void {
+  expect(actual, label).to.be.a("number");
+  expect(
+    Math.abs((actual as number) - expected) <= tolerance,
+    `${label} ${actual} ≈ ${expected} ± ${tolerance}`,
+  ).to.equal(true);
+}
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PARAMETER_DIR = path.join(ROOT, "ignition/parameters");
 const execFileAsync = promisify(execFile);
@@ -197,8 +207,12 @@ describe("economics of a wrong result", function () {
     it("grinding gives the attacker every seat with probability π on top of a fair draw", function () {
       const fair = hypergeometricPmf(1_000_000, 333_333, 3);
       const ground = seatDistribution(1_000_000, 333_333, 3, 0.01, "hypergeometric");
-      expect(ground[3]).to.be.closeTo(0.99 * (fair[3] ?? 0) + 0.01, 1e-12);
-      expect(ground.reduce((a, b) => a + b)).to.be.closeTo(1, 1e-12);
+      expectNear(ground[3], 0.99 * (fair[3] ?? 0) + 0.01, 1e-12);
+      expectNear(
+        ground.reduce((a, b) => a + b),
+        1,
+        1e-12,
+      );
     });
   });
 
@@ -210,8 +224,8 @@ describe("economics of a wrong result", function () {
         const p = [500, 5_000, 333_333].map(
           (attackerAddressStake) => evaluateMode(mode, shipped, { attackerAddressStake }).best.pFinal,
         );
-        expect(p[1], mode).to.be.closeTo(p[0] ?? NaN, 1e-12);
-        expect(p[2], mode).to.be.closeTo(p[0] ?? NaN, 1e-12);
+        expectNear(p[1], p[0] ?? NaN, 1e-12, mode);
+        expectNear(p[2], p[0] ?? NaN, 1e-12, mode);
       }
     });
 
@@ -244,7 +258,7 @@ describe("economics of a wrong result", function () {
       for (const mode of VERIFIED) {
         for (const honestRevealRate of [1, 0.8]) {
           for (const s of evaluateMode(mode, shipped, { honestRevealRate }).strategies) {
-            expect(s.pFinal + s.pRejected + s.pRefunded, `${mode} ${s.strategy}`).to.be.closeTo(1, 1e-9);
+            expectNear(s.pFinal + s.pRejected + s.pRefunded, 1, 1e-9, `${mode} ${s.strategy}`);
           }
         }
       }
@@ -271,12 +285,12 @@ describe("economics of a wrong result", function () {
       const r = evaluateMode("OPTIMISTIC", shipped, { detection: 0 });
       const wait = r.strategies.find((s) => s.strategy.startsWith("wait"));
       expect(wait?.pFinal).to.equal(1);
-      expect(wait?.ev).to.be.closeTo(r.gain, 1e-9);
+      expectNear(wait?.ev, r.gain, 1e-9);
     });
 
     it("COMMITTEE: one honest member disagreeing sends the result to court, whatever the quorum", function () {
       const online = [2, 3].map((quorum) => evaluateMode("COMMITTEE", { ...shipped, quorum }).best.pFinal);
-      expect(online[0]).to.be.closeTo(online[1] ?? NaN, 1e-12);
+      expectNear(online[0], online[1] ?? NaN, 1e-12);
       // with silent honest members, a quorum of the attacker's seats alone finalizes (silence is not disagreement)
       const silent: Partial<Assumptions> = { honestRevealRate: 0.5 };
       const offline = [2, 3].map((quorum) => evaluateMode("COMMITTEE", { ...shipped, quorum }, silent).best.pFinal);
@@ -285,12 +299,9 @@ describe("economics of a wrong result", function () {
 
     it("the worker slash is the collateral when other jobs lock the rest of its stake", function () {
       const busy = evaluateMode("OPTIMISTIC", shipped, { fee: 1, workerFreeStake: 0 });
-      expect(busy.workerSlash).to.be.closeTo(busy.collateral, 1e-12);
+      expectNear(busy.workerSlash, busy.collateral, 1e-12);
       const idle = evaluateMode("OPTIMISTIC", shipped, { fee: 1, workerFreeStake: shipped.minWorkerStake });
-      expect(idle.workerSlash).to.be.closeTo(
-        ((shipped.minWorkerStake + idle.collateral) * shipped.slashBps) / 10_000,
-        1e-9,
-      );
+      expectNear(idle.workerSlash, ((shipped.minWorkerStake + idle.collateral) * shipped.slashBps) / 10_000, 1e-9);
     });
 
     it("the break-even gain separates negative from non-negative EV", function () {
