@@ -51,7 +51,7 @@ const USAGE = `usage: tsx scripts/mutation/run.ts [options]
   --mutant id,id        run only these mutants (ids as printed: file:line:operator[#n])
   --suite "<cmd>"       test command, killed = non-zero exit (default: "npx hardhat test solidity --no-compile",
                         the Solidity suites of npm test; "npx hardhat test --no-compile" adds the mocha suites)
-  --compile "<cmd>"     compile check before the suite (default: "npx hardhat compile --quiet")
+  --compile "<cmd>"     compile check before the suite (default: "sh scripts/build.sh", folder by folder)
   --timeout SEC         suite timeout per mutant (default: 4 × the unmutated suite's time + 30 s)
   --threshold X         minimum score, killed / valid (default: 0.9)
   --jobs N              mutants run in parallel, one repository copy each (default: 1)
@@ -71,7 +71,7 @@ const { values: opts } = parseArgs({
     seed: { type: "string", default: "1" },
     mutant: { type: "string" },
     suite: { type: "string", default: "npx hardhat test solidity --no-compile" },
-    compile: { type: "string", default: "npx hardhat compile --quiet" },
+    compile: { type: "string", default: "sh scripts/build.sh" },
     timeout: { type: "string" },
     threshold: { type: "string", default: "0.9" },
     jobs: { type: "string", default: "1" },
