@@ -233,6 +233,30 @@ contract InferenceHubTest is BaseTest {
         );
     }
 
+    function test_revert_constructor_eachCollaboratorZero() public {
+        for (uint256 i; i < 4; ++i) {
+            address[4] memory at = [address(settlement), address(staking), address(registry), address(randomness)];
+            at[i] = address(0);
+            vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubZeroAddress.selector));
+            new InferenceHub(
+                ISettlement(at[0]),
+                IStaking(at[1]),
+                IModelRegistry(at[2]),
+                IRandomnessSource(at[3]),
+                _params(),
+                address(this)
+            );
+        }
+    }
+
+    function test_enableModule_lastModeIdIsSeven() public {
+        MockVerificationModule other = new MockVerificationModule();
+        hub.enableModule(7, address(other));
+        (address m, ) = hub.moduleOf(7);
+        assertEq(m, address(other), "mode 7 enabled");
+        assertEq(hub.MAX_MODES(), 8, "MAX_MODES");
+    }
+
     function test_revert_setParams_outOfBounds() public {
         IInferenceHub.InferenceParams memory p = _params();
         p.protocolFeeBps = 2_001;
