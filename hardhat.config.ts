@@ -46,7 +46,18 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // The chain `npm run network` serves: blocks carry wall-clock timestamps (automine may put several blocks in one
+    // second instead of pushing chain time ahead), and a block is mined every second even when idle so windows
+    // close on their own. See README "Local chain time" and docs/PARAMETERS.md.
+    opgLocal: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: 31337,
+      allowBlocksWithSameTimestamp: true,
+      mining: { auto: true, interval: 1_000 },
+    },
+    // OPG_RPC_URL lets a test (or a second local network) use another port.
+    localhost: { type: "http", chainType: "l1", url: process.env.OPG_RPC_URL ?? "http://127.0.0.1:8545" },
   },
 };
 

@@ -42,12 +42,6 @@ const nodeOptions = <T extends ReturnType<typeof task>>(builder: T) =>
 
 export const opgTasks = [
   nodeOptions(task("worker", "Run a worker node: serve assigned requests until SIGINT/SIGTERM"))
-    .addOption({
-      name: "cheatRate",
-      description: "Demo only: post wrong outputs for this fraction of jobs (gets the worker slashed)",
-      type: ArgumentType.FLOAT,
-      defaultValue: 0,
-    })
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
     .build(),
   nodeOptions(
@@ -60,6 +54,26 @@ export const opgTasks = [
       defaultValue: 1,
     })
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.verifierAction })))
+    .build(),
+  nodeOptions(
+    task(
+      "keeper",
+      "Run a keeper: reassign/expire overdue requests, draw committees and juries, escalate, resolve and finalize every request when due (no stake; pays gas)",
+    ),
+  )
+    .addOption({
+      name: "gasBudget",
+      description: "Gas spent on keeper steps per poll round",
+      type: ArgumentType.INT,
+      defaultValue: 5_000_000,
+    })
+    .addOption({
+      name: "jitterMs",
+      description: "Largest random delay before each step (several keepers rarely send the same one)",
+      type: ArgumentType.INT,
+      defaultValue: 1_500,
+    })
+    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.keeperAction })))
     .build(),
 
   task("operator:stake", "Stake OPG for the worker and/or verifier role")

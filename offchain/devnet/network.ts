@@ -17,6 +17,7 @@ import { buildZoo, type ZooModel } from "../zoo/zoo.js";
 import { ModelRuntime } from "../model/runtime.js";
 import { modelSchema, schemaDigest } from "../model/schema.js";
 import { ModelStore, sha256Hex } from "../model/store.js";
+import { cheatingTamperer, lazyVerifier } from "../node/cheats.js";
 import { createVerifier, createWorker } from "../node/factory.js";
 import type { Logger } from "../node/logger.js";
 import type { VerifierNode } from "../node/verifier.js";
@@ -67,6 +68,8 @@ export interface LocalNetworkOptions {
   verifiers?: number;
   /** Index of a worker that posts wrong outputs on purpose (it gets challenged and slashed). */
   cheater?: number;
+  /** Index of a verifier that attests and votes "agree" without computing (cheats.ts `lazyVerifier`). */
+  lazyVerifier?: number;
   /** Write `.opg/deployments/<chainId>.json` under this root so tasks can find the network. */
   deploymentRoot?: string;
   pollIntervalMs?: number;
@@ -80,12 +83,24 @@ export interface LocalNetworkOptions {
   deploymentId?: string;
 }
 
-export async function startLocalNetwork(
+/** What `deployLocalNetwork` set up: the protocol, its staked operators and registered models (no nodes yet). */
+export interface DeployedNetwork {
+  protocol: Protocol;
+  contracts: ProtocolContracts;
+  actors: Actors;
+  models: NetworkModel[];
+  runtime: ModelRuntime;
+}
+
+/**
+ * Deploys the protocol, funds and stakes the operators, and registers the models: everything a network needs before
+ * its nodes start (in this process with `startLocalNetwork`, or as their own processes with multiprocess.ts).
+ */
+export async function deployLocalNetwork(
   connection: NetworkConnection,
-  options: LocalNetworkOptions,
-): Promise<LocalNetwork> {
+  options: Omit<LocalNetworkOptions, "logger" | "cheater" | "lazyVerifier" | "pollIntervalMs" | "concurrency">,
+): Promise<DeployedNetwork> {
   const { ethers } = connection;
-  const logger = options.logger;
   const protocol = await deployProtocol(connection, {
     governed: true,
     parameters: options.parameters,
@@ -156,6 +171,16 @@ export async function startLocalNetwork(
     }
   }
 
+  return { protocol, contracts, actors, models, runtime };
+}
+
+export async function startLocalNetwork(
+  connection: NetworkConnection,
+  options: LocalNetworkOptions,
+): Promise<LocalNetwork> {
+  const logger = options.logger;
+  const { protocol, contracts, actors, models, runtime } = await deployLocalNetwork(connection, options);
+  const addresses = contracts.addresses;
   const store = new ModelStore({ cacheDir: path.join(options.dir, "cache") });
   const nodeConfig = (signer: (typeof actors.workers)[number], role: string) => ({
     contracts: connectContracts(addresses, signer),
@@ -171,11 +196,20 @@ export async function startLocalNetwork(
   });
   const workers: WorkerNode[] = [];
   for (const [i, w] of actors.workers.entries()) {
-    workers.push(await createWorker({ ...nodeConfig(w, "worker"), cheatRate: i === options.cheater ? 1 : 0 }));
+    const tamper = i === options.cheater ? cheatingTamperer(1) : undefined;
+    workers.push(await createWorker({ ...nodeConfig(w, "worker"), tamper }));
   }
   const verifiers: VerifierNode[] = [];
-  for (const v of actors.verifiers)
-    verifiers.push(await createVerifier({ ...nodeConfig(v, "verifier"), sampleRate: 1 }));
+  for (const [i, v] of actors.verifiers.entries()) {
+    const lazy = i === options.lazyVerifier;
+    verifiers.push(
+      await createVerifier({
+        ...nodeConfig(v, "verifier"),
+        sampleRate: lazy ? 0 : 1,
+        ballot: lazy ? lazyVerifier : undefined,
+      }),
+    );
+  }
 
   const all = [...workers, ...verifiers];
   return {

@@ -1,7 +1,8 @@
 /**
- * Dishonest behaviours for demos and tests, injected into the node classes (which hold none themselves): a worker
- * that posts wrong outputs, so the network can be seen challenging, out-voting and slashing it; verifiers that stay
- * silent, so silence penalties, escalations and appeals can be seen.
+ * Dishonest behaviours for demos, the devnet and tests, injected into the node classes (which hold none themselves):
+ * a worker that posts wrong outputs, so the network can be seen challenging, out-voting and slashing it; verifiers
+ * that stay silent, so silence penalties, escalations and appeals can be seen; a lazy verifier that attests without
+ * computing. The production tasks (`npx hardhat worker|verifier`) have no option that reaches these.
  */
 import { perturbOutput } from "../model/tolerance.js";
 import type { BallotStrategy } from "./verifier.js";
@@ -22,8 +23,15 @@ export function cheatingTamperer(rate: number): OutputTamperer | undefined {
 
 /** Stays silent (never commits) as a juror in the given court rounds, and honest otherwise. */
 export function silentJuror(rounds: readonly number[]): BallotStrategy {
-  return ({ kind, round, honest }) => (kind === "vote" && rounds.includes(round) ? null : honest);
+  return ({ kind, round, verify }) => (kind === "vote" && rounds.includes(round) ? null : verify());
 }
 
 /** Stays silent as a committee member (never commits an attestation), and honest otherwise. */
-export const silentMember: BallotStrategy = ({ kind, honest }) => (kind === "attestation" ? null : honest);
+export const silentMember: BallotStrategy = ({ kind, verify }) => (kind === "attestation" ? null : verify());
+
+/**
+ * A lazy verifier: attests "agree" and votes to uphold the worker without running the model. Honest committees and
+ * juries out-vote it when the worker cheated, and it then loses its minority or silence penalties. Combine with
+ * `sampleRate: 0` (it re-checks no OPTIMISTIC result either).
+ */
+export const lazyVerifier: BallotStrategy = () => true;

@@ -1,5 +1,5 @@
 /**
- * Wires a worker or verifier node from its parts: the v2 contracts (found from the hub's address alone when the
+ * Wires a worker, verifier or keeper node from its parts: the v2 contracts (found from the hub's address alone when the
  * others are not given), an event feed over the contracts the role listens to (one persisted cursor), a transaction
  * sender (nonces, fee bumping, retries, reverts decoded with every protocol ABI), the model store (verified by hash)
  * and runtime (onnxruntime sessions), a state file and a logger. Used by the Hardhat tasks, the local network
@@ -22,9 +22,9 @@ import { TxSender } from "../chain/sender.js";
 import { JsonStateFile } from "../chain/stateFile.js";
 import { ModelRuntime } from "../model/runtime.js";
 import { ModelStore } from "../model/store.js";
-import { cheatingTamperer } from "./cheats.js";
 import { MultiContractFeed, type FeedSource } from "./feed.js";
 import type { NodeContracts, NodeDeps } from "./jobs.js";
+import { KeeperNode, type KeeperState } from "./keeper.js";
 import type { Logger } from "./logger.js";
 import type { RunnerOptions } from "./runner.js";
 import { VerifierNode, type BallotStrategy, type VerifierState } from "./verifier.js";
@@ -73,6 +73,7 @@ export interface NodeConfig {
 }
 
 const WORKER_EVENTS = { hub: ["WorkerAssigned"] } as const;
+const KEEPER_EVENTS = { hub: ["InferenceRequested"] } as const;
 const VERIFIER_EVENTS = {
   hub: ["ResultSubmitted"],
   committee: ["CommitteeDrawn"],
@@ -119,7 +120,7 @@ export async function connectNodeContracts(addresses: NodeAddresses, signer: Sig
 /** Builds everything a node of `role` needs; state and cursor files are named after the role and operator. */
 async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
   config: NodeConfig,
-  role: "worker" | "verifier",
+  role: "worker" | "verifier" | "keeper",
 ): Promise<NodeDeps<State>> {
   const address = await config.signer.getAddress();
   const base = path.join(config.stateDir, `${role}-${address.toLowerCase()}`);
@@ -127,11 +128,13 @@ async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
   const sources: FeedSource[] =
     role === "worker"
       ? [{ contract: contracts.hub, events: WORKER_EVENTS.hub }]
-      : [
-          { contract: contracts.hub, events: VERIFIER_EVENTS.hub },
-          { contract: contracts.committee, events: VERIFIER_EVENTS.committee },
-          { contract: contracts.court, events: VERIFIER_EVENTS.court },
-        ];
+      : role === "keeper"
+        ? [{ contract: contracts.hub, events: KEEPER_EVENTS.hub }]
+        : [
+            { contract: contracts.hub, events: VERIFIER_EVENTS.hub },
+            { contract: contracts.committee, events: VERIFIER_EVENTS.committee },
+            { contract: contracts.court, events: VERIFIER_EVENTS.court },
+          ];
   const feed = new MultiContractFeed(sources, {
     cursorFile: `${base}.cursor.json`,
     startBlock: contracts.fromBlock,
@@ -185,15 +188,23 @@ export function protocolErrorInterfaces(): ethers.Interface[] {
 
 export async function createWorker(
   config: NodeConfig & {
-    /** Demo only: post wrong outputs for this fraction of requests (see cheats.ts). */
-    cheatRate?: number;
-    /** Tests: any other dishonest output strategy. */
+    /** Demo, devnet and tests only: a dishonest output strategy (see cheats.ts). Production wiring passes none. */
     tamper?: OutputTamperer;
   },
 ): Promise<WorkerNode> {
   const deps = await nodeDeps<WorkerState>(config, "worker");
-  const tamper = config.tamper ?? cheatingTamperer(config.cheatRate ?? 0);
-  return new WorkerNode({ ...deps, tamper }, runnerOptions(config));
+  return new WorkerNode({ ...deps, tamper: config.tamper }, runnerOptions(config));
+}
+
+/** A keeper: no stake, pays gas only; performs the due time-based steps of every request (keeper.ts). */
+export async function createKeeper(
+  config: NodeConfig & { gasBudgetPerRound?: bigint; jitterMs?: number; random?: () => number },
+): Promise<KeeperNode> {
+  const deps = await nodeDeps<KeeperState>(config, "keeper");
+  return new KeeperNode(
+    { ...deps, gasBudgetPerRound: config.gasBudgetPerRound, jitterMs: config.jitterMs, random: config.random },
+    runnerOptions(config),
+  );
 }
 
 export async function createVerifier(

@@ -28,6 +28,7 @@ import {
   type NodeDeps,
   type SendOutcome,
 } from "./jobs.js";
+import { performKeeperPlan, planKeeperStep } from "./keeper.js";
 import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_SUBMITTED = 2n;
@@ -38,15 +39,7 @@ const PHASE_DRAWING = 1n;
 const PHASE_VOTING = 2n;
 const PHASE_RESOLVED = 3n;
 
-/** Reverts of keeper steps that mean "not due yet" or "already done by someone else". */
-const FINALIZE_RACES = new Set(["HubInvalidStatus", "HubNotFinal"]);
-const DRAW_COMMITTEE_RACES = new Set([
-  "CommitteeAlreadyDrawn",
-  "CommitteeRandomnessPending",
-  "CommitteeTooFewVerifiers",
-  "CommitteeDeadlinePassed",
-]);
-const ESCALATE_RACES = new Set(["CommitteeCannotEscalate", "CommitteeSameBlock"]);
+/** Reverts of this node's own duties that mean "not due yet" or "already done by someone else". */
 const ATTEST_RACES = new Set(["CommitteeAlreadyActed", "CommitteeDeadlinePassed", "CommitteeCommitPhaseOpen"]);
 const DRAW_JURY_RACES = new Set([
   "CourtWrongPhase",
@@ -54,7 +47,6 @@ const DRAW_JURY_RACES = new Set([
   "CourtTooFewJurors",
   "CourtDeadlinePassed",
 ]);
-const RESOLVE_RACES = new Set(["CourtWrongPhase", "CourtDeadlineNotReached", "CourtSameBlock"]);
 const VOTE_RACES = new Set(["CourtAlreadyActed", "CourtDeadlinePassed", "CourtCommitPhaseOpen", "CourtWrongPhase"]);
 const CHALLENGE_RACES = new Set([
   "OptimisticWindowClosed",
@@ -99,17 +91,18 @@ export interface VerifierState {
 }
 
 /**
- * What a node commits for one of its duties, given the honest answer (`honest`: the result is within tolerance).
- * Returns the choice to commit, or null to stay silent. Demo and tests only (a lazy or dishonest verifier, see
- * cheats.ts): production wiring injects none and always commits the honest answer.
+ * What a node commits for one of its duties. `verify()` re-executes the model and gives the honest answer (the
+ * result is within tolerance); a lazy strategy answers without calling it. Returns the choice to commit, or null to
+ * stay silent. Demo and tests only (a lazy or dishonest verifier, see cheats.ts): production wiring injects none and
+ * always commits the honest answer.
  */
 export type BallotStrategy = (duty: {
   kind: "attestation" | "vote";
   requestId: bigint;
   /** Court round (0 for a committee attestation). */
   round: number;
-  honest: boolean;
-}) => boolean | null;
+  verify: () => Promise<boolean>;
+}) => boolean | null | Promise<boolean | null>;
 
 export interface VerifierDeps extends NodeDeps<VerifierState> {
   ballot?: BallotStrategy;
@@ -348,45 +341,22 @@ export class VerifierNode extends NodeRunner {
     return inPool >= BigInt(this.deps.minJuryPool ?? 3);
   }
 
-  /** COMMITTEE keeper: draw the committee, then finalize or escalate once the reveals are over. */
+  /** COMMITTEE keeper: draw the committee, then finalize or escalate once the reveals are over (keeper.ts). */
   async #keepCommittee(job: VerifierJob): Promise<void> {
-    const { hub, committee } = this.deps.contracts;
+    const { committee } = this.deps.contracts;
     const requestId = BigInt(job.requestId);
-    const round = await committee.roundOf(requestId);
-    const now = await this.deps.chainTime();
-    if (round.seats === 0n) {
-      if (now <= round.drawDeadline) {
-        await this.#send(
-          job,
-          `drawCommittee #${requestId}`,
-          () => committee.drawCommittee.populateTransaction(requestId),
-          DRAW_COMMITTEE_RACES,
-        );
-        return;
-      }
-      // Nobody could draw a committee in time: the verdict is Refunded.
-      return this.#finalizeRequest(job);
-    }
-    if (round.escalated) {
+    const plan = await planKeeperStep(this.deps.contracts, requestId, await this.deps.chainTime());
+    if (plan.kind === "terminal") return this.#done(job, "settled on-chain");
+    if (plan.stage === "court") {
       this.#ensureCase(job.requestId);
       return this.#done(job, "escalated to the court");
     }
-    const revealsOver = round.revealedSeats === round.seats || now > round.revealDeadline;
-    if (!revealsOver) return;
-    const finalized = await this.#send(
-      job,
-      `finalize #${requestId}`,
-      () => hub.finalize.populateTransaction(requestId),
-      FINALIZE_RACES,
-    );
-    if (finalized.sent || finalized.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
-    const escalated = await this.#send(
-      job,
-      `escalate #${requestId}`,
-      () => committee.escalate.populateTransaction(requestId),
-      ESCALATE_RACES,
-    );
-    if (escalated.sent) {
+    if (plan.kind === "waiting") return;
+    const outcome = await performKeeperPlan(this.deps, requestId, plan, { job: job.key });
+    if (outcome.kind === "applied" && outcome.step === "finalize") return this.#done(job, "finalized");
+    if (outcome.kind === "lost" && outcome.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
+    if (outcome.kind === "applied" && outcome.step === "escalate") {
+      const round = await committee.roundOf(requestId);
       this.logger.info("committee.escalated", {
         requestId: job.requestId,
         agreeSeats: round.agreeSeats,
@@ -412,9 +382,7 @@ export class VerifierNode extends NodeRunner {
       if (!mine.committed) {
         if (now > BigInt(job.commitDeadline ?? "0")) return this.#done(job, "commit phase missed");
         if (job.choice === undefined || job.salt === undefined) {
-          const verdict = await this.#verdict(requestId);
-          this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
-          const choice = this.#choose("attestation", requestId, 0, verdict.agree);
+          const choice = await this.#choose("attestation", requestId, 0, job.key);
           if (choice === null) return this.#done(job, "abstained");
           job.choice = choice;
           job.salt = ethers.hexlify(randomBytes(32));
@@ -460,48 +428,27 @@ export class VerifierNode extends NodeRunner {
 
   /** Court keeper for a request this node touches: draw the jury, resolve rounds, finalize the request. */
   async #keepCase(job: VerifierJob): Promise<void> {
-    const { hub, court } = this.deps.contracts;
+    const { court } = this.deps.contracts;
     const requestId = BigInt(job.requestId);
-    const request = await hub.getRequest(requestId);
-    if (request.status !== STATUS_SUBMITTED && request.status !== STATUS_DISPUTED)
-      return this.#done(job, "settled on-chain");
-    const kase = await court.getCase(requestId);
-    const now = await this.deps.chainTime();
-    if (kase.phase === PHASE_NONE) return; // not opened yet
-    if (kase.phase === PHASE_DRAWING) {
-      if (now <= kase.drawDeadline) {
-        await this.#send(
-          job,
-          `drawJury #${requestId}`,
-          () => court.drawJury.populateTransaction(requestId),
-          DRAW_JURY_RACES,
-        );
-        return;
-      }
-      await this.#send(job, `resolve #${requestId}`, () => court.resolve.populateTransaction(requestId), RESOLVE_RACES);
-      return;
+    const plan = await planKeeperStep(this.deps.contracts, requestId, await this.deps.chainTime());
+    if (plan.kind === "terminal") return this.#done(job, "settled on-chain");
+    if (plan.kind === "waiting" || plan.stage !== "court") return; // not opened yet, or nothing due
+    const before = plan.steps[0]?.name === "resolve" ? await court.getCase(requestId) : null;
+    const outcome = await performKeeperPlan(this.deps, requestId, plan, { job: job.key });
+    if (outcome.kind === "applied" && outcome.step === "resolve" && before !== null && before.phase === PHASE_VOTING) {
+      const after = await court.getCase(requestId);
+      this.logger.info("case.resolved", {
+        requestId: job.requestId,
+        round: before.round,
+        upholdSeats: before.upholdSeats,
+        rejectSeats: before.rejectSeats,
+        appealed: after.phase !== PHASE_RESOLVED,
+      });
     }
-    if (kase.phase === PHASE_VOTING) {
-      if (kase.revealedSeats < kase.seats && now <= kase.revealDeadline) return;
-      const sent = await this.#send(
-        job,
-        `resolve #${requestId}`,
-        () => court.resolve.populateTransaction(requestId),
-        RESOLVE_RACES,
-      );
-      if (sent.sent) {
-        const after = await court.getCase(requestId);
-        this.logger.info("case.resolved", {
-          requestId: job.requestId,
-          round: kase.round,
-          upholdSeats: kase.upholdSeats,
-          rejectSeats: kase.rejectSeats,
-          appealed: after.phase !== PHASE_RESOLVED,
-        });
-      }
-      return;
-    }
-    return this.#finalizeRequest(job);
+    const finalized =
+      (outcome.kind === "applied" && outcome.step === "finalize") ||
+      (outcome.kind === "lost" && outcome.errorName === "HubInvalidStatus");
+    if (finalized) return this.#done(job, "finalized");
   }
 
   async #vote(job: VerifierJob): Promise<void> {
@@ -520,10 +467,8 @@ export class VerifierNode extends NodeRunner {
       if (!ballot.committed) {
         if (now > kase.commitDeadline) return this.#done(job, "commit phase missed");
         if (job.choice === undefined || job.salt === undefined) {
-          const verdict = await this.#verdict(requestId);
-          this.logger.info("job.verified", { job: job.key, agree: verdict.agree, reason: verdict.reason });
           // Uphold the worker iff its result is within tolerance.
-          const choice = this.#choose("vote", requestId, round, verdict.agree);
+          const choice = await this.#choose("vote", requestId, round, job.key);
           if (choice === null) return this.#done(job, "abstained");
           job.choice = choice;
           job.salt = ethers.hexlify(randomBytes(32));
@@ -570,18 +515,6 @@ export class VerifierNode extends NodeRunner {
   }
 
   // ----------------------------------------------------------------------------------------------- helpers
-
-  async #finalizeRequest(job: VerifierJob): Promise<void> {
-    const { hub } = this.deps.contracts;
-    const requestId = BigInt(job.requestId);
-    const sent = await this.#send(
-      job,
-      `finalize #${requestId}`,
-      () => hub.finalize.populateTransaction(requestId),
-      FINALIZE_RACES,
-    );
-    if (sent.sent || sent.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
-  }
 
   /** After a restart: is the on-chain commitment the one this node's persisted choice and salt make? */
   async #ownCommitment(
@@ -703,8 +636,19 @@ export class VerifierNode extends NodeRunner {
     return sendTolerant(this.deps.sender, this.logger, label, populate, tolerated, { job: job.key });
   }
 
-  #choose(kind: "attestation" | "vote", requestId: bigint, round: number, honest: boolean): boolean | null {
-    return this.deps.ballot === undefined ? honest : this.deps.ballot({ kind, requestId, round, honest });
+  /** The honest answer (re-executes the model), unless an injected strategy decides otherwise. */
+  async #choose(
+    kind: "attestation" | "vote",
+    requestId: bigint,
+    round: number,
+    jobKey: string,
+  ): Promise<boolean | null> {
+    const verify = async () => {
+      const verdict = await this.#verdict(requestId);
+      this.logger.info("job.verified", { job: jobKey, agree: verdict.agree, reason: verdict.reason });
+      return verdict.agree;
+    };
+    return this.deps.ballot === undefined ? verify() : this.deps.ballot({ kind, requestId, round, verify });
   }
 
   #seatsOf(list: unknown): number {

@@ -28,6 +28,7 @@ import { buildDemoModels } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
 import { ModelStore, sha256Hex } from "../../offchain/model/store.js";
 import { compareOutputs } from "../../offchain/model/tolerance.js";
+import { cheatingTamperer } from "../../offchain/node/cheats.js";
 import { createVerifier, createWorker } from "../../offchain/node/factory.js";
 import { createLogger, memoryLogger, type Logger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
@@ -123,7 +124,7 @@ async function assemble(role: "worker" | "verifier", index: number, crash: boole
     sender: crash ? new CrashAfterBroadcast(signer, options) : new TxSender(signer, options),
   };
   return role === "worker"
-    ? createWorker({ ...config, cheatRate: CHEATERS.get(index) ?? 0 })
+    ? createWorker({ ...config, tamper: cheatingTamperer(CHEATERS.get(index) ?? 0) })
     : createVerifier({ ...config, sampleRate: 1 });
 }
 

@@ -1,14 +1,14 @@
-/** The `worker` and `verifier` tasks: run a node until SIGINT or SIGTERM, then stop cleanly. */
+/** The `worker`, `verifier` and `keeper` tasks: run a node until SIGINT or SIGTERM, then stop cleanly. */
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { createVerifier, createWorker, type NodeConfig } from "../../offchain/node/factory.js";
+import { createKeeper, createVerifier, createWorker, type NodeConfig } from "../../offchain/node/factory.js";
 import { createLogger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport, type TaskContext } from "./context.js";
 
-interface NodeArgs {
+export interface NodeArgs {
   deployment: string;
   account: string;
   stateDir: string;
@@ -21,12 +21,20 @@ interface NodeArgs {
   pretty: boolean;
 }
 
-async function prepare(hre: HardhatRuntimeEnvironment, args: NodeArgs, role: "worker" | "verifier") {
+/**
+ * Connects to the network, stakes if asked, checks eligibility (workers and verifiers) and builds the node config.
+ * Exported for devnet entry points (scripts/devnet/) that build the same node with an injected test strategy.
+ */
+export async function prepareNode(
+  hre: HardhatRuntimeEnvironment,
+  args: NodeArgs,
+  role: "worker" | "verifier" | "keeper",
+): Promise<{ ctx: TaskContext; config: NodeConfig }> {
   if (args.concurrency < 1) throw new TaskInputError("--concurrency must be at least 1");
   const ctx = await openProtocol(hre, args);
   const roleBit = role === "worker" ? 1 : 2;
-  if (args.stake !== "0") await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
-  const eligible = await ctx.contracts.staking.isEligible(ctx.signer.address, roleBit);
+  if (role !== "keeper" && args.stake !== "0") await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
+  const eligible = role === "keeper" || (await ctx.contracts.staking.isEligible(ctx.signer.address, roleBit));
   if (!eligible) {
     throw new TaskInputError(
       `${ctx.signer.address} is not an eligible ${role}: stake at least the minimum with --stake <OPG> ` +
@@ -67,7 +75,7 @@ async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<v
 }
 
 /** Runs until SIGINT/SIGTERM; a second signal exits at once. */
-async function runUntilSignal(node: NodeRunner): Promise<void> {
+export async function runUntilSignal(node: NodeRunner): Promise<void> {
   await node.start();
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -80,11 +88,21 @@ async function runUntilSignal(node: NodeRunner): Promise<void> {
   await node.stop();
 }
 
-export async function workerAction(args: NodeArgs & { cheatRate: number }, hre: HardhatRuntimeEnvironment) {
-  const { config } = await prepare(hre, args, "worker");
-  if (args.cheatRate > 0)
-    config.logger.warn("worker.cheating", { cheatRate: args.cheatRate, note: "demo only: expect to be slashed" });
-  await runUntilSignal(await createWorker({ ...config, cheatRate: args.cheatRate }));
+export async function workerAction(args: NodeArgs, hre: HardhatRuntimeEnvironment) {
+  const { config } = await prepareNode(hre, args, "worker");
+  await runUntilSignal(await createWorker(config));
+}
+
+export async function keeperAction(
+  args: NodeArgs & { gasBudget: number; jitterMs: number },
+  hre: HardhatRuntimeEnvironment,
+) {
+  if (args.gasBudget < 100_000) throw new TaskInputError("--gas-budget must be at least 100000 gas per round");
+  if (args.jitterMs < 0) throw new TaskInputError("--jitter-ms must not be negative");
+  const { config } = await prepareNode(hre, args, "keeper");
+  await runUntilSignal(
+    await createKeeper({ ...config, gasBudgetPerRound: BigInt(args.gasBudget), jitterMs: args.jitterMs }),
+  );
 }
 
 export async function verifierAction(
@@ -92,7 +110,7 @@ export async function verifierAction(
   hre: HardhatRuntimeEnvironment,
 ) {
   if (args.sampleRate < 0 || args.sampleRate > 1) throw new TaskInputError("--sample-rate must be between 0 and 1");
-  const { config } = await prepare(hre, args, "verifier");
+  const { config } = await prepareNode(hre, args, "verifier");
   // Challenge bonds come from the free balance in Settlement; the node tops it up to this amount at start-up (and
   // by the missing amount before a challenge).
   const bondReserve =
