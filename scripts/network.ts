@@ -1,25 +1,43 @@
 /**
- * Keeps a local OPG network running: Hardhat's chain served on http://127.0.0.1:8545 (chain id 31337), the v2
- * protocol deployed with Ignition (ignition/parameters/localhost.json: short windows), the model zoo registered in
- * every mode, and worker and verifier nodes attached and serving.
+ * Keeps a local OPG network running, one OS process per node: this process serves Hardhat's chain on
+ * http://127.0.0.1:8545 (chain id 31337; blocks carry wall-clock timestamps, one block a second when idle), deploys
+ * the v2 protocol with Ignition (ignition/parameters/localhost.json), registers the model zoo in every mode and
+ * stakes the operators; then every worker, verifier and keeper runs as its own process with the task an operator
+ * runs (`hardhat worker|verifier|keeper --network localhost --account <i> ...`). Each node logs to
+ * .opg/network/logs/<node>.log and, prefixed with its name, to this console.
+ *
+ * A node that dies (try `kill -9 <pid>`: the pids are printed) is restarted after OPG_RESTART_MS (default 5000;
+ * "off" to leave it down) and catches up from its persisted cursor and job file; the others never notice.
+ * Ctrl-C sends SIGINT to every node, waits for them to finish their jobs, then stops the chain.
+ *
+ * Environment: OPG_PORT (8545), OPG_WORKERS (3), OPG_VERIFIERS (4), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
+ * (index of a worker / verifier started with a dishonest strategy through scripts/devnet/node.ts), OPG_MODELS
+ * (zoo | demo).
+ *
  * From another terminal:
  *
  *   npx hardhat model:list --network localhost
- *   npx hardhat infer --network localhost --model 2 --input "[5.1, 3.5, 1.4, 0.2]" --wait   (iris-mlp)
+ *   npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait   (iris-mlp)
  *   npx hardhat network:stats --network localhost
- *
- * Stop with Ctrl-C: the nodes finish their jobs and persist their state.
  */
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { network } from "hardhat";
 
-import { startLocalNetwork } from "../offchain/devnet/network.js";
+import { launchMultiProcessNetwork } from "../offchain/devnet/multiprocess.js";
 import { Mode, loadIgnitionParameters } from "../offchain/devnet/protocol.js";
-import { createLogger } from "../offchain/node/logger.js";
 
-const PORT = Number(process.env.OPG_PORT ?? 8545);
+const int = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number (got "${raw}")`);
+  return value;
+};
+const optionalInt = (name: string): number | undefined =>
+  process.env[name] === undefined || process.env[name] === "" ? undefined : int(name, 0);
+
 const root = process.cwd();
 const dir = path.join(root, ".opg", "network");
 await rm(dir, { recursive: true, force: true }); // a new chain: old node state would not match it
@@ -28,40 +46,36 @@ for (const entry of await readdir(path.join(root, "ignition", "deployments")).ca
   if (entry.startsWith("opg-local-")) await rm(path.join(root, "ignition", "deployments", entry), { recursive: true });
 }
 
-const server = await network.createServer("default", "127.0.0.1", PORT);
-try {
-  await server.listen();
-} catch (error) {
-  throw new Error(
-    `cannot listen on 127.0.0.1:${PORT} (${(error as Error).message}): stop what uses it or set OPG_PORT`,
-  );
-}
-const connection = await network.create("localhost");
-// Mine a block every second even when idle, so chain time moves and windows close on their own.
-await connection.provider.request({ method: "evm_setIntervalMining", params: [1_000] });
-
-const logger = createLogger("network", { pretty: true });
-const net = await startLocalNetwork(connection, {
+const restart = process.env.OPG_RESTART_MS === "off" ? undefined : int("OPG_RESTART_MS", 5_000);
+console.log("starting the chain, deploying and training the model zoo (about a minute)…");
+const net = await launchMultiProcessNetwork({
+  networkManager: network,
+  root,
   dir,
-  logger,
-  workers: 3,
-  verifiers: 4,
-  models: "zoo",
-  cheater: process.env.OPG_CHEATER === undefined ? undefined : Number(process.env.OPG_CHEATER),
-  deploymentRoot: root,
+  port: int("OPG_PORT", 8545),
+  workers: int("OPG_WORKERS", 3),
+  verifiers: int("OPG_VERIFIERS", 4),
+  keepers: int("OPG_KEEPERS", 1),
+  models: process.env.OPG_MODELS === "demo" ? "demo" : "zoo",
   parameters: await loadIgnitionParameters("localhost"),
   deploymentId: `opg-local-${Date.now()}`,
-  pollIntervalMs: 500,
+  deploymentRoot: root,
+  cheater: optionalInt("OPG_CHEATER"),
+  lazyVerifier: optionalInt("OPG_LAZY_VERIFIER"),
+  restartDelayMs: restart,
 });
-await net.start();
 
-console.log(`\nOPG local network on http://127.0.0.1:${PORT} (chain id 31337)`);
-const a = net.contracts.addresses;
+const a = net.deployed.contracts.addresses;
+console.log(`\nOPG local network on ${net.url} (chain id 31337)`);
 console.log(`  hub ${a.hub}, settlement ${a.settlement}, court ${a.court}`);
 console.log(`  staking ${a.staking}, registry ${a.registry}; all recorded in .opg/deployments/31337.json`);
-for (const m of net.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);
-console.log(`  ${net.workers.length} workers and ${net.verifiers.length} verifiers attached (logs below)\n`);
-console.log("Try, from another terminal:");
+for (const m of net.deployed.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);
+console.log(`  node processes (logs in .opg/network/logs/):`);
+for (const node of net.group.nodes) console.log(`    ${node.spec.name.padEnd(20)} pid ${node.pid}`);
+console.log(
+  restart === undefined ? "  a node that dies stays down" : `  a node that dies is restarted after ${restart} ms`,
+);
+console.log("\nTry, from another terminal:");
 console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
 console.log("  npx hardhat request:status --network localhost --id 1");
 console.log("  npx hardhat network:stats --network localhost\n");
@@ -70,6 +84,7 @@ await new Promise<void>((resolve) => {
   process.once("SIGINT", () => resolve());
   process.once("SIGTERM", () => resolve());
 });
-console.log("\nstopping nodes…");
+console.log("\nstopping the nodes (SIGINT to each; they finish their jobs and persist), then the chain…");
 await net.stop();
-await server.close();
+console.log("stopped");
+process.exit(0);

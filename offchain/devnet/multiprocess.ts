@@ -1,0 +1,183 @@
+/**
+ * The multi-process local network (`npm run network`): this process serves the chain (Hardhat's JSON-RPC server
+ * over the `opgLocal` simulated network: chain id 31337, wall-clock block timestamps, a block every second), deploys
+ * the protocol with Ignition, registers the models and stakes the operators; then every worker, verifier and keeper
+ * runs as its own OS process with the Hardhat task an operator runs (processes.ts). A devnet-only entry point
+ * (scripts/devnet/node.ts) builds the same nodes with an injected dishonest strategy for the cheating worker and the
+ * lazy verifier: the production tasks have no such option.
+ */
+import { rm } from "node:fs/promises";
+import path from "node:path";
+
+import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
+import type { JsonRpcServer, NetworkConnection, NetworkManager } from "hardhat/types/network";
+
+import { writeDeployment } from "../chain/deployment.js";
+import { deployLocalNetwork, type DeployedNetwork } from "./network.js";
+import { ProcessGroup, type NodeProcessSpec } from "./processes.js";
+
+export interface MultiProcessOptions {
+  /** Hardhat's network manager (`import { network } from "hardhat"`). */
+  networkManager: NetworkManager;
+  /** Project root: the children run Hardhat here. */
+  root: string;
+  /** Node state, models, caches and logs (`logs/<node>.log`) live here. */
+  dir: string;
+  /** 0: any free port. */
+  port: number;
+  workers: number;
+  verifiers: number;
+  keepers: number;
+  models?: "zoo" | "demo";
+  parameters?: DeploymentParameters;
+  /** Ignition deployment id (its journal goes to ignition/deployments/<id>). */
+  deploymentId: string;
+  /** Also write `.opg/deployments/31337.json` under this root, so tasks find the network without --deployment. */
+  deploymentRoot?: string;
+  /** Index of a worker that runs with the cheating strategy (devnet entry point). */
+  cheater?: number;
+  /** Index of a verifier that runs with the lazy strategy (devnet entry point). */
+  lazyVerifier?: number;
+  pollMs?: number;
+  /** Restart a node that died after this many ms (default: not restarted). */
+  restartDelayMs?: number;
+  print?: (line: string) => void;
+}
+
+export interface MultiProcessNetwork {
+  url: string;
+  port: number;
+  server: JsonRpcServer;
+  connection: NetworkConnection;
+  deployed: DeployedNetwork;
+  deploymentFile: string;
+  group: ProcessGroup;
+  /** SIGINT to every node, wait for them, then close the chain. */
+  stop(): Promise<void>;
+}
+
+/** Moves the chain clock to wall time once (later blocks follow wall time: `allowBlocksWithSameTimestamp`). */
+export async function alignChainTime(connection: NetworkConnection): Promise<void> {
+  const provider = connection.provider;
+  const latest = (await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+  const now = Math.floor(Date.now() / 1000);
+  if (now > latest) await provider.request({ method: "evm_setNextBlockTimestamp", params: [now] });
+  await provider.request({ method: "evm_mine", params: [] });
+}
+
+export async function launchMultiProcessNetwork(options: MultiProcessOptions): Promise<MultiProcessNetwork> {
+  const server = await options.networkManager.createServer("opgLocal", "127.0.0.1", options.port);
+  let listening: { address: string; port: number };
+  try {
+    listening = await server.listen();
+  } catch (error) {
+    throw new Error(
+      `cannot listen on 127.0.0.1:${options.port} (${(error as Error).message}): stop what uses it or set OPG_PORT`,
+    );
+  }
+  const url = `http://127.0.0.1:${listening.port}`;
+  const connection = await options.networkManager.create({ network: "localhost", override: { url } });
+  await alignChainTime(connection);
+
+  const deployed = await deployLocalNetwork(connection, {
+    dir: options.dir,
+    workers: options.workers,
+    verifiers: options.verifiers,
+    models: options.models,
+    parameters: options.parameters,
+    deploymentId: options.deploymentId,
+    deploymentRoot: options.deploymentRoot,
+  });
+  const deploymentFile = path.join(options.dir, "deployment.json");
+  await writeDeployment(deploymentFile, deployed.contracts.addresses);
+
+  // Account indices as the chain lists them: the children pick their signer with --account <index>.
+  const signers = await connection.ethers.getSigners();
+  const indexOf = (address: string) => signers.findIndex((s) => s.address === address);
+  const firstKeeper = 4 + options.workers + options.verifiers;
+  if (signers.length < firstKeeper + options.keepers) {
+    throw new Error(`need ${firstKeeper + options.keepers} accounts on the chain, have ${signers.length}`);
+  }
+  const common = (account: number) => [
+    "--network",
+    "localhost",
+    "--deployment",
+    deploymentFile,
+    "--account",
+    String(account),
+    "--state-dir",
+    path.join(options.dir, "state"),
+    "--cache-dir",
+    path.join(options.dir, "cache"),
+    "--poll-ms",
+    String(options.pollMs ?? 500),
+    "--pretty",
+  ];
+  const devnetNode = ["run", "--network", "localhost", "--no-compile", path.join("scripts", "devnet", "node.ts")];
+  const devnetEnv = (role: string, account: number, strategy: string): Record<string, string> => ({
+    OPG_DEVNET_ROLE: role,
+    OPG_DEVNET_ACCOUNT: String(account),
+    OPG_DEVNET_STRATEGY: strategy,
+    OPG_DEVNET_DEPLOYMENT: deploymentFile,
+    OPG_DEVNET_STATE_DIR: path.join(options.dir, "state"),
+    OPG_DEVNET_CACHE_DIR: path.join(options.dir, "cache"),
+    OPG_DEVNET_POLL_MS: String(options.pollMs ?? 500),
+  });
+  const specs: NodeProcessSpec[] = [];
+  deployed.actors.workers.forEach((w, i) => {
+    const account = indexOf(w.address);
+    specs.push(
+      i === options.cheater
+        ? {
+            name: `worker-${i + 1}-cheater`,
+            args: devnetNode,
+            env: devnetEnv("worker", account, "cheat"),
+          }
+        : { name: `worker-${i + 1}`, args: ["worker", ...common(account)] },
+    );
+  });
+  deployed.actors.verifiers.forEach((v, i) => {
+    const account = indexOf(v.address);
+    specs.push(
+      i === options.lazyVerifier
+        ? {
+            name: `verifier-${i + 1}-lazy`,
+            args: devnetNode,
+            env: devnetEnv("verifier", account, "lazy"),
+          }
+        : { name: `verifier-${i + 1}`, args: ["verifier", ...common(account), "--sample-rate", "1"] },
+    );
+  });
+  for (let k = 0; k < options.keepers; k++) {
+    specs.push({ name: `keeper-${k + 1}`, args: ["keeper", ...common(firstKeeper + k)] });
+  }
+
+  const group = new ProcessGroup(specs, {
+    root: options.root,
+    logDir: path.join(options.dir, "logs"),
+    print: options.print,
+    restartDelayMs: options.restartDelayMs,
+    env: { OPG_RPC_URL: url },
+  });
+  await group.start();
+  return {
+    url,
+    port: listening.port,
+    server,
+    connection,
+    deployed,
+    deploymentFile,
+    group,
+    async stop() {
+      await group.stop();
+      await deployed.runtime.close();
+      await connection.close();
+      await server.close();
+    },
+  };
+}
+
+/** Removes the Ignition journal of a throwaway local deployment. */
+export async function removeIgnitionJournal(root: string, deploymentId: string): Promise<void> {
+  await rm(path.join(root, "ignition", "deployments", deploymentId), { recursive: true, force: true });
+}

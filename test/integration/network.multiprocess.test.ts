@@ -1,0 +1,126 @@
+/**
+ * The multi-process local network (offchain/devnet/multiprocess.ts, `npm run network`) in a small version: the
+ * chain served over HTTP on a free port, two workers, a verifier and a keeper, each its own OS process running the
+ * operator's Hardhat task. One worker is killed with SIGKILL: the other nodes keep serving, and the killed worker,
+ * restarted, catches up from its persisted cursor and serves what was assigned to it while it was down, before the
+ * deadline (no liveness penalty).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { network } from "hardhat";
+
+import { encodeTensors } from "../../offchain/codec/tensor.js";
+import { requestInference } from "../../offchain/devnet/lifecycle.js";
+import {
+  launchMultiProcessNetwork,
+  removeIgnitionJournal,
+  type MultiProcessNetwork,
+} from "../../offchain/devnet/multiprocess.js";
+import { Mode, Status, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
+
+const root = process.cwd();
+
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("Multi-process local network (chain + 2 workers + 1 verifier + 1 keeper as OS processes)", function () {
+  this.timeout(150_000);
+  let net: MultiProcessNetwork;
+  let dir: string;
+  const lines: string[] = [];
+  const deploymentId = `opg-local-test-${process.pid}-${Date.now()}`;
+
+  before(async function () {
+    dir = await mkdtemp(path.join(os.tmpdir(), "opg-multiprocess-"));
+    net = await launchMultiProcessNetwork({
+      networkManager: network,
+      root,
+      dir,
+      port: 0,
+      workers: 2,
+      verifiers: 1,
+      keepers: 1,
+      models: "demo",
+      parameters: await loadIgnitionParameters("localhost"),
+      deploymentId,
+      print: (line) => lines.push(line),
+    });
+    await until("every node started", 90_000, () =>
+      net.group.nodes.every((n) => lines.some((l) => l.startsWith(`[${n.spec.name}]`) && l.includes("node.started"))),
+    );
+  });
+
+  after(async function () {
+    await net?.stop();
+    await removeIgnitionJournal(root, deploymentId);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs every node as its own OS process, with its own log file and prefixed console lines", async function () {
+    const pids = net.group.nodes.map((n) => n.pid);
+    expect(new Set(pids).size).to.equal(4);
+    expect(pids.every((pid) => pid !== process.pid && alive(pid))).to.equal(true);
+    for (const node of net.group.nodes) {
+      const log = await readFile(path.join(dir, "logs", `${node.spec.name}.log`), "utf8");
+      expect(log, node.spec.name).to.include("node.started");
+      expect(lines.some((l) => l.startsWith(`[${node.spec.name}] `) && l.includes("node.started"))).to.equal(true);
+    }
+  });
+
+  it("a worker killed with SIGKILL changes nothing for the others, and catches up after its restart", async function () {
+    const { protocol, actors, models } = net.deployed;
+    const none = models.find((m) => m.mode === Mode.NONE)!;
+    const input = encodeTensors([none.exampleInput]);
+    const killed = net.group.node("worker-1");
+    const survivor = net.group.node("worker-2");
+    const killedAddress = actors.workers[0]!.address;
+
+    killed.kill("SIGKILL");
+    await killed.exited();
+    expect(killed.lastExit?.signal).to.equal("SIGKILL");
+    expect(net.group.nodes.filter((n) => n !== killed).every((n) => alive(n.pid))).to.equal(true);
+
+    // Requests until each worker was assigned at least one (assignment is by stake, at random).
+    const toKilled: bigint[] = [];
+    const toSurvivor: bigint[] = [];
+    while ((toKilled.length === 0 || toSurvivor.length === 0) && toKilled.length + toSurvivor.length < 24) {
+      const { requestId, worker } = await requestInference(protocol, actors.requester, none.id, input);
+      (worker === killedAddress ? toKilled : toSurvivor).push(requestId);
+    }
+    expect(toKilled.length).to.be.greaterThan(0);
+    expect(toSurvivor.length).to.be.greaterThan(0);
+
+    const status = async (id: bigint) => (await protocol.hub.getRequest(id)).status;
+    await until("the surviving worker to serve its requests", 30_000, async () =>
+      (await Promise.all(toSurvivor.map(status))).every((s) => s === BigInt(Status.Finalized)),
+    );
+    expect((await Promise.all(toKilled.map(status))).every((s) => s === BigInt(Status.Requested))).to.equal(true);
+    expect(alive(survivor.pid)).to.equal(true);
+
+    await killed.start();
+    await until("the restarted worker to catch up", 60_000, async () =>
+      (await Promise.all(toKilled.map(status))).every((s) => s === BigInt(Status.Finalized)),
+    );
+    expect(killed.starts).to.equal(2);
+    const timedOut = await protocol.hub.queryFilter(protocol.hub.filters.WorkerTimedOut());
+    expect(timedOut).to.have.length(0);
+  });
+});
