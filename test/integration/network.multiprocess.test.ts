@@ -79,8 +79,10 @@ describe("Multi-process local network (chain + 2 workers + 1 verifier + 1 keeper
     expect(new Set(pids).size).to.equal(4);
     expect(pids.every((pid) => pid !== process.pid && alive(pid))).to.equal(true);
     for (const node of net.group.nodes) {
-      const log = await readFile(path.join(dir, "logs", `${node.spec.name}.log`), "utf8");
-      expect(log, node.spec.name).to.include("node.started");
+      const file = path.join(dir, "logs", `${node.spec.name}.log`);
+      await until(`${file} to record the start`, 5_000, async () =>
+        (await readFile(file, "utf8")).includes("node.started"),
+      );
       expect(lines.some((l) => l.startsWith(`[${node.spec.name}] `) && l.includes("node.started"))).to.equal(true);
     }
   });
