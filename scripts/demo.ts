@@ -1,8 +1,10 @@
 /**
  * The main job on Hardhat's in-process chain: a complete local OPG network. It deploys everything with Ignition,
  * registers real ONNX demo models, funds and stakes workers and verifiers and runs their node software, then sends
- * a stream of requests in every mode — including malformed input, and a worker that cheats on purpose and is
- * caught and slashed — and prints what happened, computed from on-chain events.
+ * a stream of requests in every mode — including malformed input, a worker that cheats on purpose and is caught and
+ * slashed, and a lazy verifier that attests without computing — and prints what happened, computed from on-chain
+ * events. The cheater and the lazy verifier are strategies the devnet injects (offchain/node/cheats.ts); the real
+ * node tasks have no such option.
  *
  *   npm run demo
  */
@@ -27,12 +29,21 @@ const logger = createLogger("devnet", { pretty: true, level: quiet ? "warn" : "i
 
 console.log("OPG demo — a complete local network on Hardhat's in-process chain\n");
 console.log("1. Training the model zoo on real data (Iris, MNIST), deploying with Ignition, registering the models,");
-console.log("   staking 4 workers and 5 verifiers and starting their nodes…");
-const net = await startLocalNetwork(connection, { dir, logger, workers: 4, verifiers: 5, cheater: 3, models: "zoo" });
+console.log("   staking 4 workers and 7 verifiers (one lazy) and starting their nodes…");
+const net = await startLocalNetwork(connection, {
+  dir,
+  logger,
+  workers: 4,
+  verifiers: 7,
+  cheater: 3,
+  lazyVerifier: 6,
+  models: "zoo",
+});
 const cheater = net.actors.workers[3]!.address;
+const lazy = net.actors.verifiers[6]!.address;
 const names = new Map<string, string>();
 net.actors.workers.forEach((w, i) => names.set(w.address, `worker-${i + 1}${i === 3 ? " (cheats)" : ""}`));
-net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}`));
+net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}${i === 6 ? " (lazy)" : ""}`));
 const who = (a: string | null) => (a === null ? "-" : (names.get(a) ?? a.slice(0, 10)));
 for (const m of net.models) console.log(`   model #${m.id} ${m.name} (${Mode[m.mode]}) at ${path.basename(m.uri)}`);
 
@@ -91,6 +102,10 @@ const op = await net.protocol.staking.getOperator(cheater);
 const jailed = op.jailedUntil > BigInt(await connection.networkHelpers.time.latest());
 console.log(
   `\n   the cheating worker ${who(cheater)} is jailed: ${jailed}, stake left ${Number(op.active) / 1e18} OPG`,
+);
+const lazyOp = await net.protocol.staking.getOperator(lazy);
+console.log(
+  `   the lazy verifier ${who(lazy)} (attests and votes "agree" without computing) has ${Number(lazyOp.active) / 1e18} OPG staked of 5000`,
 );
 await net.stop();
 console.log("\nDone. Every step above is an on-chain event: an auditable record of verified inferences.");
