@@ -28,6 +28,7 @@ interface ICommitteeModule is IVerificationModule {
         uint64 commitDeadline;
         uint64 revealDeadline;
         uint64 drawnAtBlock;
+        uint64 ticketRequestedAt; // when the ticket was requested: the draw reads the weights frozen before it
         uint8 seats; // committee size when drawn (0 before)
         uint8 quorum; // agreeing seats needed, fixed when drawn
         uint8 committedSeats;
@@ -74,7 +75,9 @@ interface ICommitteeModule is IVerificationModule {
     error CommitteeSameBlock(uint256 requestId);
     error CommitteeParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
 
-    /// @notice Draws the committee once the randomness is known. Permissionless.
+    /// @notice Draws the committee once the randomness is known, from the verifier weights frozen before the
+    ///         randomness was requested (IStaking.drawPanel); an expired ticket or snapshot is requested again
+    ///         instead. Permissionless.
     function drawCommittee(uint256 requestId) external;
 
     /// @notice A member commits `attestationCommitment(requestId, member, agree, salt)` before the commit deadline.

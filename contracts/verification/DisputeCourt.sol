@@ -158,6 +158,11 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         if (c.phase == Phase.Voting && block.timestamp > c.commitDeadline) {
             revert CourtDeadlinePassed(requestId, c.commitDeadline);
         }
+        // A challenger is excluded from the jury: once the word is known, joining would move the draw.
+        if (c.phase == Phase.Drawing) {
+            (IRandomnessSource.Status status, ) = randomness.read(c.ticket);
+            if (status == IRandomnessSource.Status.Ready) revert CourtDrawPending(requestId, c.ticket);
+        }
         _addChallenger(requestId, c, challenger, bond);
     }
 
@@ -171,14 +176,26 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         if (status == IRandomnessSource.Status.Pending) revert CourtRandomnessPending(requestId, c.ticket);
         uint8 round = c.round;
         uint256 seats = c.seats;
-        if (status == IRandomnessSource.Status.Expired) {
+        if (status == IRandomnessSource.Status.Expired || !staking.snapshotAvailable(c.ticketRequestedAt)) {
             emit RoundOpened(requestId, round, seats, _requestTicket(c), c.drawDeadline);
             return;
         }
 
         uint256 seed = uint256(keccak256(abi.encode(word, requestId, round, "jury")));
-        address[] memory members = staking.drawPanel(_roleVerifier, seed, seats, _juryExclusions(requestId, c));
-        if (members.length != seats) revert CourtTooFewJurors(requestId, seats);
+        address[] memory members = staking.drawPanel(
+            _roleVerifier,
+            seed,
+            seats,
+            _juryExclusions(requestId, c),
+            c.ticketRequestedAt
+        );
+        if (members.length != seats) {
+            // Too few tickets in the snapshot, whatever the word: a later epoch's snapshot may have more.
+            uint256 period = staking.snapshotPeriod();
+            if (block.timestamp / period <= c.ticketRequestedAt / period) revert CourtTooFewJurors(requestId, seats);
+            emit RoundOpened(requestId, round, seats, _requestTicket(c), c.drawDeadline);
+            return;
+        }
 
         address[] storage jurors = _jurors[requestId][round];
         mapping(address => Ballot) storage ballots = _ballots[requestId][round];
@@ -455,9 +472,11 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         emit RoundOpened(requestId, round, seats, ticket, drawDeadline);
     }
 
+    /// @dev Asks for the draw's word now and records when: the draw reads the weights frozen before this moment.
     function _requestTicket(Case storage c) private returns (uint256 ticket) {
         ticket = randomness.request();
         c.ticket = SafeCast.toUint64(ticket);
+        c.ticketRequestedAt = uint64(block.timestamp);
     }
 
     /// @dev Worker, requester, defenders, further excluded and challengers, each once.

@@ -77,6 +77,7 @@ contract InferenceHubTest is BaseTest {
                 unbondingDelay: 7 days,
                 jailDuration: 1 days
             }),
+            SNAPSHOT_PERIOD,
             address(this)
         );
         settlement = new Settlement(IERC20(address(token)), treasury, address(this));
