@@ -23,7 +23,8 @@ import {IVerificationModule} from "../interfaces/IVerificationModule.sol";
 ///         its member's stake.
 /// @dev Lifecycle of a request's round (all deadlines inclusive, like the hub's):
 ///      onResult (ticket requested, `drawDeadline = now + drawWindow`) → drawCommittee (while `now <= drawDeadline`,
-///      once the ticket is Ready; an Expired ticket, or one whose weight snapshot is gone, is replaced) → commitAttestation (while `now <= commitDeadline`)
+///      once the ticket is Ready; an Expired ticket, or one whose weight snapshot is gone, is replaced)
+///      → commitAttestation (while `now <= commitDeadline`)
 ///      → revealAttestation (once every seat committed or from `commitDeadline + 1`, while `now <= revealDeadline`)
 ///      → reveals closed (every seat revealed, or `now > revealDeadline`), in a block after the draw → Accepted
 ///      (quorum, no disagreement) or escalate → the court's outcome.
@@ -151,9 +152,10 @@ contract CommitteeModule is ICommitteeModule, Ownable {
     /// @inheritdoc ICommitteeModule
     /// @dev Reverts with {CommitteeTooFewVerifiers} while the snapshot holds fewer non-party tickets than seats and
     ///      no later snapshot exists yet (the caller may retry until the draw deadline); once one does, requests a
-    ///      new ticket instead (the shortage does not depend on the word, so this re-roll cannot be chosen). An Expired ticket, or one requested so long ago that Staking no
-    ///      longer has its weight snapshot, is replaced by a new one (no revert). The committee is drawn from the
-    ///      weights frozen before the ticket was requested (see IStaking.drawPanel).
+    ///      new ticket instead (the shortage does not depend on the word, so this re-roll cannot be chosen). An
+    ///      Expired ticket, or one requested so long ago that Staking no longer has its weight snapshot, is replaced
+    ///      by a new one (no revert). The committee is drawn from the weights frozen before the ticket was requested
+    ///      (see IStaking.drawPanel).
     function drawCommittee(uint256 requestId) external {
         Round storage round = _rounds[requestId];
         uint64 drawDeadline = round.drawDeadline;
