@@ -267,9 +267,8 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     // -------------------------------------------------------------------------------------------- sortition
 
     /// @inheritdoc IStaking
-    /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role, with {StakingPanelTooLarge} beyond
-    ///      `MAX_PANEL_SEATS` or `MAX_EXCLUDED`, and with {StakingSnapshotUnavailable} unless
-    ///      {snapshotAvailable}(`requestedAt`). Seat `i` is drawn with `keccak256(abi.encode(seed, i))` from the
+    /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role and with {StakingPanelTooLarge} beyond
+    ///      `MAX_PANEL_SEATS` or `MAX_EXCLUDED`. Seat `i` is drawn with `keccak256(abi.encode(seed, i))` from the
     ///      weights at the end of the epoch before `requestedAt`'s.
     function drawPanel(
         uint8 role,
@@ -277,18 +276,25 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         uint256 seats,
         address[] calldata excluded,
         uint256 requestedAt
-    ) external view returns (address[] memory members) {
+    ) external view returns (address[] memory members, Snapshot snapshot) {
         SortitionTree.Tree storage tree = _tree(role);
         if (seats > MAX_PANEL_SEATS || excluded.length > MAX_EXCLUDED) {
             revert StakingPanelTooLarge(seats, excluded.length);
         }
-        if (!snapshotAvailable(requestedAt)) revert StakingSnapshotUnavailable(requestedAt, block.timestamp);
-        return tree.drawPanel(seed, seats, excluded, _epochOf(requestedAt) - 1);
+        snapshot = snapshotOf(requestedAt);
+        if (snapshot == Snapshot.Unavailable) return (new address[](0), snapshot);
+        members = tree.drawPanel(seed, seats, excluded, _epochOf(requestedAt) - 1);
     }
 
     /// @inheritdoc IStaking
     function snapshotAvailable(uint256 requestedAt) public view returns (bool) {
         return requestedAt <= block.timestamp && _epochOf(block.timestamp) <= _epochOf(requestedAt) + 1;
+    }
+
+    /// @inheritdoc IStaking
+    function snapshotOf(uint256 requestedAt) public view returns (Snapshot) {
+        if (!snapshotAvailable(requestedAt)) return Snapshot.Unavailable;
+        return _epochOf(block.timestamp) == _epochOf(requestedAt) ? Snapshot.Latest : Snapshot.Superseded;
     }
 
     /// @inheritdoc IStaking

@@ -165,8 +165,7 @@ contract CommitteeModule is ICommitteeModule, Ownable {
 
         (IRandomnessSource.Status status, uint256 word) = randomness.read(round.ticket);
         if (status == IRandomnessSource.Status.Pending) revert CommitteeRandomnessPending(requestId, round.ticket);
-        uint64 requestedAt = round.ticketRequestedAt;
-        if (status == IRandomnessSource.Status.Expired || !staking.snapshotAvailable(requestedAt)) {
+        if (status == IRandomnessSource.Status.Expired) {
             _requestTicket(requestId, round, drawDeadline);
             return;
         }
@@ -177,10 +176,16 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         excluded[1] = job.requester;
         CommitteeParams memory p = _params;
         uint256 seed = uint256(keccak256(abi.encode(word, requestId, "committee")));
-        address[] memory members = staking.drawPanel(_roleVerifier, seed, p.committeeSize, excluded, requestedAt);
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(
+            _roleVerifier,
+            seed,
+            p.committeeSize,
+            excluded,
+            round.ticketRequestedAt
+        );
         if (members.length != p.committeeSize) {
-            // Too few tickets in the snapshot, whatever the word: a later epoch's snapshot may have more.
-            if (!_newerSnapshot(requestedAt)) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
+            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            if (snapshot == IStaking.Snapshot.Latest) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
             _requestTicket(requestId, round, drawDeadline);
             return;
         }
@@ -339,12 +344,6 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         round.ticket = SafeCast.toUint64(ticket);
         round.ticketRequestedAt = uint64(block.timestamp);
         emit DrawRequested(requestId, ticket, drawDeadline);
-    }
-
-    /// @dev Whether a ticket requested now would draw from a later snapshot than one requested at `requestedAt`.
-    function _newerSnapshot(uint256 requestedAt) internal view returns (bool) {
-        uint256 period = staking.snapshotPeriod();
-        return block.timestamp / period > requestedAt / period;
     }
 
     function _drawnRound(uint256 requestId) internal view returns (Round storage round) {

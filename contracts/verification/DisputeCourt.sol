@@ -155,11 +155,10 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         Case storage c = _caseOf(requestId);
         if (msg.sender != c.module || !isModule[msg.sender]) revert CourtNotModule(msg.sender);
         if (c.round != 1 || c.phase == Phase.Resolved) revert CourtWrongPhase(requestId, c.phase);
-        if (c.phase == Phase.Voting && block.timestamp > c.commitDeadline) {
-            revert CourtDeadlinePassed(requestId, c.commitDeadline);
-        }
-        // A challenger is excluded from the jury: once the word is known, joining would move the draw.
-        if (c.phase == Phase.Drawing) {
+        if (c.phase == Phase.Voting) {
+            if (block.timestamp > c.commitDeadline) revert CourtDeadlinePassed(requestId, c.commitDeadline);
+        } else {
+            // Drawing. A challenger is excluded from the jury: once the word is known, joining would move the draw.
             (IRandomnessSource.Status status, ) = randomness.read(c.ticket);
             if (status == IRandomnessSource.Status.Ready) revert CourtDrawPending(requestId, c.ticket);
         }
@@ -169,20 +168,17 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     // ------------------------------------------------------------------------------------------------- anyone
 
     /// @inheritdoc IDisputeCourt
-    function drawJury(uint256 requestId) external nonReentrant {
+    /// @dev No token movement; the only calls go to the trusted randomness source and Staking: no reentrancy guard.
+    function drawJury(uint256 requestId) external {
         Case storage c = _caseIn(requestId, Phase.Drawing);
         if (block.timestamp > c.drawDeadline) revert CourtDeadlinePassed(requestId, c.drawDeadline);
         (IRandomnessSource.Status status, uint256 word) = randomness.read(c.ticket);
         if (status == IRandomnessSource.Status.Pending) revert CourtRandomnessPending(requestId, c.ticket);
+        if (status == IRandomnessSource.Status.Expired) return _reissueTicket(requestId, c);
         uint8 round = c.round;
         uint256 seats = c.seats;
-        if (status == IRandomnessSource.Status.Expired || !staking.snapshotAvailable(c.ticketRequestedAt)) {
-            emit RoundOpened(requestId, round, seats, _requestTicket(c), c.drawDeadline);
-            return;
-        }
-
         uint256 seed = uint256(keccak256(abi.encode(word, requestId, round, "jury")));
-        address[] memory members = staking.drawPanel(
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(
             _roleVerifier,
             seed,
             seats,
@@ -190,11 +186,9 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
             c.ticketRequestedAt
         );
         if (members.length != seats) {
-            // Too few tickets in the snapshot, whatever the word: a later epoch's snapshot may have more.
-            uint256 period = staking.snapshotPeriod();
-            if (block.timestamp / period <= c.ticketRequestedAt / period) revert CourtTooFewJurors(requestId, seats);
-            emit RoundOpened(requestId, round, seats, _requestTicket(c), c.drawDeadline);
-            return;
+            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            if (snapshot == IStaking.Snapshot.Latest) revert CourtTooFewJurors(requestId, seats);
+            return _reissueTicket(requestId, c);
         }
 
         address[] storage jurors = _jurors[requestId][round];
@@ -214,7 +208,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeCourt
-    function commitVote(uint256 requestId, bytes32 commitment) external nonReentrant {
+    /// @dev No external call and no token movement: no reentrancy guard needed.
+    function commitVote(uint256 requestId, bytes32 commitment) external {
         Case storage c = _caseIn(requestId, Phase.Voting);
         if (commitment == bytes32(0)) revert CourtEmptyCommitment();
         if (block.timestamp > c.commitDeadline) revert CourtDeadlinePassed(requestId, c.commitDeadline);
@@ -231,7 +226,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeCourt
-    function revealVote(uint256 requestId, bool upholdWorker, bytes32 salt) external nonReentrant {
+    /// @dev No external call and no token movement: no reentrancy guard needed.
+    function revealVote(uint256 requestId, bool upholdWorker, bytes32 salt) external {
         Case storage c = _caseIn(requestId, Phase.Voting);
         uint8 round = c.round;
         Ballot storage ballot = _ballots[requestId][round][msg.sender];
@@ -470,6 +466,11 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         c.revealDeadline = 0;
         c.drawnAtBlock = 0;
         emit RoundOpened(requestId, round, seats, ticket, drawDeadline);
+    }
+
+    /// @dev Replaces the current round's ticket (expired word, or a snapshot that is gone or too small).
+    function _reissueTicket(uint256 requestId, Case storage c) private {
+        emit RoundOpened(requestId, c.round, c.seats, _requestTicket(c), c.drawDeadline);
     }
 
     /// @dev Asks for the draw's word now and records when: the draw reads the weights frozen before this moment.

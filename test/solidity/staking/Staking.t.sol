@@ -900,7 +900,7 @@ contract StakingTest is StakingBase {
         uint256 requestedAt = block.timestamp; // the module asks for the word now
         vm.warp(block.timestamp + 60);
         address[][] memory before = new address[][](6);
-        for (uint256 k = 0; k < 6; k++) before[k] = staking.drawPanel(V, k, 5, _none(), requestedAt);
+        for (uint256 k = 0; k < 6; k++) (before[k], ) = staking.drawPanel(V, k, 5, _none(), requestedAt);
 
         _stake(bob, 7_000e18, V); // a dummy joins with many tickets
         vm.prank(alice);
@@ -913,7 +913,8 @@ contract StakingTest is StakingBase {
         assertGt(staking.totalWeight(V), 0, "live weights moved");
 
         for (uint256 k = 0; k < 6; k++) {
-            address[] memory again = staking.drawPanel(V, k, 5, _none(), requestedAt);
+            (address[] memory again, IStaking.Snapshot snapshot) = staking.drawPanel(V, k, 5, _none(), requestedAt);
+            assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Latest), "same epoch");
             for (uint256 s = 0; s < 5; s++) assertEq(again[s], before[k][s], "same seat after the changes");
         }
     }
@@ -974,32 +975,35 @@ contract StakingTest is StakingBase {
         assertEq(_countOf(panel, alice), 3, "alice holds 3 tickets");
     }
 
-    function test_snapshotAvailable_inTheRequestEpochAndTheNext() public {
+    function test_snapshotOf_latestThenSupersededThenUnavailable() public {
         vm.warp(10 * SNAPSHOT_PERIOD + 5); // just after an epoch start
         uint256 requestedAt = block.timestamp;
         assertTrue(staking.snapshotAvailable(requestedAt), "same epoch");
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Latest), "latest");
+        vm.warp(11 * SNAPSHOT_PERIOD);
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Superseded), "superseded");
         vm.warp(12 * SNAPSHOT_PERIOD - 1);
         assertTrue(staking.snapshotAvailable(requestedAt), "last second of the next epoch");
         vm.warp(12 * SNAPSHOT_PERIOD);
         assertFalse(staking.snapshotAvailable(requestedAt), "two epochs later");
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Unavailable), "gone");
         assertFalse(staking.snapshotAvailable(block.timestamp + 1), "in the future");
+        assertEq(uint256(staking.snapshotOf(block.timestamp + 1)), uint256(IStaking.Snapshot.Unavailable), "future");
     }
 
-    function test_revert_drawPanel_snapshotUnavailable() public {
+    function test_drawPanel_unavailableSnapshotIsEmpty() public {
         _stake(alice, 2_000e18, V);
+        _freeze();
         uint256 requestedAt = block.timestamp;
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(V, 1, 1, _none(), requestedAt);
+        assertEq(members.length, 1, "drawn while available");
         vm.warp(block.timestamp + 2 * SNAPSHOT_PERIOD);
-        vm.expectRevert(
-            abi.encodeWithSelector(IStaking.StakingSnapshotUnavailable.selector, requestedAt, block.timestamp)
-        );
-        staking.drawPanel(V, 1, 1, _none(), requestedAt);
-    }
-
-    function test_revert_drawPanel_requestedInTheFuture() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IStaking.StakingSnapshotUnavailable.selector, block.timestamp + 1, block.timestamp)
-        );
-        staking.drawPanel(V, 1, 1, _none(), block.timestamp + 1);
+        (members, snapshot) = staking.drawPanel(V, 1, 1, _none(), requestedAt);
+        assertEq(members.length, 0, "empty once gone");
+        assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Unavailable), "unavailable");
+        (members, snapshot) = staking.drawPanel(V, 1, 1, _none(), block.timestamp + 1);
+        assertEq(members.length, 0, "empty for a future request");
+        assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Unavailable), "future: unavailable");
     }
 
     function test_revert_panelWeightOf_snapshotUnavailable() public {

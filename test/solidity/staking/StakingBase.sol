@@ -105,8 +105,8 @@ abstract contract StakingBase is BaseTest {
         uint256 seed,
         uint256 seats,
         address[] memory excluded
-    ) internal view returns (address[] memory) {
-        return staking.drawPanel(role, seed, seats, excluded, block.timestamp);
+    ) internal view returns (address[] memory members) {
+        (members, ) = staking.drawPanel(role, seed, seats, excluded, block.timestamp);
     }
 
     function _none() internal pure returns (address[] memory) {

@@ -733,7 +733,7 @@ contract DisputeCourtTest is CourtFixture {
         parties[1] = REQUESTER;
         parties[2] = challenger;
         uint256 seed = uint256(keccak256(abi.encode(word, ID, uint8(1), "jury")));
-        address[] memory expected = staking.drawPanel(ROLE_VERIFIER, seed, JURY, parties, c.ticketRequestedAt);
+        (address[] memory expected, ) = staking.drawPanel(ROLE_VERIFIER, seed, JURY, parties, c.ticketRequestedAt);
 
         _stakeNow(address(0xBADBAD), 1_000_000e18, ROLE_VERIFIER); // a dummy with 50x the pool
         vm.prank(verifiers[0]);
