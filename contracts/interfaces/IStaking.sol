@@ -155,9 +155,10 @@ interface IStaking {
     ///         snapshot epoch of `requestedAt` (the end of the epoch before it).
     /// @dev Frozen weights are what makes a draw unsteerable: `requestedAt` is when the caller asked the randomness
     ///      source for the draw's word, so every weight the draw reads was fixed before that word existed. Available
-    ///      while the current epoch is `requestedAt`'s or the next one ({snapshotAvailable}); later, the result is empty
-    ///      and `snapshot` Unavailable, and the caller asks for a new word. A member is seated by its frozen tickets even if it has since unstaked, been slashed or
-    ///      jailed (its unbonding stake stays slashable for the panel's lifecycle).
+    ///      while the current epoch is `requestedAt`'s or the next one ({snapshotAvailable}); later, the result is
+    ///      empty and `snapshot` Unavailable, and the caller asks for a new word. A member is seated by its frozen
+    ///      tickets even if it has since unstaked, been slashed or jailed (its unbonding stake stays slashable for
+    ///      the panel's lifecycle).
     /// @param seed Random word (from a delayed randomness source).
     /// @param seats Panel size (at most `MAX_PANEL_SEATS`).
     /// @param excluded Parties of the request (at most `MAX_EXCLUDED`); excluded with their frozen tickets, also if
