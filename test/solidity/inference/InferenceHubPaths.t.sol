@@ -25,7 +25,6 @@ contract InferenceHubPathsTest is ProtocolV2Deployer {
         _fund(p, workerA, 2_000e18);
         _stake(p, workerA, 2_000e18, ROLE_WORKER);
         _fund(p, workerB, 2_000e18);
-        _stake(p, workerB, 2_000e18, ROLE_WORKER);
         _fund(p, requester, 10e18);
         _deposit(p, requester, 10e18);
         modelId = _registerModel(p, modelOwner, MODE_NONE, FEE, 1_000);
@@ -47,6 +46,11 @@ contract InferenceHubPathsTest is ProtocolV2Deployer {
         rp.maxFee = PRICE;
         vm.prank(requester);
         id = p.hub.request(rp);
+    }
+
+    /// @dev workerB is funded in setUp but staked only by the tests that want two workers.
+    function _stakeSecondWorker() internal {
+        _stake(p, workerB, 2_000e18, ROLE_WORKER);
     }
 
     function _declineThreshold(uint8 threshold) internal {
@@ -94,7 +98,25 @@ contract InferenceHubPathsTest is ProtocolV2Deployer {
 
     // ----------------------------------------------------------------------------------------------- decline epochs
 
+    function test_decline_sameWorkerTwiceInOneEpochCountsOnce() public {
+        _declineThreshold(2);
+        uint256 first = _request();
+        assertEq(_decline(first), workerA, "the only worker declines");
+        assertEq(uint256(p.hub.getRequest(first).status), uint256(IInferenceHub.Status.Expired), "no other worker");
+        uint256 second = _request();
+        assertEq(_decline(second), workerA, "the same worker declines again");
+        assertTrue(!p.registry.getModel(modelId).suspended, "one distinct worker: below the threshold");
+        _stakeSecondWorker();
+        uint256 third = _request();
+        address decliner = _decline(third);
+        // Drawn from both: workerA declining once more still counts once, and the request moves on to workerB.
+        if (decliner == workerA) decliner = _decline(third);
+        assertEq(decliner, workerB, "a second distinct worker");
+        assertTrue(p.registry.getModel(modelId).suspended, "two distinct workers: suspended");
+    }
+
     function test_decline_newModelEpochRestartsTheTally() public {
+        _stakeSecondWorker();
         _declineThreshold(2);
         uint256 id = _request();
         address first = _decline(id); // epoch 0: one distinct worker
@@ -110,6 +132,7 @@ contract InferenceHubPathsTest is ProtocolV2Deployer {
     }
 
     function test_decline_workerOfTheOldEpochCountsAgainInTheNewEpoch() public {
+        _stakeSecondWorker();
         _declineThreshold(2);
         uint256 id = _request();
         _decline(id); // epoch 0
