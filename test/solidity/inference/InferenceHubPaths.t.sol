@@ -3,10 +3,24 @@ pragma solidity 0.8.28;
 
 import {IInferenceHub} from "../../../contracts/interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
 import {ProtocolV2Deployer} from "../utils/ProtocolV2Deployer.sol";
+import {Vm} from "../utils/Vm.sol";
+
+/// @notice A consumer that counts the settlement callbacks it receives.
+contract SettledCallbackCounter {
+    uint256 public calls;
+    bool public lastFinalized;
+
+    function onInferenceSettled(uint256, bool finalized, bytes32, bool) external {
+        ++calls;
+        lastFinalized = finalized;
+    }
+}
 
 /// @notice InferenceHub paths the unit suite leaves out, through external functions of the wired protocol: the size
-///         bound of an input given by URI, and the decline tally restarting in a new model epoch.
+///         bound of an input given by URI, the decline tally restarting in a new model epoch, and a free callback
+///         (`callbackFeePerGas` 0) delivered without crediting the deliverer.
 contract InferenceHubPathsTest is ProtocolV2Deployer {
     uint96 internal constant FEE = 1e18;
     uint256 internal constant PRICE = 1.05e18; // model fee + 5 % protocol fee
@@ -146,5 +160,45 @@ contract InferenceHubPathsTest is ProtocolV2Deployer {
         assertTrue(p.registry.getModel(modelId).suspended, "suspended at the threshold of the new epoch");
         assertEq(uint256(p.hub.getRequest(id).status), uint256(IInferenceHub.Status.Expired), "expired");
         assertEq(p.settlement.balanceOf(requester) - balance, PRICE, "price refunded");
+    }
+
+    // ----------------------------------------------------------------------------------------------- callbacks
+
+    function test_deliverCallback_freeCallbackCreditsNoDeliverer() public {
+        IInferenceHub.InferenceParams memory hp = _defaultHubParams();
+        hp.callbackFeePerGas = 0;
+        p.hub.setParams(hp);
+        SettledCallbackCounter consumer = new SettledCallbackCounter();
+        _fund(p, address(consumer), PRICE);
+        _deposit(p, address(consumer), PRICE);
+        IInferenceHub.RequestParams memory rp;
+        rp.modelId = modelId;
+        rp.input = hex"4f50470101";
+        rp.callbackGasLimit = 50_000;
+        rp.maxFee = PRICE;
+        vm.prank(address(consumer));
+        uint256 id = p.hub.request(rp);
+        vm.prank(p.hub.getRequest(id).worker);
+        p.hub.submitResult(id, hex"01", false);
+        assertTrue(p.hub.getRequest(id).callbackPending, "finalized with the callback pending");
+        assertEq(p.hub.getRequest(id).callbackFee, 0, "free callback");
+
+        address deliverer = address(0xDE11);
+        vm.recordLogs();
+        vm.expectEmit(address(p.hub));
+        emit IInferenceHub.CallbackDelivered(id, address(consumer), true, deliverer);
+        vm.prank(deliverer);
+        p.hub.deliverCallback(id);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+
+        assertEq(consumer.calls(), 1, "consumer notified once");
+        assertTrue(consumer.lastFinalized(), "notified as finalized");
+        assertTrue(!p.hub.getRequest(id).callbackPending, "callback no longer pending");
+        assertEq(p.settlement.creditsOf(deliverer), 0, "deliverer earns nothing");
+        for (uint256 i; i < logs.length; ++i) {
+            bool credit =
+                logs[i].emitter == address(p.settlement) && logs[i].topics[0] == ISettlement.FeeCredited.selector;
+            assertTrue(!credit, "no fee credited, not even zero");
+        }
     }
 }
