@@ -27,9 +27,10 @@ import {ISettlement} from "../interfaces/ISettlement.sol";
 ///      (lock, split, refund, callback pay) touches one slot, locked and credits. Every sum is bounded by the token's
 ///      supply; an amount that does not fit 128 bits reverts.
 ///      Reentrancy: the five functions that move tokens ({deposit}, {depositFor}, {depositWithPermit}, {withdraw},
-///      {claim}) are `nonReentrant` (a lock in transient storage) and move them after the state change (checks-effects-interactions), only with
-///      the immutable `token`. The protocol functions make no external call except the token's `balanceOf` (a
-///      static call), so they cannot be re-entered and carry no guard (the fee path stays cheap).
+///      {claim}) are `nonReentrant` (a lock in transient storage) and move them after the state change
+///      (checks-effects-interactions), only with the immutable `token`. The protocol functions make no external call
+///      except the token's `balanceOf` (a static call), so they cannot be re-entered and carry no guard (the fee path
+///      stays cheap).
 contract Settlement is ISettlement, Ownable {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
