@@ -210,12 +210,13 @@ contract InferenceHub is IInferenceHub, Ownable {
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
 
         req.worker = address(0);
-        staking.unlockCollateral(worker, _collateral(req.termsId));
+        uint256 collateral = _collateral(req.termsId);
+        staking.unlockCollateral(worker, collateral);
         uint256 modelId = req.modelId;
         emit WorkerDeclined(requestId, worker, modelId, reason);
 
         if (_recordDecline(modelId, worker)) _expire(requestId, req);
-        else _reassignOrExpire(requestId, req, worker);
+        else _reassignOrExpire(requestId, req, worker, collateral);
     }
 
     // ------------------------------------------------------------------------------------------------- anyone
@@ -434,7 +435,9 @@ contract InferenceHub is IInferenceHub, Ownable {
 
         settlement.lockFee(requestId, msg.sender, uint256(modelFee) + protocolFee + callbackFee);
         _emitRequested(requestId, rp, inputHash, modelFee, protocolFee);
-        if (!_assign(requestId, req, address(0))) revert HubNoWorkerAvailable(rp.modelId);
+        // The terms just matched the current parameters, so this is `_collateral(req.termsId)` without reading it.
+        uint256 collateral = (uint256(modelFee) + protocolFee) * _params.stakeToFeeRatio;
+        if (!_assign(requestId, req, address(0), collateral)) revert HubNoWorkerAvailable(rp.modelId);
     }
 
     function _emitRequested(
@@ -577,17 +580,29 @@ contract InferenceHub is IInferenceHub, Ownable {
         uint256 penalty = staking.slash(late, (collateral * _params.livenessPenaltyBps) / BPS, collateral, true);
         if (penalty > 0) _creditTreasury(requestId, penalty);
         emit WorkerTimedOut(requestId, late, penalty);
-        _reassignOrExpire(requestId, req, late);
+        _reassignOrExpire(requestId, req, late, collateral);
     }
 
-    function _reassignOrExpire(uint256 requestId, RequestRecord storage req, address previous) internal {
-        if (req.attempts >= _params.maxAttempts || !_assign(requestId, req, previous)) _expire(requestId, req);
+    function _reassignOrExpire(
+        uint256 requestId,
+        RequestRecord storage req,
+        address previous,
+        uint256 collateral
+    ) internal {
+        if (req.attempts >= _params.maxAttempts || !_assign(requestId, req, previous, collateral)) {
+            _expire(requestId, req);
+        }
     }
 
     /// @dev Draws a worker other than the requester and `previous` whose free stake covers the collateral.
-    function _assign(uint256 requestId, RequestRecord storage req, address previous) internal returns (bool) {
+    /// @dev `collateral` is the request's job collateral, `_collateral(req.termsId)`.
+    function _assign(
+        uint256 requestId,
+        RequestRecord storage req,
+        address previous,
+        uint256 collateral
+    ) internal returns (bool) {
         uint8 attempt = req.attempts + 1;
-        uint256 collateral = _collateral(req.termsId);
         uint256 seed = randomness.instantSeed(keccak256(abi.encode(requestId, attempt, "worker")));
         address worker = staking.assignWorker(seed, req.requester, previous, collateral);
         if (worker == address(0)) return false;
