@@ -61,7 +61,11 @@ contract Settlement is ISettlement, Ownable {
     uint128 private _totalHeld;
     uint128 private _totalBonded;
 
+    /// @dev The treasury and its fee-split shares not yet moved into `_credits` (one slot: a split reads the
+    ///      treasury's address anyway). Counted in `_totalCredits` and in {creditsOf}; moved into `_credits` when the
+    ///      treasury claims or changes, or before the sum would exceed 96 bits.
     address private _treasury;
+    uint96 private _treasuryAccrued;
     mapping(address account => uint256) private _balances;
     mapping(address account => uint256) private _credits;
     mapping(address account => uint8) private _permissions;
@@ -121,6 +125,7 @@ contract Settlement is ISettlement, Ownable {
 
     /// @inheritdoc ISettlement
     function claim() external nonReentrant returns (uint256 amount) {
+        if (msg.sender == _treasury) _flushTreasury();
         amount = _credits[msg.sender];
         if (amount == 0) revert SettlementNoCredits(msg.sender);
         _credits[msg.sender] = 0;
@@ -173,7 +178,7 @@ contract Settlement is ISettlement, Ownable {
 
         _creditNonZero(split.worker, split.workerPay);
         _creditNonZero(split.royaltyRecipient, split.royalty);
-        _creditNonZero(_treasury, split.treasuryPay);
+        _accrueTreasury(split.treasuryPay);
         if (perVerifier != 0) {
             for (uint256 i; i < seats; ++i) {
                 address verifier = split.verifiers[i];
@@ -265,6 +270,7 @@ contract Settlement is ISettlement, Ownable {
     /// @dev Credits already held by the previous treasury stay claimable by it.
     function setTreasury(address treasury_) external onlyOwner {
         if (treasury_ == address(0)) revert SettlementZeroAddress();
+        _flushTreasury();
         _treasury = treasury_;
         emit TreasurySet(treasury_);
     }
@@ -297,6 +303,7 @@ contract Settlement is ISettlement, Ownable {
 
     /// @inheritdoc ISettlement
     function creditsOf(address account) external view returns (uint256) {
+        if (account == _treasury) return _credits[account] + _treasuryAccrued;
         return _credits[account];
     }
 
@@ -351,6 +358,26 @@ contract Settlement is ISettlement, Ownable {
         if (amount == 0) return;
         if (account == address(0)) revert SettlementZeroAddress();
         _credits[account] += amount;
+    }
+
+    /// @dev Adds a fee-split share to the treasury's accrued credits (the caller updates `_totalCredits`).
+    function _accrueTreasury(uint256 amount) private {
+        if (amount == 0) return;
+        uint256 accrued = _treasuryAccrued + amount;
+        if (accrued <= type(uint96).max) {
+            _treasuryAccrued = uint96(accrued);
+        } else {
+            _credits[_treasury] += accrued;
+            _treasuryAccrued = 0;
+        }
+    }
+
+    /// @dev Moves the treasury's accrued shares into its `_credits`.
+    function _flushTreasury() private {
+        uint256 accrued = _treasuryAccrued;
+        if (accrued == 0) return;
+        _credits[_treasury] += accrued;
+        _treasuryAccrued = 0;
     }
 
     /// @dev Tokens held beyond the four accounted sums.
