@@ -860,6 +860,22 @@ contract DisputeCourtTest is CourtFixture {
         court.commitVote(ID, bytes32(uint256(1)));
     }
 
+    function test_commitVote_atTheCommitDeadline() public {
+        _openDefault();
+        address[] memory jurors = _draw(ID);
+        vm.warp(_case(ID).commitDeadline);
+        _commit(ID, jurors[0], true);
+        assertTrue(court.ballotOf(ID, 1, jurors[0]).committed, "committed at the deadline");
+    }
+
+    function test_drawJury_atTheDrawDeadline() public {
+        _openDefault();
+        _ready(ID);
+        vm.warp(_case(ID).drawDeadline);
+        court.drawJury(ID);
+        assertEq(uint256(_case(ID).phase), uint256(IDisputeCourt.Phase.Voting), "drawn at the deadline");
+    }
+
     function test_revealVote_opensOnceEverySeatCommitted() public {
         _openDefault();
         address[] memory jurors = _draw(ID);
