@@ -23,12 +23,13 @@ interface ICommitteeModule is IVerificationModule {
 
     /// @notice The committee of one request.
     struct Round {
+        // First slot: what the submission writes (one fresh slot), plus the commit deadline.
         uint64 ticket; // randomness ticket for the draw
         uint64 drawDeadline;
+        uint64 ticketRequestedAt; // when the ticket was requested: the draw reads the weights frozen before it
         uint64 commitDeadline;
         uint64 revealDeadline;
         uint64 drawnAtBlock;
-        uint64 ticketRequestedAt; // when the ticket was requested: the draw reads the weights frozen before it
         uint8 seats; // committee size when drawn (0 before)
         uint8 quorum; // agreeing seats needed, fixed when drawn
         uint8 committedSeats;
