@@ -13,6 +13,9 @@ export const PARAMETER_DEFAULTS = {
     minVerifierStake: 500n * OPG,
     unbondingDelay: 7 * 24 * 3600,
     jailDuration: 24 * 3600,
+    // Panels draw from the weights frozen at the start of the hour their randomness was asked for (immutable; at
+    // least every panel draw window, so a draw inside its window always finds its snapshot).
+    snapshotPeriod: 3_600,
   },
   ModelRegistry: { minFee: OPG / 10n },
   // 96 blocks (~19 min on Ethereum) exceed the proposer lookahead; local chains use 1.

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
@@ -22,7 +21,7 @@ import {IVerificationModule} from "../interfaces/IVerificationModule.sol";
 ///      Accepted risks (docs/THREAT_MODEL.md): worker assignment uses an instant seed, so a requester can choose
 ///      the block in which it requests and with it its worker (it only affects its own request); a worker may
 ///      decline any job (it earns nothing and costs its attempt).
-contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
+contract InferenceHub is IInferenceHub, Ownable {
     // ------------------------------------------------------------------------------------------------- constants
 
     uint256 public constant BPS = 10_000;
@@ -57,18 +56,20 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     // ------------------------------------------------------------------------------------------------- types
 
     /// @dev Storage form of a request: two slots at request time, a third (the result hash) at submission.
+    ///      Slot 0 holds everything a step changes (worker, deadline, status, flags), so submitting and finalizing
+    ///      write one slot; slot 1 is written once, at request time.
     struct RequestRecord {
         // slot 0
-        address requester;
-        uint40 modelId;
+        address worker;
+        uint40 deadline;
         Status status;
         uint8 mode;
         uint8 attempts;
         bool isError;
         bool callbackPending;
         // slot 1
-        address worker;
-        uint40 deadline;
+        address requester;
+        uint40 modelId;
         uint32 termsId;
         uint24 callbackGasLimit;
         // slot 2
@@ -89,6 +90,17 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         bool enabled;
     }
 
+    /// @dev A model's latest terms record with the inputs it was made from, so a request compares them in one slot.
+    ///      The protocol fee is a function of the model fee and `protocolFeeBps`, so equal inputs mean equal terms.
+    struct LatestTerms {
+        uint32 termsId;
+        uint96 modelFee;
+        uint16 protocolFeeBps;
+        uint16 stakeToFeeRatio;
+        uint16 verifierShareBps;
+        uint16 royaltyBps;
+    }
+
     /// @dev Distinct workers that declined a model in its current registry epoch.
     struct DeclineTally {
         uint32 epoch;
@@ -102,12 +114,23 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
     uint32 internal _termsCount;
     mapping(uint256 requestId => RequestRecord) internal _requests;
     mapping(uint256 termsId => Terms) internal _terms;
-    mapping(uint256 modelId => uint32 termsId) internal _latestTerms;
+    mapping(uint256 modelId => LatestTerms) internal _latestTerms;
     mapping(uint256 requestId => uint96) internal _callbackFees;
     mapping(uint8 mode => ModuleSlot) internal _modules;
     mapping(uint256 modelId => DeclineTally) internal _declines;
     /// @dev epoch + 1 of the worker's last decline of the model (0: never).
     mapping(uint256 modelId => mapping(address worker => uint32)) internal _declinedIn;
+    /// @dev Reentrancy lock in transient storage (EIP-1153): set and cleared around every guarded call, so it costs
+    ///      no storage write and leaves nothing behind for a later call in the same transaction.
+    bool private transient _entered;
+
+    // ------------------------------------------------------------------------------------------------- modifiers
+
+    modifier nonReentrant() {
+        _enter();
+        _;
+        _entered = false;
+    }
 
     // ------------------------------------------------------------------------------------------------- constructor
 
@@ -187,12 +210,13 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
 
         req.worker = address(0);
-        staking.unlockCollateral(worker, _collateral(req.termsId));
+        uint256 collateral = _collateral(req.termsId);
+        staking.unlockCollateral(worker, collateral);
         uint256 modelId = req.modelId;
         emit WorkerDeclined(requestId, worker, modelId, reason);
 
         if (_recordDecline(modelId, worker)) _expire(requestId, req);
-        else _reassignOrExpire(requestId, req, worker);
+        else _reassignOrExpire(requestId, req, worker, collateral);
     }
 
     // ------------------------------------------------------------------------------------------------- anyone
@@ -411,7 +435,9 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
         settlement.lockFee(requestId, msg.sender, uint256(modelFee) + protocolFee + callbackFee);
         _emitRequested(requestId, rp, inputHash, modelFee, protocolFee);
-        if (!_assign(requestId, req, address(0))) revert HubNoWorkerAvailable(rp.modelId);
+        // The terms just matched the current parameters, so this is `_collateral(req.termsId)` without reading it.
+        uint256 collateral = (uint256(modelFee) + protocolFee) * _params.stakeToFeeRatio;
+        if (!_assign(requestId, req, address(0), collateral)) revert HubNoWorkerAvailable(rp.modelId);
     }
 
     function _emitRequested(
@@ -457,7 +483,7 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         InferenceParams storage p = _params;
         if (callbackGasLimit > p.maxCallbackGas) revert HubCallbackGasTooHigh(callbackGasLimit, p.maxCallbackGas);
         protocolFee = uint96((uint256(modelFee) * p.protocolFeeBps) / BPS);
-        callbackFee = uint96(uint256(callbackGasLimit) * p.callbackFeePerGas);
+        if (callbackGasLimit > 0) callbackFee = uint96(uint256(callbackGasLimit) * p.callbackFeePerGas);
         uint256 price = uint256(modelFee) + protocolFee + callbackFee;
         if (price > maxFee) revert HubFeeAboveMax(price, maxFee);
     }
@@ -554,17 +580,29 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         uint256 penalty = staking.slash(late, (collateral * _params.livenessPenaltyBps) / BPS, collateral, true);
         if (penalty > 0) _creditTreasury(requestId, penalty);
         emit WorkerTimedOut(requestId, late, penalty);
-        _reassignOrExpire(requestId, req, late);
+        _reassignOrExpire(requestId, req, late, collateral);
     }
 
-    function _reassignOrExpire(uint256 requestId, RequestRecord storage req, address previous) internal {
-        if (req.attempts >= _params.maxAttempts || !_assign(requestId, req, previous)) _expire(requestId, req);
+    function _reassignOrExpire(
+        uint256 requestId,
+        RequestRecord storage req,
+        address previous,
+        uint256 collateral
+    ) internal {
+        if (req.attempts >= _params.maxAttempts || !_assign(requestId, req, previous, collateral)) {
+            _expire(requestId, req);
+        }
     }
 
     /// @dev Draws a worker other than the requester and `previous` whose free stake covers the collateral.
-    function _assign(uint256 requestId, RequestRecord storage req, address previous) internal returns (bool) {
+    /// @dev `collateral` is the request's job collateral, `_collateral(req.termsId)`.
+    function _assign(
+        uint256 requestId,
+        RequestRecord storage req,
+        address previous,
+        uint256 collateral
+    ) internal returns (bool) {
         uint8 attempt = req.attempts + 1;
-        uint256 collateral = _collateral(req.termsId);
         uint256 seed = randomness.instantSeed(keccak256(abi.encode(requestId, attempt, "worker")));
         address worker = staking.assignWorker(seed, req.requester, previous, collateral);
         if (worker == address(0)) return false;
@@ -616,6 +654,11 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
 
     // --------------------------------------------------------------------------------------------- internal: helpers
 
+    function _enter() internal {
+        if (_entered) revert HubReentrantCall();
+        _entered = true;
+    }
+
     function _requireStatus(uint256 requestId, Status status) internal view returns (RequestRecord storage req) {
         req = _requests[requestId];
         if (req.status == Status.None) revert HubUnknownRequest(requestId);
@@ -650,19 +693,26 @@ contract InferenceHub is IInferenceHub, Ownable, ReentrancyGuard {
         uint16 royaltyBps
     ) internal returns (uint32 termsId) {
         InferenceParams storage p = _params;
-        termsId = _latestTerms[modelId];
-        Terms storage latest = _terms[termsId];
+        LatestTerms storage latest = _latestTerms[modelId];
+        termsId = latest.termsId;
         if (
             termsId != 0 &&
             latest.modelFee == modelFee &&
-            latest.protocolFee == protocolFee &&
+            latest.protocolFeeBps == p.protocolFeeBps &&
             latest.royaltyBps == royaltyBps &&
             latest.stakeToFeeRatio == p.stakeToFeeRatio &&
             latest.verifierShareBps == p.verifierShareBps
         ) return termsId;
         termsId = ++_termsCount;
         _terms[termsId] = Terms(modelFee, protocolFee, p.stakeToFeeRatio, p.verifierShareBps, royaltyBps);
-        _latestTerms[modelId] = termsId;
+        _latestTerms[modelId] = LatestTerms(
+            termsId,
+            modelFee,
+            p.protocolFeeBps,
+            p.stakeToFeeRatio,
+            p.verifierShareBps,
+            royaltyBps
+        );
     }
 
     function _setParams(InferenceParams memory p) internal {

@@ -23,8 +23,10 @@ interface ICommitteeModule is IVerificationModule {
 
     /// @notice The committee of one request.
     struct Round {
+        // First slot: what the submission writes (one fresh slot), plus the commit deadline.
         uint64 ticket; // randomness ticket for the draw
         uint64 drawDeadline;
+        uint64 ticketRequestedAt; // when the ticket was requested: the draw reads the weights frozen before it
         uint64 commitDeadline;
         uint64 revealDeadline;
         uint64 drawnAtBlock;
@@ -74,7 +76,9 @@ interface ICommitteeModule is IVerificationModule {
     error CommitteeSameBlock(uint256 requestId);
     error CommitteeParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
 
-    /// @notice Draws the committee once the randomness is known. Permissionless.
+    /// @notice Draws the committee once the randomness is known, from the verifier weights frozen before the
+    ///         randomness was requested (IStaking.drawPanel); an expired ticket or snapshot is requested again
+    ///         instead. Permissionless.
     function drawCommittee(uint256 requestId) external;
 
     /// @notice A member commits `attestationCommitment(requestId, member, agree, salt)` before the commit deadline.

@@ -79,6 +79,7 @@ interface IDisputeCourt {
         uint16 upholdSeats;
         uint16 rejectSeats;
         uint64 ticket; // randomness ticket of the current round's draw
+        uint64 ticketRequestedAt; // when the ticket was requested: the draw reads the weights frozen before it
         uint64 drawDeadline;
         uint64 commitDeadline;
         uint64 revealDeadline;
@@ -142,6 +143,9 @@ interface IDisputeCourt {
     /// @notice A juror of the case cannot join it as a challenger (nor a party sit on the jury).
     error CourtPartyConflict(uint256 requestId, address account);
     error CourtRandomnessPending(uint256 requestId, uint256 ticket);
+    /// @notice The jury's word is known but the jury is not drawn: a join now would change who can be drawn. Draw the
+    ///         jury first (anyone can), then join before the commit deadline.
+    error CourtDrawPending(uint256 requestId, uint256 ticket);
     /// @notice Fewer eligible jurors than seats: wait for more stake, or for the draw deadline to pass.
     error CourtTooFewJurors(uint256 requestId, uint256 seats);
     error CourtNotJuror(uint256 requestId, address account);
@@ -172,13 +176,16 @@ interface IDisputeCourt {
     ///      committee from the jury and opens the case with the disagreeing members as challengers).
     function open(uint256 requestId, Parties calldata parties, address challenger, uint96 bond) external;
 
-    /// @notice Adds a challenger to an open case while round 1 is drawing or before its commit deadline (not a
-    ///         juror or party, see {open}). Only the module that opened the case, while it is allowed.
+    /// @notice Adds a challenger to an open case while round 1 is drawing (until its word is known) or before its
+    ///         commit deadline (not a juror or party, see {open}). Only the module that opened the case, while it is
+    ///         allowed.
     function join(uint256 requestId, address challenger, uint96 bond) external;
 
     // ------------------------------------------------------------------------------------------------- anyone
 
-    /// @notice Draws the current round's jury once its randomness is known. Permissionless.
+    /// @notice Draws the current round's jury once its randomness is known, from the verifier weights frozen before
+    ///         the randomness was requested (IStaking.drawPanel); an expired ticket or snapshot is requested again
+    ///         instead. Permissionless.
     function drawJury(uint256 requestId) external;
 
     /// @notice A juror commits `voteCommitment(requestId, round, juror, upholdWorker, salt)`.

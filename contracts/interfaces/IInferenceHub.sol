@@ -124,6 +124,8 @@ interface IInferenceHub {
     // ------------------------------------------------------------------------------------------------- errors
 
     error HubZeroAddress();
+    /// @notice A guarded function was entered again during its own call.
+    error HubReentrantCall();
     error HubUnknownRequest(uint256 requestId);
     error HubInvalidStatus(uint256 requestId, Status status);
     error HubModelUnavailable(uint256 modelId);

@@ -65,6 +65,8 @@ interface ISettlement {
     // ------------------------------------------------------------------------------------------------- errors
 
     error SettlementZeroAmount();
+    /// @notice A guarded function was entered again during its own call.
+    error SettlementReentrantCall();
     error SettlementZeroAddress();
     error SettlementInsufficientBalance(address account, uint256 balance, uint256 needed);
     error SettlementNoCredits(address account);

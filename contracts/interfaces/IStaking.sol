@@ -17,6 +17,13 @@ interface IStaking {
     // ------------------------------------------------------------------------------------------------- types
 
     /// @notice Governance parameters; each has hard bounds.
+    /// @notice State of a panel snapshot, see {snapshotOf}.
+    enum Snapshot {
+        Unavailable,
+        Latest,
+        Superseded
+    }
+
     struct StakingParams {
         uint128 minWorkerStake; // least active stake to be drawn as a worker
         uint128 minVerifierStake; // least active stake to be drawn for a panel or to challenge
@@ -79,7 +86,8 @@ interface IStaking {
     error StakingUnauthorized(address caller, uint8 permission);
     /// @notice A parameter is outside its hard bounds.
     error StakingParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice The unbonding delay does not exceed the longest request lifecycle.
+    /// @notice The unbonding delay does not exceed `maxLifecycle`: the longest request lifecycle plus two snapshot
+    ///         epochs.
     error StakingUnbondingTooShort(uint256 unbondingDelay, uint256 maxLifecycle);
     /// @notice A zero address was given.
     error StakingZeroAddress();
@@ -89,6 +97,9 @@ interface IStaking {
     error StakingCollateralUnderflow(address operator, uint256 amount, uint256 locked);
     /// @notice A panel of more than `MAX_PANEL_SEATS` seats, or an exclusion list longer than `MAX_EXCLUDED`.
     error StakingPanelTooLarge(uint256 seats, uint256 excluded);
+    /// @notice The weights frozen for randomness requested at `requestedAt` can no longer be read at `timestamp`
+    ///         (or `requestedAt` is in the future): ask for the weights of a newer request.
+    error StakingSnapshotUnavailable(uint256 requestedAt, uint256 timestamp);
 
     // -------------------------------------------------------------------------------------------- operators
 
@@ -140,18 +151,48 @@ interface IStaking {
     // -------------------------------------------------------------------------------------------- sortition
 
     /// @notice Draws a panel of exactly `seats` seats of `role`: distinct tickets drawn by stake without replacement,
-    ///         excluding every ticket of the `excluded` addresses and of ineligible operators.
+    ///         excluding every ticket of the `excluded` addresses, from the weights frozen at the start of the
+    ///         snapshot epoch of `requestedAt` (the end of the epoch before it).
+    /// @dev Frozen weights are what makes a draw unsteerable: `requestedAt` is when the caller asked the randomness
+    ///      source for the draw's word, so every weight the draw reads was fixed before that word existed. Available
+    ///      while the current epoch is `requestedAt`'s or the next one ({snapshotAvailable}); later, the result is
+    ///      empty and `snapshot` Unavailable, and the caller asks for a new word. A member is seated by its frozen
+    ///      tickets even if it has since unstaked, been slashed or jailed (its unbonding stake stays slashable for
+    ///      the panel's lifecycle).
     /// @param seed Random word (from a delayed randomness source).
     /// @param seats Panel size (at most `MAX_PANEL_SEATS`).
-    /// @param excluded Parties of the request (at most `MAX_EXCLUDED`).
+    /// @param excluded Parties of the request (at most `MAX_EXCLUDED`); excluded with their frozen tickets, also if
+    ///        they have left since.
+    /// @param requestedAt Timestamp of the block in which the draw's randomness was requested.
     /// @return members One entry per seat, in draw order (an address appears once per seat it holds); empty when
-    ///         fewer than `seats` eligible tickets exist (the caller waits or escalates — never a smaller panel).
+    ///         fewer than `seats` non-excluded tickets exist (the caller waits or escalates — never a smaller panel)
+    ///         or the snapshot is Unavailable.
+    /// @return snapshot {snapshotOf}(`requestedAt`): with an empty panel, Superseded means a new word would draw from
+    ///         a newer snapshot, Latest that nothing can change before the next epoch.
     function drawPanel(
         uint8 role,
         uint256 seed,
         uint256 seats,
-        address[] calldata excluded
-    ) external view returns (address[] memory members);
+        address[] calldata excluded,
+        uint256 requestedAt
+    ) external view returns (address[] memory members, Snapshot snapshot);
+
+    /// @notice Whether {drawPanel} can still read the snapshot for randomness requested at `requestedAt`: it is not
+    ///         in the future, and the current snapshot epoch is its epoch or the next one.
+    function snapshotAvailable(uint256 requestedAt) external view returns (bool);
+
+    /// @notice The state of the snapshot for randomness requested at `requestedAt`: Unavailable (request new
+    ///         randomness), Latest (a request now would read the same snapshot) or Superseded (still readable, but a
+    ///         request now would read a newer one).
+    function snapshotOf(uint256 requestedAt) external view returns (Snapshot);
+
+    /// @notice The tickets of `operator` in `role` that a panel drawn for randomness requested at `requestedAt`
+    ///         would use (reverts like {drawPanel} when that snapshot is no longer available).
+    function panelWeightOf(address operator, uint8 role, uint256 requestedAt) external view returns (uint256);
+
+    /// @notice Seconds per snapshot epoch (immutable). At least the draw window of every panel, so a draw within its
+    ///         window always finds its snapshot.
+    function snapshotPeriod() external view returns (uint256);
 
     // -------------------------------------------------------------------------------------------- governance
 

@@ -13,7 +13,8 @@ contract SortitionTreeHarness {
     using SortitionTree for SortitionTree.Exclusions;
 
     SortitionTree.Tree internal _tree;
-    mapping(address member => bool) internal _ineligible;
+    /// @notice The epoch that {set} and {addMany} write in (tests move it forward with {setEpoch}).
+    uint256 public epoch = 2;
 
     /// @notice Emitted by the non-view draw wrappers (so a transaction or `estimateGas` measures them).
     event Drawn(uint256 count);
@@ -22,20 +23,20 @@ contract SortitionTreeHarness {
 
     /// @notice Sets the weight of `member`.
     function set(address member, uint256 weight) external {
-        _tree.set(member, SafeCast.toUint96(weight));
+        _tree.set(member, SafeCast.toUint64(weight), epoch);
     }
 
     /// @notice Sets the weights of the synthetic members `memberOf(startIndex) .. memberOf(startIndex + count - 1)`.
     function addMany(uint256 startIndex, uint256 count, uint256 weight) external {
-        uint96 weight96 = SafeCast.toUint96(weight);
+        uint64 weight64 = SafeCast.toUint64(weight);
         for (uint256 i = startIndex; i < startIndex + count; ++i) {
-            _tree.set(memberOf(i), weight96);
+            _tree.set(memberOf(i), weight64, epoch);
         }
     }
 
-    /// @notice Marks `member` as not eligible for the `drawPanelEligible` variants.
-    function setIneligible(address member, bool ineligible) external {
-        _ineligible[member] = ineligible;
+    /// @notice Sets the epoch of later writes (the library rejects going back).
+    function setEpoch(uint256 epoch_) external {
+        epoch = epoch_;
     }
 
     // ----------------------------------------------------------------------------------------------- draws
@@ -52,23 +53,23 @@ contract SortitionTreeHarness {
         (member, ) = _tree.drawTicket(randomness % total_);
     }
 
-    /// @notice A panel of `seats` distinct tickets, none of an `excluded` member.
+    /// @notice A panel of `seats` distinct live tickets, none of an `excluded` member.
     function drawPanel(
         uint256 seed,
         uint256 seats,
         address[] calldata excluded
     ) public view returns (address[] memory members) {
-        return _tree.drawPanel(seed, seats, excluded);
+        return _tree.drawPanel(seed, seats, excluded, SortitionTree.CURRENT);
     }
 
-    /// @notice As {drawPanel}, skipping members marked ineligible, at most `maxRejections` times.
-    function drawPanelEligible(
+    /// @notice A panel from the weights at the end of epoch `atEpoch`.
+    function drawPanelAt(
         uint256 seed,
         uint256 seats,
         address[] calldata excluded,
-        uint256 maxRejections
-    ) public view returns (address[] memory members) {
-        return _tree.drawPanel(seed, seats, excluded, _eligible, maxRejections);
+        uint256 atEpoch
+    ) external view returns (address[] memory members) {
+        return _tree.drawPanel(seed, seats, excluded, atEpoch);
     }
 
     /// @notice {draw} in a transaction (for gas measurements).
@@ -124,6 +125,18 @@ contract SortitionTreeHarness {
         return _tree.weightOf(member);
     }
 
+    function weightAt(address member, uint256 atEpoch) external view returns (uint256) {
+        return _tree.weightAt(member, atEpoch);
+    }
+
+    function totalAt(uint256 atEpoch) external view returns (uint256) {
+        return _tree.totalAt(atEpoch);
+    }
+
+    function prefixSumAt(uint256 slot, uint256 atEpoch) external view returns (uint256) {
+        return _tree.prefixSumAt(slot, atEpoch);
+    }
+
     function slotOf(address member) external view returns (uint256) {
         return _tree.slotOf(member);
     }
@@ -138,9 +151,5 @@ contract SortitionTreeHarness {
 
     function prefixSum(uint256 slot) external view returns (uint256) {
         return _tree.prefixSum(slot);
-    }
-
-    function _eligible(address member) internal view returns (bool) {
-        return !_ineligible[member];
     }
 }

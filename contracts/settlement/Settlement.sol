@@ -6,7 +6,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {ISettlement} from "../interfaces/ISettlement.sol";
 
@@ -22,13 +21,17 @@ import {ISettlement} from "../interfaces/ISettlement.sol";
 ///      Locked fees and bonds are pooled: the hub and the verification layer know each request's amounts and pass
 ///      them exactly; this contract checks that a payout never exceeds its pool, so an error elsewhere can never
 ///      reach free balances or credits.
-///      The four totals are packed in two slots as `uint128` (the fee path touches one slot: locked and credits).
-///      Every sum is bounded by the token's supply; an amount that does not fit 128 bits reverts.
+///      Stored are `totalLocked`, `totalCredits`, `totalBonded` and `totalHeld`, the sum of all four accounted
+///      buckets; `totalBalances` is derived (`totalHeld - totalLocked - totalBonded - totalCredits`), so moving
+///      funds between buckets never writes `totalHeld`. They are packed in two slots as `uint128`: the fee path
+///      (lock, split, refund, callback pay) touches one slot, locked and credits. Every sum is bounded by the token's
+///      supply; an amount that does not fit 128 bits reverts.
 ///      Reentrancy: the five functions that move tokens ({deposit}, {depositFor}, {depositWithPermit}, {withdraw},
-///      {claim}) are `nonReentrant` and move them after the state change (checks-effects-interactions), only with
-///      the immutable `token`. The protocol functions make no external call except the token's `balanceOf` (a
-///      static call), so they cannot be re-entered and carry no guard (the fee path stays cheap).
-contract Settlement is ISettlement, Ownable, ReentrancyGuard {
+///      {claim}) are `nonReentrant` (a lock in transient storage) and move them after the state change
+///      (checks-effects-interactions), only with the immutable `token`. The protocol functions make no external call
+///      except the token's `balanceOf` (a static call), so they cannot be re-entered and carry no guard (the fee path
+///      stays cheap).
+contract Settlement is ISettlement, Ownable {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -54,16 +57,29 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
     /// @dev Slot read and written by the fee path ({payFee}, {payLocked}, {claim}).
     uint128 private _totalLocked;
     uint128 private _totalCredits;
-    /// @dev Slot of the free balances and the bonds ({deposit}, {withdraw}, {lockBond}).
-    uint128 private _totalBalances;
+    /// @dev Slot of everything held and the bonds ({deposit}, {withdraw}, {claim}, {lockBond}).
+    uint128 private _totalHeld;
     uint128 private _totalBonded;
 
+    /// @dev The treasury and its fee-split shares not yet moved into `_credits` (one slot: a split reads the
+    ///      treasury's address anyway). Counted in `_totalCredits` and in {creditsOf}; moved into `_credits` when the
+    ///      treasury claims or changes, or before the sum would exceed 96 bits.
     address private _treasury;
+    uint96 private _treasuryAccrued;
     mapping(address account => uint256) private _balances;
     mapping(address account => uint256) private _credits;
     mapping(address account => uint8) private _permissions;
+    /// @dev Reentrancy lock in transient storage (EIP-1153), set and cleared around every guarded call.
+    bool private transient _entered;
 
     // ------------------------------------------------------------------------------------------------- modifiers
+
+    modifier nonReentrant() {
+        if (_entered) revert SettlementReentrantCall();
+        _entered = true;
+        _;
+        _entered = false;
+    }
 
     /// @dev Reverts unless the caller holds `permission`.
     modifier onlyPermitted(uint8 permission) {
@@ -102,17 +118,19 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         uint256 balance = _balances[msg.sender];
         if (balance < amount) revert SettlementInsufficientBalance(msg.sender, balance, amount);
         _balances[msg.sender] = balance - amount;
-        _totalBalances -= uint128(amount); // amount <= balance <= totalBalances < 2^128
+        _totalHeld -= uint128(amount); // amount <= balance <= totalHeld < 2^128
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc ISettlement
     function claim() external nonReentrant returns (uint256 amount) {
+        if (msg.sender == _treasury) _flushTreasury();
         amount = _credits[msg.sender];
         if (amount == 0) revert SettlementNoCredits(msg.sender);
         _credits[msg.sender] = 0;
-        _totalCredits -= uint128(amount); // amount <= totalCredits < 2^128
+        _totalCredits -= uint128(amount); // amount <= totalCredits <= totalHeld < 2^128
+        _totalHeld -= uint128(amount);
         emit CreditsClaimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -141,8 +159,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         uint256 balance = _balances[payer];
         if (balance < amount) revert SettlementInsufficientBalance(payer, balance, amount);
         _balances[payer] = balance - amount;
-        _totalBalances -= uint128(amount); // amount <= balance <= totalBalances
-        _totalLocked += uint128(amount);
+        _totalLocked += uint128(amount); // amount <= balance <= totalHeld < 2^128
         emit FeeLocked(requestId, payer, amount);
     }
 
@@ -161,7 +178,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
 
         _creditNonZero(split.worker, split.workerPay);
         _creditNonZero(split.royaltyRecipient, split.royalty);
-        _creditNonZero(_treasury, split.treasuryPay);
+        _accrueTreasury(split.treasuryPay);
         if (perVerifier != 0) {
             for (uint256 i; i < seats; ++i) {
                 address verifier = split.verifiers[i];
@@ -190,7 +207,6 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         if (amount > locked) revert SettlementInsufficientLocked(locked, amount);
         _totalLocked = uint128(locked - amount);
         _balances[payer] += amount;
-        _totalBalances += uint128(amount);
         emit FeeRefunded(requestId, payer, amount);
     }
 
@@ -210,8 +226,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         uint256 balance = _balances[account];
         if (balance < amount) revert SettlementInsufficientBalance(account, balance, amount);
         _balances[account] = balance - amount;
-        _totalBalances -= uint128(amount); // amount <= balance <= totalBalances
-        _totalBonded += uint128(amount);
+        _totalBonded += uint128(amount); // amount <= balance <= totalHeld < 2^128
         emit BondLocked(requestId, account, amount);
     }
 
@@ -241,8 +256,12 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
             _credits[account] += amount;
             emit Credited(requestId, account, amount, reason);
         }
-        if (source == Source.Bonds) _totalBonded -= uint128(total); // total <= totalBonded
-        _totalCredits += total.toUint128(); // a surplus can exceed 2^128 in theory
+        if (source == Source.Bonds) {
+            _totalBonded -= uint128(total); // total <= totalBonded
+        } else {
+            _totalHeld += total.toUint128(); // the surplus becomes accounted; it can exceed 2^128 in theory
+        }
+        _totalCredits += uint128(total); // <= totalHeld
     }
 
     // ------------------------------------------------------------------------------------------------- governance
@@ -251,6 +270,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
     /// @dev Credits already held by the previous treasury stay claimable by it.
     function setTreasury(address treasury_) external onlyOwner {
         if (treasury_ == address(0)) revert SettlementZeroAddress();
+        _flushTreasury();
         _treasury = treasury_;
         emit TreasurySet(treasury_);
     }
@@ -269,7 +289,8 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         if (amount == 0) revert SettlementZeroAmount();
         address treasury_ = _treasury;
         _credits[treasury_] += amount;
-        _totalCredits += amount.toUint128();
+        _totalHeld += amount.toUint128();
+        _totalCredits += uint128(amount); // <= totalHeld
         emit SurplusRecovered(amount);
     }
 
@@ -282,6 +303,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
 
     /// @inheritdoc ISettlement
     function creditsOf(address account) external view returns (uint256) {
+        if (account == _treasury) return _credits[account] + _treasuryAccrued;
         return _credits[account];
     }
 
@@ -292,7 +314,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
 
     /// @inheritdoc ISettlement
     function totalBalances() external view returns (uint256) {
-        return _totalBalances;
+        return uint256(_totalHeld) - _totalLocked - _totalBonded - _totalCredits;
     }
 
     /// @inheritdoc ISettlement
@@ -326,7 +348,7 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
     function _deposit(address account, address from, uint256 amount) private {
         if (amount == 0) revert SettlementZeroAmount();
         _balances[account] += amount;
-        _totalBalances += amount.toUint128();
+        _totalHeld += amount.toUint128();
         emit Deposited(account, from, amount);
         token.safeTransferFrom(from, address(this), amount);
     }
@@ -338,11 +360,29 @@ contract Settlement is ISettlement, Ownable, ReentrancyGuard {
         _credits[account] += amount;
     }
 
+    /// @dev Adds a fee-split share to the treasury's accrued credits (the caller updates `_totalCredits`).
+    function _accrueTreasury(uint256 amount) private {
+        if (amount == 0) return;
+        uint256 accrued = _treasuryAccrued + amount;
+        if (accrued <= type(uint96).max) {
+            _treasuryAccrued = uint96(accrued);
+        } else {
+            _credits[_treasury] += accrued;
+            _treasuryAccrued = 0;
+        }
+    }
+
+    /// @dev Moves the treasury's accrued shares into its `_credits`.
+    function _flushTreasury() private {
+        uint256 accrued = _treasuryAccrued;
+        if (accrued == 0) return;
+        _credits[_treasury] += accrued;
+        _treasuryAccrued = 0;
+    }
+
     /// @dev Tokens held beyond the four accounted sums.
     function _surplus() private view returns (uint256) {
-        return
-            token.balanceOf(address(this)) -
-            (uint256(_totalBalances) + uint256(_totalLocked) + uint256(_totalBonded) + uint256(_totalCredits));
+        return token.balanceOf(address(this)) - _totalHeld;
     }
 
     /// @dev Reverts with {SettlementUnauthorized} unless the caller holds `permission`.

@@ -18,8 +18,14 @@ import {SortitionTree} from "../libraries/SortitionTree.sol";
 ///      - Sortition weight = `active / TICKET` while the operator is eligible in the role, else 0. Weights are
 ///        rewritten on every change of the operator (stake, setRoles, unstake, slash) and by the permissionless
 ///        {refresh}. Two events do not touch the operator and leave a weight stale until {refresh}: the end of a jail
-///        (the operator is eligible but has no weight yet) and a change of a minimum stake. Draws check eligibility
-///        exactly: a stale weight can cost a redraw ({assignWorker}, {drawPanel}), never admit an ineligible operator.
+///        (the operator is eligible but has no weight yet) and a change of a minimum stake. {assignWorker} checks
+///        eligibility exactly: a stale weight can cost a redraw, never assign an ineligible worker.
+///      - Panels ({drawPanel}) are drawn from the weights frozen at the start of the snapshot epoch in which their
+///        randomness was requested (epochs of `snapshotPeriod` seconds), never from live weights: once a word is
+///        known, no stake, unstake, role change, refresh or slash can move the ticket intervals it is mapped onto.
+///        A member is seated by its frozen tickets even if it has since unstaked, been slashed or jailed: skipping it
+///        would let an operator redraw a seat by making itself ineligible after seeing the word. Its unbonding stake
+///        stays slashable for the panel's whole lifecycle (the unbonding delay exceeds it by two epochs).
 ///      - Weights include locked stake: a drawn worker whose free stake cannot cover the collateral is skipped.
 ///      - Unbonding stake remains slashable until it is withdrawn, even after its release time.
 ///      - `locked` is the exact sum of open jobs' collateral: {assignWorker} adds the job's amount, {unlockCollateral}
@@ -56,8 +62,10 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     uint256 public constant MAX_PANEL_SEATS = 31;
     /// @notice Longest exclusion list {drawPanel} accepts.
     uint256 public constant MAX_EXCLUDED = 48;
-    /// @notice Most drawn members with a stale weight (no longer eligible) {drawPanel} skips before it gives up.
-    uint256 public constant MAX_PANEL_REJECTIONS = 16;
+    /// @notice Shortest allowed snapshot period.
+    uint256 public constant SNAPSHOT_PERIOD_LOWER_BOUND = 1 minutes;
+    /// @notice Longest allowed snapshot period.
+    uint256 public constant SNAPSHOT_PERIOD_UPPER_BOUND = 1 days;
 
     /// @notice Lowest allowed minimum stake (both roles): one ticket.
     uint256 public constant MIN_STAKE_LOWER_BOUND = 1e18;
@@ -76,6 +84,8 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
 
     /// @notice The staked token (OPG).
     IERC20 public immutable token;
+    /// @inheritdoc IStaking
+    uint256 public immutable snapshotPeriod;
 
     // ------------------------------------------------------------------------------------------------- state
 
@@ -99,10 +109,18 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
 
     /// @param token_ The staked token (OPG); must not be the zero address.
     /// @param params_ Initial parameters, checked against the hard bounds.
+    /// @param snapshotPeriod_ Seconds per snapshot epoch (see {drawPanel}); at least every panel draw window.
     /// @param initialOwner The owner (deployer first, then the governance timelock).
-    constructor(IERC20 token_, StakingParams memory params_, address initialOwner) Ownable(initialOwner) {
+    constructor(
+        IERC20 token_,
+        StakingParams memory params_,
+        uint256 snapshotPeriod_,
+        address initialOwner
+    ) Ownable(initialOwner) {
         if (address(token_) == address(0)) revert StakingZeroAddress();
+        _checkBounds("snapshotPeriod", snapshotPeriod_, SNAPSHOT_PERIOD_LOWER_BOUND, SNAPSHOT_PERIOD_UPPER_BOUND);
         token = token_;
+        snapshotPeriod = snapshotPeriod_;
         _setParams(params_);
     }
 
@@ -249,28 +267,41 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     // -------------------------------------------------------------------------------------------- sortition
 
     /// @inheritdoc IStaking
-    /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role, and with {StakingPanelTooLarge}
-    ///      beyond `MAX_PANEL_SEATS` or `MAX_EXCLUDED`. Attempt `i` draws with `keccak256(abi.encode(seed, i))`.
-    ///      A drawn member that is no longer eligible (stale weight) is excluded with all its tickets and the seat
-    ///      drawn again; after `MAX_PANEL_REJECTIONS` such members the result is empty (anyone can {refresh} them).
+    /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role and with {StakingPanelTooLarge} beyond
+    ///      `MAX_PANEL_SEATS` or `MAX_EXCLUDED`. Seat `i` is drawn with `keccak256(abi.encode(seed, i))` from the
+    ///      weights at the end of the epoch before `requestedAt`'s.
     function drawPanel(
         uint8 role,
         uint256 seed,
         uint256 seats,
-        address[] calldata excluded
-    ) external view returns (address[] memory members) {
+        address[] calldata excluded,
+        uint256 requestedAt
+    ) external view returns (address[] memory members, Snapshot snapshot) {
         SortitionTree.Tree storage tree = _tree(role);
         if (seats > MAX_PANEL_SEATS || excluded.length > MAX_EXCLUDED) {
             revert StakingPanelTooLarge(seats, excluded.length);
         }
-        return
-            tree.drawPanel(
-                seed,
-                seats,
-                excluded,
-                role == ROLE_WORKER ? _eligibleWorker : _eligibleVerifier,
-                MAX_PANEL_REJECTIONS
-            );
+        snapshot = snapshotOf(requestedAt);
+        if (snapshot == Snapshot.Unavailable) return (new address[](0), snapshot);
+        members = tree.drawPanel(seed, seats, excluded, _epochOf(requestedAt) - 1);
+    }
+
+    /// @inheritdoc IStaking
+    function snapshotAvailable(uint256 requestedAt) public view returns (bool) {
+        return requestedAt <= block.timestamp && _epochOf(block.timestamp) <= _epochOf(requestedAt) + 1;
+    }
+
+    /// @inheritdoc IStaking
+    function snapshotOf(uint256 requestedAt) public view returns (Snapshot) {
+        if (!snapshotAvailable(requestedAt)) return Snapshot.Unavailable;
+        return _epochOf(block.timestamp) == _epochOf(requestedAt) ? Snapshot.Latest : Snapshot.Superseded;
+    }
+
+    /// @inheritdoc IStaking
+    function panelWeightOf(address operator, uint8 role, uint256 requestedAt) external view returns (uint256) {
+        SortitionTree.Tree storage tree = _tree(role);
+        if (!snapshotAvailable(requestedAt)) revert StakingSnapshotUnavailable(requestedAt, block.timestamp);
+        return tree.weightAt(operator, _epochOf(requestedAt) - 1);
     }
 
     // -------------------------------------------------------------------------------------------- governance
@@ -461,24 +492,16 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         SortitionTree.Tree storage tree,
         uint256 minStake
     ) internal {
-        // active < 2^128, so active / 1e18 < 2^68 fits uint96.
-        uint96 tickets = _eligible(op, role, minStake) ? uint96(op.active / TICKET) : 0;
+        // The OPG supply (1e27) is 1e9 tickets: the cast only fails for a token far beyond it, and never on a decrease.
+        uint64 tickets = _eligible(op, role, minStake) ? SafeCast.toUint64(op.active / TICKET) : 0;
         if (tree.weightOf(operator) == tickets) return;
-        tree.set(operator, tickets);
+        tree.set(operator, tickets, _epochOf(block.timestamp));
         emit WeightUpdated(operator, role, tickets);
     }
 
     /// @dev Holds `role`, is out of jail and has at least `minStake` active.
     function _eligible(Operator storage op, uint8 role, uint256 minStake) internal view returns (bool) {
         return op.roles & role != 0 && block.timestamp >= op.jailedUntil && op.active >= minStake;
-    }
-
-    function _eligibleWorker(address operator) internal view returns (bool) {
-        return _eligible(_operators[operator], ROLE_WORKER, _params.minWorkerStake);
-    }
-
-    function _eligibleVerifier(address operator) internal view returns (bool) {
-        return _eligible(_operators[operator], ROLE_VERIFIER, _params.minVerifierStake);
     }
 
     function _minStake(uint8 role) internal view returns (uint256) {
@@ -492,8 +515,15 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         revert StakingInvalidRoles(role);
     }
 
+    /// @dev Snapshot epoch of `timestamp`, numbered from 2 so that "two epochs before" never underflows.
+    function _epochOf(uint256 timestamp) internal view returns (uint256) {
+        return timestamp / snapshotPeriod + 2;
+    }
+
+    /// @dev A panel member may have unstaked up to two epochs before its draw: the unbonding delay must cover them
+    ///      and the longest lifecycle, so its stake is still slashable when the panel is judged.
     function _checkUnbondingDelay(address source, uint256 unbondingDelay) internal view {
-        uint256 maxLifecycle = IInferenceHub(source).maxLifecycleDuration();
+        uint256 maxLifecycle = IInferenceHub(source).maxLifecycleDuration() + 2 * snapshotPeriod;
         if (unbondingDelay <= maxLifecycle) revert StakingUnbondingTooShort(unbondingDelay, maxLifecycle);
     }
 

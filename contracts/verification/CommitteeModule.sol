@@ -23,7 +23,8 @@ import {IVerificationModule} from "../interfaces/IVerificationModule.sol";
 ///         its member's stake.
 /// @dev Lifecycle of a request's round (all deadlines inclusive, like the hub's):
 ///      onResult (ticket requested, `drawDeadline = now + drawWindow`) → drawCommittee (while `now <= drawDeadline`,
-///      once the ticket is Ready; an Expired ticket is replaced) → commitAttestation (while `now <= commitDeadline`)
+///      once the ticket is Ready; an Expired ticket, or one whose weight snapshot is gone, is replaced)
+///      → commitAttestation (while `now <= commitDeadline`)
 ///      → revealAttestation (once every seat committed or from `commitDeadline + 1`, while `now <= revealDeadline`)
 ///      → reveals closed (every seat revealed, or `now > revealDeadline`), in a block after the draw → Accepted
 ///      (quorum, no disagreement) or escalate → the court's outcome.
@@ -105,12 +106,10 @@ contract CommitteeModule is ICommitteeModule, Ownable {
     /// @dev Requests the draw's randomness now, so nobody can know the committee when the result is posted.
     function onResult(uint256 requestId, Job calldata) external onlyHub returns (Verdict verdict, uint64 deadline) {
         CommitteeParams memory p = _params;
-        uint256 ticket = randomness.request();
         uint64 drawDeadline = uint64(block.timestamp) + p.drawWindow;
         Round storage round = _rounds[requestId];
-        round.ticket = SafeCast.toUint64(ticket);
         round.drawDeadline = drawDeadline;
-        emit DrawRequested(requestId, ticket, drawDeadline);
+        _requestTicket(requestId, round, drawDeadline);
         return (Verdict.Pending, drawDeadline + p.commitWindow + p.revealWindow);
     }
 
@@ -151,8 +150,12 @@ contract CommitteeModule is ICommitteeModule, Ownable {
     // ------------------------------------------------------------------------------------------------- anyone
 
     /// @inheritdoc ICommitteeModule
-    /// @dev Reverts with {CommitteeTooFewVerifiers} while fewer eligible non-party tickets exist than seats (the
-    ///      caller may retry until the draw deadline). An Expired ticket is replaced by a new one (no revert).
+    /// @dev Reverts with {CommitteeTooFewVerifiers} while the snapshot holds fewer non-party tickets than seats and
+    ///      no later snapshot exists yet (the caller may retry until the draw deadline); once one does, requests a
+    ///      new ticket instead (the shortage does not depend on the word, so this re-roll cannot be chosen). An
+    ///      Expired ticket, or one requested so long ago that Staking no longer has its weight snapshot, is replaced
+    ///      by a new one (no revert). The committee is drawn from the weights frozen before the ticket was requested
+    ///      (see IStaking.drawPanel).
     function drawCommittee(uint256 requestId) external {
         Round storage round = _rounds[requestId];
         uint64 drawDeadline = round.drawDeadline;
@@ -163,9 +166,7 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         (IRandomnessSource.Status status, uint256 word) = randomness.read(round.ticket);
         if (status == IRandomnessSource.Status.Pending) revert CommitteeRandomnessPending(requestId, round.ticket);
         if (status == IRandomnessSource.Status.Expired) {
-            uint256 ticket = randomness.request();
-            round.ticket = SafeCast.toUint64(ticket);
-            emit DrawRequested(requestId, ticket, drawDeadline);
+            _requestTicket(requestId, round, drawDeadline);
             return;
         }
 
@@ -175,8 +176,19 @@ contract CommitteeModule is ICommitteeModule, Ownable {
         excluded[1] = job.requester;
         CommitteeParams memory p = _params;
         uint256 seed = uint256(keccak256(abi.encode(word, requestId, "committee")));
-        address[] memory members = staking.drawPanel(_roleVerifier, seed, p.committeeSize, excluded);
-        if (members.length != p.committeeSize) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(
+            _roleVerifier,
+            seed,
+            p.committeeSize,
+            excluded,
+            round.ticketRequestedAt
+        );
+        if (members.length != p.committeeSize) {
+            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            if (snapshot == IStaking.Snapshot.Latest) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
+            _requestTicket(requestId, round, drawDeadline);
+            return;
+        }
 
         _committees[requestId] = members;
         mapping(address => Attestation) storage attestations = _attestations[requestId];
@@ -325,6 +337,14 @@ contract CommitteeModule is ICommitteeModule, Ownable {
     }
 
     // ------------------------------------------------------------------------------------------------- internal
+
+    /// @dev Asks for the draw's word now and records when: the draw reads the weights frozen before this moment.
+    function _requestTicket(uint256 requestId, Round storage round, uint64 drawDeadline) internal {
+        uint256 ticket = randomness.request();
+        round.ticket = SafeCast.toUint64(ticket);
+        round.ticketRequestedAt = uint64(block.timestamp);
+        emit DrawRequested(requestId, ticket, drawDeadline);
+    }
 
     function _drawnRound(uint256 requestId) internal view returns (Round storage round) {
         round = _rounds[requestId];

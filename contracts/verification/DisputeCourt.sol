@@ -155,8 +155,12 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         Case storage c = _caseOf(requestId);
         if (msg.sender != c.module || !isModule[msg.sender]) revert CourtNotModule(msg.sender);
         if (c.round != 1 || c.phase == Phase.Resolved) revert CourtWrongPhase(requestId, c.phase);
-        if (c.phase == Phase.Voting && block.timestamp > c.commitDeadline) {
-            revert CourtDeadlinePassed(requestId, c.commitDeadline);
+        if (c.phase == Phase.Voting) {
+            if (block.timestamp > c.commitDeadline) revert CourtDeadlinePassed(requestId, c.commitDeadline);
+        } else {
+            // Drawing. A challenger is excluded from the jury: once the word is known, joining would move the draw.
+            (IRandomnessSource.Status status, ) = randomness.read(c.ticket);
+            if (status == IRandomnessSource.Status.Ready) revert CourtDrawPending(requestId, c.ticket);
         }
         _addChallenger(requestId, c, challenger, bond);
     }
@@ -164,21 +168,28 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     // ------------------------------------------------------------------------------------------------- anyone
 
     /// @inheritdoc IDisputeCourt
-    function drawJury(uint256 requestId) external nonReentrant {
+    /// @dev No token movement; the only calls go to the trusted randomness source and Staking: no reentrancy guard.
+    function drawJury(uint256 requestId) external {
         Case storage c = _caseIn(requestId, Phase.Drawing);
         if (block.timestamp > c.drawDeadline) revert CourtDeadlinePassed(requestId, c.drawDeadline);
         (IRandomnessSource.Status status, uint256 word) = randomness.read(c.ticket);
         if (status == IRandomnessSource.Status.Pending) revert CourtRandomnessPending(requestId, c.ticket);
+        if (status == IRandomnessSource.Status.Expired) return _reissueTicket(requestId, c);
         uint8 round = c.round;
         uint256 seats = c.seats;
-        if (status == IRandomnessSource.Status.Expired) {
-            emit RoundOpened(requestId, round, seats, _requestTicket(c), c.drawDeadline);
-            return;
-        }
-
         uint256 seed = uint256(keccak256(abi.encode(word, requestId, round, "jury")));
-        address[] memory members = staking.drawPanel(_roleVerifier, seed, seats, _juryExclusions(requestId, c));
-        if (members.length != seats) revert CourtTooFewJurors(requestId, seats);
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(
+            _roleVerifier,
+            seed,
+            seats,
+            _juryExclusions(requestId, c),
+            c.ticketRequestedAt
+        );
+        if (members.length != seats) {
+            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            if (snapshot == IStaking.Snapshot.Latest) revert CourtTooFewJurors(requestId, seats);
+            return _reissueTicket(requestId, c);
+        }
 
         address[] storage jurors = _jurors[requestId][round];
         mapping(address => Ballot) storage ballots = _ballots[requestId][round];
@@ -197,7 +208,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeCourt
-    function commitVote(uint256 requestId, bytes32 commitment) external nonReentrant {
+    /// @dev No external call and no token movement: no reentrancy guard needed.
+    function commitVote(uint256 requestId, bytes32 commitment) external {
         Case storage c = _caseIn(requestId, Phase.Voting);
         if (commitment == bytes32(0)) revert CourtEmptyCommitment();
         if (block.timestamp > c.commitDeadline) revert CourtDeadlinePassed(requestId, c.commitDeadline);
@@ -214,7 +226,8 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeCourt
-    function revealVote(uint256 requestId, bool upholdWorker, bytes32 salt) external nonReentrant {
+    /// @dev No external call and no token movement: no reentrancy guard needed.
+    function revealVote(uint256 requestId, bool upholdWorker, bytes32 salt) external {
         Case storage c = _caseIn(requestId, Phase.Voting);
         uint8 round = c.round;
         Ballot storage ballot = _ballots[requestId][round][msg.sender];
@@ -455,9 +468,16 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
         emit RoundOpened(requestId, round, seats, ticket, drawDeadline);
     }
 
+    /// @dev Replaces the current round's ticket (expired word, or a snapshot that is gone or too small).
+    function _reissueTicket(uint256 requestId, Case storage c) private {
+        emit RoundOpened(requestId, c.round, c.seats, _requestTicket(c), c.drawDeadline);
+    }
+
+    /// @dev Asks for the draw's word now and records when: the draw reads the weights frozen before this moment.
     function _requestTicket(Case storage c) private returns (uint256 ticket) {
         ticket = randomness.request();
         c.ticket = SafeCast.toUint64(ticket);
+        c.ticketRequestedAt = uint64(block.timestamp);
     }
 
     /// @dev Worker, requester, defenders, further excluded and challengers, each once.

@@ -14,9 +14,12 @@ import {IVerificationModule} from "../interfaces/IVerificationModule.sol";
 /// @notice OPTIMISTIC mode: a result is final once its challenge window has passed without a challenge. A challenge
 ///         bonds `court.params().challengeBond` in the settlement contract and sends the request to the dispute
 ///         court, whose outcome the module then reports to the hub.
-/// @dev Stores nothing: the window end is the deadline the hub keeps for the request (returned by {onResult} and
-///      passed back to {settle} and by `jobOf`), and the case, its challengers and bonds live in the court and the
-///      settlement contract. A change of `challengeWindow` therefore applies to results posted after it.
+/// @dev Stores one bit per challenged request (whether it opened a court case), so an unchallenged request settles
+///      without a call to the court: the window end is the deadline the hub keeps for the request (returned by
+///      {onResult} and passed back to {settle} and by `jobOf`), and the case, its challengers and bonds live in the
+///      court and the settlement contract. A change of `challengeWindow` therefore applies to results posted after
+///      it. Cases of this module's requests are opened only by {challenge}, so "no case opened here" is exactly the
+///      court's `Outcome.None`.
 ///      Windows are inclusive: a first challenge is accepted while `block.timestamp <= deadline`; the result is
 ///      Accepted from `deadline + 1` if no case was opened. Once a case is open, further challengers join it for as
 ///      long as the court admits them (until round 1's commit deadline), also after the window, so a first
@@ -41,6 +44,8 @@ contract OptimisticModule is IOptimisticModule, Ownable {
     // ------------------------------------------------------------------------------------------------- state
 
     uint32 internal _challengeWindow;
+    /// @dev Requests for which {challenge} opened a court case.
+    mapping(uint256 requestId => bool) internal _caseOpened;
 
     // ------------------------------------------------------------------------------------------------- modifiers
 
@@ -86,10 +91,8 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         Job calldata,
         uint64 deadline
     ) external view onlyHub returns (Verdict verdict, address[] memory paid) {
+        if (!_caseOpened[requestId]) return (block.timestamp > deadline ? Verdict.Accepted : Verdict.Pending, paid);
         (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(requestId);
-        if (outcome == IDisputeCourt.Outcome.None) {
-            return (block.timestamp > deadline ? Verdict.Accepted : Verdict.Pending, paid);
-        }
         if (outcome == IDisputeCourt.Outcome.Upheld) return (Verdict.Accepted, majority);
         if (outcome == IDisputeCourt.Outcome.Rejected) return (Verdict.Rejected, paid);
         if (outcome == IDisputeCourt.Outcome.Undecided) return (Verdict.Refunded, paid);
@@ -112,8 +115,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         }
         if (!staking.isEligible(msg.sender, _roleVerifier)) revert OptimisticNotEligible(msg.sender);
 
-        (IDisputeCourt.Outcome outcome, ) = court.outcomeOf(requestId);
-        bool caseOpen = outcome != IDisputeCourt.Outcome.None;
+        bool caseOpen = _caseOpened[requestId];
         if (!caseOpen && block.timestamp > deadline) revert OptimisticWindowClosed(requestId, deadline);
 
         uint96 bond = court.params().challengeBond;
@@ -121,6 +123,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         if (caseOpen) {
             court.join(requestId, msg.sender, bond);
         } else {
+            _caseOpened[requestId] = true;
             IDisputeCourt.Parties memory parties = IDisputeCourt.Parties({
                 worker: job.worker,
                 requester: job.requester,
@@ -151,6 +154,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
 
     /// @inheritdoc IVerificationModule
     function isDisputed(uint256 requestId) external view returns (bool) {
+        if (!_caseOpened[requestId]) return false;
         (IDisputeCourt.Outcome outcome, ) = court.outcomeOf(requestId);
         return outcome == IDisputeCourt.Outcome.Pending;
     }

@@ -14,6 +14,7 @@ export default buildModule("Staking", (m) => {
     unbondingDelay: m.getParameter("unbondingDelay", D.unbondingDelay),
     jailDuration: m.getParameter("jailDuration", D.jailDuration),
   };
-  const staking = m.contract("Staking", [token, params, m.getAccount(0)]);
+  const snapshotPeriod = m.getParameter("snapshotPeriod", D.snapshotPeriod);
+  const staking = m.contract("Staking", [token, params, snapshotPeriod, m.getAccount(0)]);
   return { staking, token };
 });

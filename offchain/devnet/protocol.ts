@@ -321,4 +321,16 @@ export async function stakeNetwork(
     if (amounts.verifierBalance > 0n) await depositAs(protocol, v, amounts.verifierBalance);
   }
   if (amounts.requesterBalance > 0n) await depositAs(protocol, actors.requester, amounts.requesterBalance);
+  await advanceSnapshot(protocol);
+}
+
+/**
+ * Lets one snapshot epoch of Staking pass on a development chain. Panels (committees and juries) read the weights
+ * frozen at the start of the epoch in which their randomness was requested, so stake made in this epoch only counts
+ * for panels from the next one; a fresh devnet skips that wait once, after staking its operators.
+ */
+export async function advanceSnapshot(protocol: Protocol): Promise<void> {
+  const period = await protocol.staking.snapshotPeriod();
+  await protocol.provider.send("evm_increaseTime", [Number(period)]);
+  await protocol.provider.send("evm_mine", []);
 }

@@ -56,6 +56,7 @@ const CHALLENGE_RACES = new Set([
   "CourtAlreadyChallenger",
   "CourtPartyConflict",
   "CourtTooManyChallengers",
+  "CourtDrawPending",
 ]);
 
 /**
@@ -313,6 +314,11 @@ export class VerifierNode extends NodeRunner {
       () => optimistic.challenge.populateTransaction(requestId),
       CHALLENGE_RACES,
     );
+    if (!sent.sent && sent.errorName === "CourtDrawPending") {
+      // Joins pause while the jury's word is known and the jury is undrawn: keep the case (it draws), retry later.
+      this.#ensureCase(job.requestId);
+      return;
+    }
     if (!sent.sent) return this.#done(job, `challenge not accepted (${sent.errorName})`);
     this.logger.info("case.challenged", { requestId: job.requestId, joined: kase.phase !== PHASE_NONE });
     this.#ensureCase(job.requestId);

@@ -31,6 +31,7 @@ import {
   depositAs,
   fund,
   registerModel,
+  advanceSnapshot,
   stakeAs,
 } from "../../offchain/devnet/protocol.js";
 
@@ -69,6 +70,7 @@ for (const verifier of verifiers) {
   await depositAs(protocol, verifier, 1_000n * OPG);
 }
 await depositAs(protocol, requester, 10_000n * OPG);
+await advanceSnapshot(protocol); // panels see the stakes above from now on
 const models = {
   [Mode.NONE]: await registerModel(protocol, modelOwner, demoModel("bench-none", Mode.NONE)),
   [Mode.OPTIMISTIC]: await registerModel(protocol, modelOwner, demoModel("bench-optimistic", Mode.OPTIMISTIC)),

@@ -85,7 +85,10 @@ const READERS: Record<string, Record<string, Reader>> = {
     proposalThreshold: (p) => p.governor.proposalThreshold(),
     quorumPercent: (p) => p.governor["quorumNumerator()"](),
   },
-  Staking: structReaders("Staking", (p) => p.staking.params()),
+  Staking: {
+    ...structReaders("Staking", (p) => p.staking.params()),
+    snapshotPeriod: (p) => p.staking.snapshotPeriod(), // immutable, not in params()
+  },
   ModelRegistry: { minFee: (p) => p.registry.minFee() },
   BlockhashRandomness: { delay: async (p) => (await delayOf(p).getFunction("delay")()) as bigint },
   InferenceHub: structReaders("InferenceHub", (p) => p.hub.params()),
@@ -177,12 +180,20 @@ describe("Deployment parameters (v2 Ignition modules, ignition/defaults.ts, igni
         }
       });
 
-      it("the longest request lifecycle is shorter than the unbonding delay (the hub enforces it)", async function () {
+      it("the longest request lifecycle plus two snapshot epochs is shorter than the unbonding delay (Staking enforces it)", async function () {
         const params = await loadIgnitionParameters(name);
         const unbonding = numeric(params, "Staking", "unbondingDelay");
-        expect(lifecycle(params) < unbonding, `lifecycle ${lifecycle(params)} vs unbonding ${unbonding}`).to.equal(
-          true,
-        );
+        const floor = lifecycle(params) + 2n * numeric(params, "Staking", "snapshotPeriod");
+        expect(floor < unbonding, `lifecycle + 2 epochs ${floor} vs unbonding ${unbonding}`).to.equal(true);
+      });
+
+      it("the snapshot period covers every panel draw window (a draw inside its window finds its snapshot)", async function () {
+        const params = await loadIgnitionParameters(name);
+        const period = numeric(params, "Staking", "snapshotPeriod");
+        for (const module of ["DisputeCourt", "CommitteeModule"]) {
+          const window = numeric(params, module, "drawWindow");
+          expect(period >= window, `${module}.drawWindow ${window} vs snapshotPeriod ${period}`).to.equal(true);
+        }
       });
 
       it("panel draw windows outlast the randomness delay", async function () {
@@ -212,7 +223,9 @@ describe("Deployment parameters (v2 Ignition modules, ignition/defaults.ts, igni
 
   it("the defaults alone satisfy the same rules", function () {
     const none: DeploymentParameters = {};
-    expect(lifecycle(none) < numeric(none, "Staking", "unbondingDelay")).to.equal(true);
+    expect(
+      lifecycle(none) + 2n * numeric(none, "Staking", "snapshotPeriod") < numeric(none, "Staking", "unbondingDelay"),
+    ).to.equal(true);
     expect(numeric(none, "Governance", "timelockDelay") >= numeric(none, "Staking", "unbondingDelay")).to.equal(true);
   });
 

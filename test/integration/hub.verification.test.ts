@@ -121,7 +121,7 @@ describe("Inference hub v2 on the deployed system — verification", function ()
         .withArgs(none.requestId);
     });
 
-    it("others join the case with their own bond; a juror cannot join", async function () {
+    it("others join the case with their own bond (not while the jury's word is known and undrawn); a juror cannot join", async function () {
       const f = await loadFixture(fixture);
       const { requestId } = await submitted(f, Mode.OPTIMISTIC, OTHER_OUTPUT);
       const [first, second] = f.verifiers;
@@ -130,10 +130,15 @@ describe("Inference hub v2 on the deployed system — verification", function ()
       await expect(f.protocol.optimistic.connect(second!).challenge(requestId))
         .to.emit(f.protocol.court, "ChallengerJoined")
         .withArgs(requestId, second!.address, bond, bond);
+      // The jury's word is now known (local delay: one block): joins pause until the jury is drawn.
+      const third = f.verifiers[2]!;
+      await expect(f.protocol.optimistic.connect(third).challenge(requestId))
+        .to.be.revertedWithCustomError(f.protocol.court, "CourtDrawPending")
+        .withArgs(requestId, (await f.protocol.court.getCase(requestId)).ticket);
+      await drawJury(f.protocol, requestId);
       await expect(f.protocol.optimistic.connect(second!).challenge(requestId))
         .to.be.revertedWithCustomError(f.protocol.court, "CourtAlreadyChallenger")
         .withArgs(requestId, second!.address);
-      await drawJury(f.protocol, requestId);
       const jurors = uniqueMembers(await f.protocol.court.juryOf(requestId, 1));
       const juror = f.verifiers.find((v) => jurors.includes(v.address.toLowerCase()))!;
       await expect(f.protocol.optimistic.connect(juror).challenge(requestId))
@@ -172,6 +177,11 @@ describe("Inference hub v2 on the deployed system — verification", function ()
 
     it("with too few eligible verifiers no committee is drawn: the requester is refunded, the worker untouched", async function () {
       const f = await hubFixture(connection, { verifiers: 0 });
+      // Submit at the start of a snapshot epoch, so that the draw below reads the newest snapshot (one that a new
+      // word would read too): then the shortage is final for this epoch and the draw reverts.
+      const period = await f.protocol.staking.snapshotPeriod();
+      const now = BigInt((await f.protocol.provider.getBlock("latest"))!.timestamp);
+      await passTime(f.protocol, (now / period + 1n) * period - 1n);
       const { requestId, worker } = await submitted(f, Mode.COMMITTEE);
       const stake = (await f.protocol.staking.getOperator(worker)).active;
       const before = await f.protocol.settlement.balanceOf(f.requester.address);

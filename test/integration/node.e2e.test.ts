@@ -357,13 +357,14 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
         expect(new Set(challengers)).to.deep.equal(new Set(revealed.map((a) => a.member)));
         for (const juror of jury!.args.seats) expect(revealed.map((a) => a.member)).to.not.include(juror);
       } else {
-        // The first verifier challenged and another joined with its own bond; the jury was drawn from the three
-        // verifiers outside the case (a node does not join when fewer than minJuryPool = 3 would remain).
-        expect(challengers).to.have.length(2);
+        // The first verifier challenged; another joins with its own bond unless the jury was drawn first with it
+        // on it (joins pause while the jury's word is known and the jury is undrawn; a juror cannot join). A node
+        // does not join when fewer than minJuryPool = 3 verifiers would remain outside the case.
+        expect(challengers.length).to.be.within(1, 2);
         const joined = await court.queryFilter(court.filters.ChallengerJoined(id));
         const bond = (await court.params()).challengeBond;
-        expect(joined.map((e) => e.args.bond)).to.deep.equal([bond, bond]);
-        expect(new Set(jury!.args.seats).size).to.be.at.most(verifiers.length - 2);
+        expect(joined.map((e) => e.args.bond)).to.deep.equal(challengers.map(() => bond));
+        expect(new Set(jury!.args.seats).size).to.be.at.most(verifiers.length - challengers.length);
       }
       const penalties = await court.queryFilter(court.filters.Penalised(id, cheater));
       expect(penalties.length).to.equal(1);

@@ -29,6 +29,7 @@ import {
   depositAs,
   fund,
   registerModel,
+  advanceSnapshot,
   stakeAs,
   type Protocol,
 } from "../../../offchain/devnet/protocol.js";
@@ -63,6 +64,7 @@ async function world(workerCount = 3): Promise<World> {
     await depositAs(protocol, verifier, 1_000n * OPG);
   }
   await depositAs(protocol, requester!, 1_000n * OPG);
+  await advanceSnapshot(protocol); // panels see the stakes above from now on
   const models = {
     [Mode.NONE]: await registerModel(protocol, owner!, demoModel("none", Mode.NONE)),
     [Mode.OPTIMISTIC]: await registerModel(protocol, owner!, demoModel("optimistic", Mode.OPTIMISTIC)),

@@ -19,20 +19,31 @@ import {Staking} from "../../../contracts/staking/Staking.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {BaseTest} from "../utils/BaseTest.sol";
 
-/// @notice Records the callback it receives; can revert or burn gas.
+/// @notice Records the callback it receives; can revert, burn gas or call back into the hub.
 contract RecordingConsumer {
     uint256 public calls;
     uint256 public lastRequestId;
     bool public lastFinalized;
     bytes32 public lastResultHash;
     bool public burn;
+    bool public reenter;
+    bytes public reentryError;
 
     function setBurn(bool burn_) external {
         burn = burn_;
     }
 
+    function setReenter(bool reenter_) external {
+        reenter = reenter_;
+    }
+
     function onInferenceSettled(uint256 requestId, bool finalized, bytes32 resultHash, bool) external {
         if (burn) while (true) {} // solhint-disable-line no-empty-blocks
+        if (reenter) {
+            try IInferenceHub(msg.sender).deliverCallback(requestId) {} catch (bytes memory reason) {
+                reentryError = reason;
+            }
+        }
         ++calls;
         lastRequestId = requestId;
         lastFinalized = finalized;
@@ -77,6 +88,7 @@ contract InferenceHubTest is BaseTest {
                 unbondingDelay: 7 days,
                 jailDuration: 1 days
             }),
+            SNAPSHOT_PERIOD,
             address(this)
         );
         settlement = new Settlement(IERC20(address(token)), treasury, address(this));
@@ -791,6 +803,19 @@ contract InferenceHubTest is BaseTest {
         hub.deliverCallback{gas: 300_000}(id);
         assertEq(_status(id), uint256(IInferenceHub.Status.Finalized), "still final");
         assertTrue(!hub.getRequest(id).callbackPending, "done");
+    }
+
+    function test_revert_callback_reentryIntoTheHub() public {
+        (RecordingConsumer consumer, uint256 id) = _consumerRequest(200_000);
+        consumer.setReenter(true);
+        _submit(id, OUTPUT);
+        hub.deliverCallback{gas: 400_000}(id);
+        assertEq(consumer.calls(), 1, "the callback ran");
+        assertEq(
+            keccak256(consumer.reentryError()),
+            keccak256(abi.encodeWithSelector(IInferenceHub.HubReentrantCall.selector)),
+            "the nested call hit the lock"
+        );
     }
 
     function test_revert_callback_insufficientGas() public {

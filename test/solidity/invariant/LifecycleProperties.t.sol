@@ -47,6 +47,7 @@ contract LifecyclePropertiesTest is ProtocolV2Deployer {
         modelNone = _registerModel(p, MODEL_OWNER, MODE_NONE, 1e18, 1_000);
         modelOptimistic = _registerModel(p, MODEL_OWNER, MODE_OPTIMISTIC, 2e18, 500);
         modelCommittee = _registerModel(p, MODEL_OWNER, MODE_COMMITTEE, 3e18, 2_000);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD); // panels see the stakes above from now on
     }
 
     // ------------------------------------------------------------------------------------------------- response

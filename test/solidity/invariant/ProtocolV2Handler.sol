@@ -1803,7 +1803,9 @@ contract ProtocolV2Handler is BaseTest {
             for (uint256 k; k < members.length; ++k) {
                 if (seat == members[k]) _flag(V_PANEL, "a committee member sits on the jury");
             }
-            if (!staking.isEligible(seat, ROLE_VERIFIER)) _flag(V_PANEL, "an ineligible juror was drawn");
+            if (staking.panelWeightOf(seat, ROLE_VERIFIER, c.ticketRequestedAt) == 0) {
+                _flag(V_PANEL, "a juror without tickets in the draw's snapshot");
+            }
         }
         successes["juryDrawn"]++;
     }
@@ -1846,7 +1848,9 @@ contract ProtocolV2Handler is BaseTest {
                 if (seats[i] == worker || seats[i] == _g[id].requester) {
                     _flag(V_PANEL, "the worker or the requester sits on its committee");
                 }
-                if (!staking.isEligible(seats[i], ROLE_VERIFIER)) _flag(V_PANEL, "an ineligible member was drawn");
+                if (staking.panelWeightOf(seats[i], ROLE_VERIFIER, committee.roundOf(id).ticketRequestedAt) == 0) {
+                    _flag(V_PANEL, "a member without tickets in the draw's snapshot");
+                }
             }
             if (block.timestamp > committee.roundOf(id).drawDeadline) {
                 _flag(V_LIFECYCLE, "a committee drawn after its draw deadline");

@@ -71,6 +71,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
         actors.models[1] = _registerModel(p, actors.modelOwner, MODE_OPTIMISTIC, 2e18, 500);
         actors.models[2] = _registerModel(p, actors.modelOwner, MODE_COMMITTEE, 3e18, 2_000);
 
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD); // panels see the stakes above from now on
         handler = new ProtocolV2Handler(p, consumer, actors);
         vm.label(address(handler), "handler");
         p.token.transfer(address(handler), 10_000_000e18);

@@ -7,6 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {Settlement} from "../../../contracts/settlement/Settlement.sol";
 import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
+import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {SettlementTestBase} from "./SettlementTestBase.sol";
 
 contract SettlementTest is SettlementTestBase {
@@ -321,6 +322,29 @@ contract SettlementTest is SettlementTestBase {
         assertEq(settlement.creditsOf(worker), 10e18, "worker");
         assertEq(settlement.creditsOf(treasury), 0, "treasury");
         assertEq(settlement.creditsOf(address(0x9000)), 0, "verifier");
+        _assertSolvent(0);
+    }
+
+    function test_payFee_treasuryShareBeyond96BitsStaysExact() public {
+        uint256 big = type(uint96).max;
+        token = new OPGToken(address(this), 4 * big);
+        settlement = new Settlement(token, treasury, gov);
+        uint8 fees = settlement.FEES();
+        vm.prank(gov);
+        settlement.setPermissions(hub, fees);
+        token.approve(address(settlement), type(uint256).max);
+        settlement.deposit(3 * big);
+        vm.startPrank(hub);
+        settlement.lockFee(REQUEST, address(this), 3 * big);
+        settlement.payFee(REQUEST, _split(0, 0, 0, 0, big)); // the accrued share is now at its 96-bit maximum
+        settlement.payFee(REQUEST + 1, _split(0, 0, 0, 0, 2)); // beyond it: moved into the treasury's credits
+        settlement.payFee(REQUEST + 2, _split(0, 0, 0, 0, 5)); // accrues again
+        vm.stopPrank();
+        assertEq(settlement.creditsOf(treasury), big + 7, "every share counted");
+        assertEq(settlement.totalCredits(), big + 7, "total credits");
+        vm.prank(treasury);
+        assertEq(settlement.claim(), big + 7, "claims everything");
+        assertEq(settlement.creditsOf(treasury), 0, "nothing left");
         _assertSolvent(0);
     }
 

@@ -91,23 +91,65 @@ contract SortitionTreeTest is BaseTest {
         assertEq(tree.weightOf(_member(1)), 3, "weight");
     }
 
-    function test_set_zeroReleasesSlotAndReusesLifo() public {
+    function test_set_zeroReleasesSlotAndReusesLifoTwoEpochsLater() public {
         tree.set(_member(1), 10);
         tree.set(_member(2), 20);
         tree.set(_member(3), 30);
         tree.set(_member(1), 0);
         tree.set(_member(3), 0);
-        assertEq(tree.slotOf(_member(1)), 0, "1 released");
+        assertEq(tree.slotOf(_member(1)), 1, "1 keeps its slot while snapshots may hold it");
         assertEq(tree.weightOf(_member(1)), 0, "1 weight");
         assertEq(tree.size(), 1, "size");
         assertEq(tree.total(), 20, "total");
+        tree.setEpoch(4);
         tree.set(_member(4), 4);
         tree.set(_member(5), 5);
         assertEq(tree.slotOf(_member(4)), 3, "last freed first");
         assertEq(tree.slotOf(_member(5)), 1, "then earlier");
+        assertEq(tree.slotOf(_member(3)), 0, "3 lost its slot");
+        assertEq(tree.slotOf(_member(1)), 0, "1 lost its slot");
         tree.set(_member(6), 6);
         assertEq(tree.slotOf(_member(6)), 4, "fresh slot");
         assertEq(tree.total(), 35, "total");
+    }
+
+    function test_set_releasedSlotNotReusedWithinTwoEpochs() public {
+        tree.set(_member(1), 10);
+        tree.set(_member(2), 20);
+        tree.setEpoch(3);
+        tree.set(_member(1), 0);
+        tree.set(_member(3), 3);
+        assertEq(tree.slotOf(_member(3)), 3, "not in the release epoch");
+        tree.setEpoch(4);
+        tree.set(_member(4), 4);
+        assertEq(tree.slotOf(_member(4)), 4, "nor the next one");
+        tree.setEpoch(5);
+        tree.set(_member(5), 5);
+        assertEq(tree.slotOf(_member(5)), 1, "two epochs later");
+    }
+
+    function test_set_memberComingBackReclaimsItsSlot() public {
+        tree.set(_member(1), 10);
+        tree.set(_member(2), 20);
+        tree.set(_member(1), 0);
+        tree.set(_member(1), 7);
+        assertEq(tree.slotOf(_member(1)), 1, "same slot");
+        assertEq(tree.size(), 2, "size");
+        tree.setEpoch(9);
+        tree.set(_member(3), 3);
+        assertEq(tree.slotOf(_member(3)), 3, "the stale free entry is dropped, not reused");
+        assertEq(tree.slotOf(_member(1)), 1, "1 keeps its slot");
+        assertEq(tree.weightOf(_member(1)), 7, "1 weight");
+        tree.set(_member(4), 4);
+        assertEq(tree.slotOf(_member(4)), 4, "fresh slot");
+    }
+
+    function test_revert_set_epochInPast() public {
+        tree.setEpoch(5);
+        tree.set(_member(1), 10);
+        tree.setEpoch(4);
+        vm.expectRevert(abi.encodeWithSelector(SortitionTree.SortitionTreeEpochInPast.selector, 4, 5));
+        tree.set(_member(1), 11);
     }
 
     function test_revert_set_zeroMember() public {
@@ -115,12 +157,21 @@ contract SortitionTreeTest is BaseTest {
         tree.set(address(0), 1);
     }
 
-    function test_set_maxWeight() public {
-        tree.set(_member(1), type(uint96).max);
-        tree.set(_member(2), type(uint96).max);
-        assertEq(tree.weightOf(_member(1)), type(uint96).max, "weight");
-        assertEq(tree.total(), 2 * uint256(type(uint96).max), "total");
-        assertEq(_drawOf(uint256(type(uint96).max)), _member(2), "second interval");
+    function test_set_maxTotalWeight() public {
+        uint256 half = uint256(type(uint64).max) / 2;
+        tree.set(_member(1), half);
+        tree.set(_member(2), half + 1);
+        assertEq(tree.weightOf(_member(1)), half, "weight");
+        assertEq(tree.total(), type(uint64).max, "total");
+        assertEq(_drawOf(half), _member(2), "second interval");
+    }
+
+    function test_revert_set_totalBeyondUint64() public {
+        tree.set(_member(1), type(uint64).max);
+        vm.expectRevert(
+            abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 64, uint256(type(uint64).max) + 1)
+        );
+        tree.set(_member(2), 1);
     }
 
     // ----------------------------------------------------------------------------------------------- growth
@@ -141,6 +192,7 @@ contract SortitionTreeTest is BaseTest {
         for (uint256 i = 1; i <= 4; i++) tree.set(_member(i), 1);
         assertEq(tree.capacity(), 4, "full at 4");
         tree.set(_member(2), 0);
+        tree.setEpoch(4);
         tree.set(_member(5), 7);
         assertEq(tree.capacity(), 4, "no growth");
         assertEq(tree.slotOf(_member(5)), 2, "reused slot 2");
@@ -369,36 +421,126 @@ contract SortitionTreeTest is BaseTest {
         assertEq(_countOf(panel, _member(1)), 3, "all member 1");
     }
 
-    function test_drawPanel_ineligibleSkippedAndSeatRedrawn() public {
-        tree.set(_member(0), 1000); // stale: almost every first draw hits it
-        for (uint256 i = 1; i < 6; i++) tree.set(_member(i), 1);
-        tree.setIneligible(_member(0), true);
-        for (uint256 k = 0; k < 10; k++) {
-            address[] memory panel = tree.drawPanelEligible(k, 5, _none(), 1);
-            assertEq(panel.length, 5, "size");
-            assertEq(_countOf(panel, _member(0)), 0, "ineligible never seated");
-        }
-    }
-
-    function test_drawPanel_rejectionBudgetExhaustedIsEmpty() public {
-        for (uint256 i = 0; i < 3; i++) tree.set(_member(i), 100);
-        tree.set(_member(3), 1);
-        tree.set(_member(4), 1);
-        for (uint256 i = 0; i < 3; i++) tree.setIneligible(_member(i), true);
-        // Two rejections cannot clear three stale members that hold almost all tickets.
-        uint256 empties;
-        for (uint256 k = 0; k < 10; k++) {
-            if (tree.drawPanelEligible(k, 2, _none(), 2).length == 0) empties++;
-        }
-        assertGe(empties, 9, "budget exhausted");
-        assertEq(tree.drawPanelEligible(0, 2, _none(), 3).length, 2, "three rejections suffice");
-    }
-
     function test_drawPanel_deterministicInSeed() public {
         for (uint256 i = 0; i < 8; i++) tree.set(_member(i), i + 1);
         address[] memory a = tree.drawPanel(42, 5, _none());
         address[] memory b = tree.drawPanel(42, 5, _none());
         for (uint256 i = 0; i < 5; i++) assertEq(a[i], b[i], "same seed, same panel");
+    }
+
+    // ----------------------------------------------------------------------------------------------- snapshots
+
+    function test_snapshot_readsTheEndOfEachOfTheLastTwoEpochs() public {
+        tree.set(_member(1), 10); // epoch 2
+        tree.set(_member(2), 20);
+        tree.setEpoch(3);
+        tree.set(_member(1), 15);
+        tree.set(_member(3), 30);
+        tree.setEpoch(4);
+        tree.set(_member(2), 0);
+        tree.set(_member(1), 1);
+        assertEq(tree.totalAt(2), 30, "end of epoch 2");
+        assertEq(tree.totalAt(3), 65, "end of epoch 3");
+        assertEq(tree.totalAt(SortitionTree.CURRENT), 31, "live");
+        assertEq(tree.weightAt(_member(1), 2), 10, "1 at 2");
+        assertEq(tree.weightAt(_member(1), 3), 15, "1 at 3");
+        assertEq(tree.weightAt(_member(2), 3), 20, "2 at 3, although it left since");
+        assertEq(tree.weightAt(_member(3), 2), 0, "3 joined after 2");
+        assertEq(tree.weightAt(_member(1), 4), 1, "epoch 4 so far == live");
+    }
+
+    function test_snapshot_panelIgnoresChangesAfterTheEpoch() public {
+        for (uint256 i = 0; i < 6; i++) tree.set(_member(i), 5);
+        tree.setEpoch(3);
+        address[] memory before = tree.drawPanelAt(7, 5, _none(), 2);
+        // Everything an attacker who knows the seed could do in epoch 3: join, leave, grow, shrink.
+        tree.set(_member(50), 1_000);
+        tree.set(_member(0), 0);
+        tree.set(_member(1), 500);
+        for (uint256 i = 100; i < 140; i++) tree.set(_member(i), 1); // two doublings
+        address[] memory after_ = tree.drawPanelAt(7, 5, _none(), 2);
+        for (uint256 i = 0; i < 5; i++) assertEq(after_[i], before[i], "same seat");
+        assertEq(tree.totalAt(2), 30, "frozen total");
+    }
+
+    function test_snapshot_memberThatLeftIsStillExcludedWithItsFrozenTickets() public {
+        tree.set(_member(0), 1_000);
+        tree.set(_member(1), 3);
+        tree.setEpoch(3);
+        tree.set(_member(0), 0); // the party leaves after the snapshot
+        for (uint256 k = 0; k < 10; k++) {
+            address[] memory panel = tree.drawPanelAt(k, 3, _one(_member(0)), 2);
+            assertEq(_countOf(panel, _member(1)), 3, "only member 1 is drawn");
+        }
+        assertEq(tree.drawPanelAt(1, 3, _none(), 2).length, 3, "not excluded: its frozen tickets count");
+    }
+
+    function test_snapshot_slotReusedTwoEpochsLaterDoesNotChangeTheSnapshot() public {
+        tree.set(_member(0), 4);
+        tree.set(_member(1), 4);
+        tree.setEpoch(3);
+        tree.set(_member(0), 0);
+        tree.setEpoch(5);
+        tree.set(_member(9), 8); // takes slot 1
+        assertEq(tree.slotOf(_member(9)), 1, "reused");
+        assertEq(tree.weightAt(_member(9), 3), 0, "no weight in the epoch-3 snapshot");
+        assertEq(tree.totalAt(3), 4, "epoch 3: member 1 only");
+        address[] memory panel = tree.drawPanelAt(3, 4, _none(), 3);
+        assertEq(_countOf(panel, _member(1)), 4, "all four seats are member 1's");
+    }
+
+    function test_snapshot_capacityDoubledSinceKeepsTheFrozenTree() public {
+        for (uint256 i = 0; i < 4; i++) tree.set(_member(i), i + 1);
+        assertEq(tree.capacity(), 4, "full");
+        tree.setEpoch(3);
+        tree.set(_member(4), 100);
+        assertEq(tree.capacity(), 8, "doubled");
+        assertEq(tree.totalAt(2), 10, "frozen total under the new root");
+        assertEq(tree.prefixSumAt(3, 2), 6, "frozen prefix");
+        address[] memory panel = tree.drawPanelAt(11, 10, _none(), 2);
+        for (uint256 i = 0; i < 4; i++) assertEq(_countOf(panel, _member(i)), i + 1, "every frozen ticket once");
+    }
+
+    /// @dev Random weight changes over several epochs, against a reference of every member's weight at the end of
+    ///      each epoch: the tree's snapshots of the last two epochs (and the live values) agree with it exactly.
+    function testFuzz_snapshot_matchesReplayedHistory(uint256 seed) public {
+        uint256 n = 1 + (seed % 20);
+        uint256[][] memory history = new uint256[][](8); // history[e][i]: weight of member i at the end of epoch e
+        uint256[] memory live = new uint256[](n);
+        uint256 epoch = 2;
+        for (uint256 step = 0; step < 60; step++) {
+            uint256 h = uint256(keccak256(abi.encode(seed, step)));
+            if (h % 5 == 0 && epoch < 7) {
+                history[epoch] = _copy(live);
+                epoch += 1 + ((h >> 8) % 2); // sometimes an epoch without writes
+                if (epoch > 7) epoch = 7;
+                for (uint256 e = 2; e < epoch; e++) if (history[e].length == 0) history[e] = _copy(live);
+                tree.setEpoch(epoch);
+            }
+            uint256 i = (h >> 16) % n;
+            uint256 w = (h >> 32) % 3 == 0 ? 0 : 1 + ((h >> 40) % 50);
+            tree.set(_member(i), w);
+            live[i] = w;
+        }
+        for (uint256 q = epoch >= 4 ? epoch - 2 : 2; q < epoch; q++) {
+            uint256 sum;
+            for (uint256 i = 0; i < n; i++) {
+                assertEq(tree.weightAt(_member(i), q), history[q][i], "weight at q");
+                sum += history[q][i];
+            }
+            assertEq(tree.totalAt(q), sum, "total at q");
+        }
+        uint256 liveSum;
+        for (uint256 i = 0; i < n; i++) {
+            assertEq(tree.weightOf(_member(i)), live[i], "live weight");
+            liveSum += live[i];
+        }
+        assertEq(tree.total(), liveSum, "live total");
+    }
+
+    function _copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
+        b = new uint256[](a.length);
+        for (uint256 i = 0; i < a.length; i++) b[i] = a[i];
     }
 
     // ----------------------------------------------------------------------------------------------- fuzz
@@ -412,8 +554,8 @@ contract SortitionTreeTest is BaseTest {
 
         for (uint256 step = 0; step < 24; step++) {
             uint256 h = uint256(keccak256(abi.encode(seed, step)));
-            // One step in four removes, the others set a weight up to 2^96 - 1.
-            uint256 w = (h >> 8) % 4 == 0 ? 0 : bound(h >> 16, 1, type(uint96).max);
+            // One step in four removes, the others set a weight up to 2^59 (12 of them fit the uint64 total).
+            uint256 w = (h >> 8) % 4 == 0 ? 0 : bound(h >> 16, 1, 2 ** 59);
             tree.set(members[h % n], w);
         }
 
@@ -429,7 +571,7 @@ contract SortitionTreeTest is BaseTest {
         assertEq(start, refStart, "start == linear reference");
         for (uint256 i = 0; i < n; i++) {
             uint256 slot = tree.slotOf(members[i]);
-            if (slot == 0) continue;
+            if (tree.weightOf(members[i]) == 0) continue;
             uint256 s = tree.prefixSum(slot - 1);
             uint256 e = tree.prefixSum(slot);
             assertEq(e - s, tree.weightOf(members[i]), "interval width");
@@ -465,6 +607,7 @@ contract SortitionTreeTest is BaseTest {
         uint256 n = bound(seed, 1, 300);
         for (uint256 i = 0; i < n; i++) tree.set(_member(i), 1 + (uint256(keccak256(abi.encode(seed, i))) % 9));
         for (uint256 i = 0; i < n; i += 4) tree.set(_member(i), 0); // release slots
+        tree.setEpoch(4); // two epochs later they may be handed out again
         for (uint256 i = 0; i < n; i += 8) tree.set(_member(n + i), 3); // reuse some of them
         uint256 sum;
         for (uint256 i = 0; i < 2 * n; i++) {
@@ -483,17 +626,18 @@ contract SortitionTreeTest is BaseTest {
         assertEq(tree.total(), sum, "intervals tile [0, total)");
     }
 
-    /// @dev A slot released by a member whose weight went to 0 is the next slot handed out.
+    /// @dev A slot released by a member whose weight went to 0 is the next slot handed out two epochs later.
     function testFuzz_set_slotReuse(uint256 count, uint256 leaver, uint256 weight) public {
         count = bound(count, 1, 40);
         leaver = bound(leaver, 1, count);
-        weight = bound(weight, 1, type(uint64).max);
+        weight = bound(weight, 1, type(uint64).max / 40);
         for (uint256 i = 1; i <= count; i++) tree.set(_member(i), weight);
         uint256 capacityBefore = tree.capacity();
         uint256 freed = tree.slotOf(_member(leaver));
         tree.set(_member(leaver), 0);
         assertEq(tree.size(), count - 1, "size after leave");
         assertEq(tree.total(), (count - 1) * weight, "total after leave");
+        tree.setEpoch(4);
         tree.set(_member(1000), weight);
         assertEq(tree.slotOf(_member(1000)), freed, "freed slot reused");
         assertEq(tree.capacity(), capacityBefore, "no growth");

@@ -13,7 +13,7 @@ contract StakingTest is StakingBase {
     // ----------------------------------------------------------------------------------------------- helpers
 
     function _fresh() internal returns (Staking) {
-        return new Staking(IERC20(address(token)), _defaultParams(), address(this));
+        return new Staking(IERC20(address(token)), _defaultParams(), SNAPSHOT_PERIOD, address(this));
     }
 
     function _boundsError(
@@ -65,7 +65,7 @@ contract StakingTest is StakingBase {
         assertEq(staking.MAX_WORKER_DRAWS(), 8, "MAX_WORKER_DRAWS");
         assertEq(staking.MAX_PANEL_SEATS(), 31, "MAX_PANEL_SEATS");
         assertEq(staking.MAX_EXCLUDED(), 48, "MAX_EXCLUDED");
-        assertEq(staking.MAX_PANEL_REJECTIONS(), 16, "MAX_PANEL_REJECTIONS");
+        assertEq(staking.snapshotPeriod(), SNAPSHOT_PERIOD, "snapshotPeriod");
         assertEq(staking.MIN_STAKE_LOWER_BOUND(), 1e18, "min stake lower");
         assertEq(staking.MIN_STAKE_UPPER_BOUND(), 10_000_000e18, "min stake upper");
         assertEq(staking.UNBONDING_DELAY_LOWER_BOUND(), 10 minutes, "unbonding lower");
@@ -88,19 +88,31 @@ contract StakingTest is StakingBase {
 
     function test_revert_constructor_zeroToken() public {
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingZeroAddress.selector));
-        new Staking(IERC20(address(0)), _defaultParams(), address(this));
+        new Staking(IERC20(address(0)), _defaultParams(), SNAPSHOT_PERIOD, address(this));
     }
 
     function test_revert_constructor_zeroOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new Staking(IERC20(address(token)), _defaultParams(), address(0));
+        new Staking(IERC20(address(token)), _defaultParams(), SNAPSHOT_PERIOD, address(0));
     }
 
     function test_revert_constructor_paramOutOfBounds() public {
         IStaking.StakingParams memory p = _defaultParams();
         p.jailDuration = 30 days + 1;
         vm.expectRevert(_boundsError("jailDuration", 30 days + 1, 1 minutes, 30 days));
-        new Staking(IERC20(address(token)), p, address(this));
+        new Staking(IERC20(address(token)), p, SNAPSHOT_PERIOD, address(this));
+    }
+
+    function test_revert_constructor_snapshotPeriodOutOfBounds() public {
+        vm.expectRevert(_boundsError("snapshotPeriod", 59, 1 minutes, 1 days));
+        new Staking(IERC20(address(token)), _defaultParams(), 59, address(this));
+        vm.expectRevert(_boundsError("snapshotPeriod", 1 days + 1, 1 minutes, 1 days));
+        new Staking(IERC20(address(token)), _defaultParams(), 1 days + 1, address(this));
+        assertEq(
+            new Staking(IERC20(address(token)), _defaultParams(), 1 days, address(this)).snapshotPeriod(),
+            1 days,
+            "max"
+        );
     }
 
     // ----------------------------------------------------------------------------------------------- setParams
@@ -193,18 +205,21 @@ contract StakingTest is StakingBase {
         staking.setParams(p);
     }
 
-    function test_revert_setParams_unbondingNotAboveLifecycle() public {
+    /// @notice The unbonding delay must exceed the longest lifecycle plus two snapshot epochs (a panel member may
+    ///         have unstaked two epochs before its draw).
+    function test_revert_setParams_unbondingNotAboveLifecycleAndTwoEpochs() public {
         source.setMaxLifecycleDuration(3 days);
+        uint256 floor = 3 days + 2 * SNAPSHOT_PERIOD;
         IStaking.StakingParams memory p = _defaultParams();
-        p.unbondingDelay = 3 days;
-        vm.expectRevert(abi.encodeWithSelector(IStaking.StakingUnbondingTooShort.selector, 3 days, 3 days));
+        p.unbondingDelay = uint32(floor);
+        vm.expectRevert(abi.encodeWithSelector(IStaking.StakingUnbondingTooShort.selector, floor, floor));
         staking.setParams(p);
-        p.unbondingDelay = 3 days + 1;
+        p.unbondingDelay = uint32(floor + 1);
         staking.setParams(p);
-        assertEq(staking.params().unbondingDelay, 3 days + 1, "just above the lifecycle");
+        assertEq(staking.params().unbondingDelay, floor + 1, "just above lifecycle + two epochs");
     }
 
-    /// @notice A raised minimum leaves weights as they were until {refresh}; draws skip the stale operator.
+    /// @notice A raised minimum leaves weights as they were until {refresh}; worker draws skip the stale operator.
     function test_setParams_doesNotRewriteWeights() public {
         _stake(alice, 1_500e18, W);
         IStaking.StakingParams memory p = _defaultParams();
@@ -236,7 +251,7 @@ contract StakingTest is StakingBase {
     }
 
     function test_revert_setLifecycleSource_unbondingTooShort() public {
-        MockLifecycleSource longer = new MockLifecycleSource(UNBONDING);
+        MockLifecycleSource longer = new MockLifecycleSource(UNBONDING - 2 * SNAPSHOT_PERIOD);
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingUnbondingTooShort.selector, UNBONDING, UNBONDING));
         staking.setLifecycleSource(address(longer));
     }
@@ -833,11 +848,12 @@ contract StakingTest is StakingBase {
 
     // ----------------------------------------------------------------------------------------------- drawPanel
 
-    function test_drawPanel_exactSeatsOfEligibleVerifiers() public {
+    function test_drawPanel_exactSeatsOfVerifiers() public {
         for (uint256 i = 0; i < 6; i++) _stake(_operatorAt(i), 500e18 + i * 100e18, V);
         _stake(alice, 100_000e18, W); // worker only: never on a verifier panel
+        _freeze();
         for (uint256 k = 0; k < 10; k++) {
-            address[] memory panel = staking.drawPanel(V, k, 5, _none());
+            address[] memory panel = _panel(V, k, 5, _none());
             assertEq(panel.length, 5, "5 seats");
             assertEq(_countOf(panel, alice), 0, "no worker-only operator");
         }
@@ -847,11 +863,12 @@ contract StakingTest is StakingBase {
         _stake(alice, 100_000e18, V);
         _stake(bob, 100_000e18, V);
         for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
         address[] memory excluded = new address[](2);
         excluded[0] = alice;
         excluded[1] = bob;
         for (uint256 k = 0; k < 10; k++) {
-            address[] memory panel = staking.drawPanel(V, k, 5, excluded);
+            address[] memory panel = _panel(V, k, 5, excluded);
             assertEq(panel.length, 5, "5 seats");
             assertEq(_countOf(panel, alice) + _countOf(panel, bob), 0, "parties excluded");
         }
@@ -868,74 +885,149 @@ contract StakingTest is StakingBase {
         );
         _stake(alice, 2e18, V);
         _stake(bob, 2e18, V);
-        assertEq(staking.drawPanel(V, 1, 5, _none()).length, 0, "4 tickets < 5 seats");
-        assertEq(staking.drawPanel(V, 1, 4, _none()).length, 4, "4 tickets, 4 seats");
+        _freeze();
+        assertEq(_panel(V, 1, 5, _none()).length, 0, "4 tickets < 5 seats");
+        assertEq(_panel(V, 1, 4, _none()).length, 4, "4 tickets, 4 seats");
     }
 
-    function test_drawPanel_staleIneligibleRedrawn() public {
-        _stake(alice, 100_000e18, V);
-        for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 700e18, V);
-        IStaking.StakingParams memory p = _defaultParams();
-        p.minVerifierStake = 100_001e18;
-        staking.setParams(p); // every weight above is now stale
-        _stake(bob, 101_000e18, V); // eligible at the new minimum
-        for (uint256 k = 0; k < 10; k++) {
-            address[] memory panel = staking.drawPanel(V, k, 5, _none());
-            assertEq(panel.length, 5, "5 seats");
-            assertEq(_countOf(panel, bob), 5, "only bob is eligible");
+    /// @notice The open finding of THREAT_MODEL §6.11, fixed: once the word is known, no weight change of anyone
+    ///         (a dummy joining or leaving, a member growing, unstaking, changing roles, a refresh, a slash, jail)
+    ///         moves a single seat. On live weights each of these changes remapped the tickets.
+    function test_drawPanel_weightChangesAfterTheRequestLeaveThePanelUnchanged() public {
+        for (uint256 i = 0; i < 8; i++) _stake(_operatorAt(i), 600e18 + i * 50e18, V);
+        _stake(alice, 5_000e18, V);
+        _freeze();
+        uint256 requestedAt = block.timestamp; // the module asks for the word now
+        vm.warp(block.timestamp + 60);
+        address[][] memory before = new address[][](6);
+        for (uint256 k = 0; k < 6; k++) (before[k], ) = staking.drawPanel(V, k, 5, _none(), requestedAt);
+
+        _stake(bob, 7_000e18, V); // a dummy joins with many tickets
+        vm.prank(alice);
+        staking.unstake(4_000e18); // a member shrinks
+        vm.prank(_operatorAt(0));
+        staking.setRoles(W); // a member leaves the role
+        _slash(_operatorAt(1), 100e18, 0, true); // a slash with jail
+        _stake(_operatorAt(2), 3_000e18, V); // a member grows
+        for (uint256 i = 0; i < 30; i++) _stake(_operatorAt(100 + i), 500e18, V); // the tree doubles
+        assertGt(staking.totalWeight(V), 0, "live weights moved");
+
+        for (uint256 k = 0; k < 6; k++) {
+            (address[] memory again, IStaking.Snapshot snapshot) = staking.drawPanel(V, k, 5, _none(), requestedAt);
+            assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Latest), "same epoch");
+            for (uint256 s = 0; s < 5; s++) assertEq(again[s], before[k][s], "same seat after the changes");
         }
     }
 
-    function test_drawPanel_onlyStaleWeightsIsEmpty() public {
+    function test_drawPanel_stakeOfTheRequestEpochIsNotDrawn() public {
+        for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
+        _stake(alice, 1_000_000e18, V); // joins in the epoch of the request
+        for (uint256 k = 0; k < 10; k++) assertEq(_countOf(_panel(V, k, 5, _none()), alice), 0, "not in the snapshot");
+        _freeze();
+        assertGt(_countOf(_panel(V, 1, 5, _none()), alice), 0, "drawn from the next epoch on");
+    }
+
+    function test_drawPanel_memberThatLeftSinceIsSeatedAndExcludable() public {
         _stake(alice, 100_000e18, V);
-        for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 700e18, V);
-        IStaking.StakingParams memory p = _defaultParams();
-        p.minVerifierStake = 200_000e18;
-        staking.setParams(p);
-        assertEq(staking.drawPanel(V, 1, 3, _none()).length, 0, "nobody eligible");
+        for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
+        vm.prank(alice);
+        staking.unstake(100_000e18); // gone from the live tree, still slashable while unbonding
+        assertEq(staking.weightOf(alice, V), 0, "no live weight");
+        assertEq(staking.panelWeightOf(alice, V, block.timestamp), 100_000, "frozen weight");
+        assertGt(_countOf(_panel(V, 1, 5, _none()), alice), 0, "seated by its frozen tickets");
+        address[] memory excluded = new address[](1);
+        excluded[0] = alice;
+        for (uint256 k = 0; k < 10; k++) {
+            address[] memory panel = _panel(V, k, 5, excluded);
+            assertEq(panel.length, 5, "5 seats");
+            assertEq(_countOf(panel, alice), 0, "a party that left is still excluded");
+        }
     }
 
-    function test_drawPanel_tooManyStaleMembersIsEmpty() public {
-        // 40 stale members (more than MAX_PANEL_REJECTIONS) hold 40/41 of the tickets.
-        for (uint256 i = 0; i < 40; i++) _stake(_operatorAt(i), 10_000e18, V);
-        IStaking.StakingParams memory p = _defaultParams();
-        p.minVerifierStake = 10_001e18;
-        staking.setParams(p);
-        _stake(bob, 10_001e18, V);
-        assertEq(staking.drawPanel(V, 1, 5, _none()).length, 0, "rejection budget spent");
-        for (uint256 i = 0; i < 40; i++) staking.refresh(_operatorAt(i));
-        assertEq(_countOf(staking.drawPanel(V, 1, 5, _none()), bob), 5, "after refresh");
-    }
-
-    function test_drawPanel_jailedNeverDrawn() public {
+    function test_drawPanel_jailedBeforeTheSnapshotNeverDrawn() public {
         _stake(alice, 100_000e18, V);
         for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 500e18, V);
         _slash(alice, 0, 0, true);
-        for (uint256 k = 0; k < 10; k++) {
-            assertEq(_countOf(staking.drawPanel(V, k, 5, _none()), alice), 0, "jailed");
-        }
+        _freeze();
+        for (uint256 k = 0; k < 10; k++) assertEq(_countOf(_panel(V, k, 5, _none()), alice), 0, "jailed");
+    }
+
+    function test_drawPanel_staleWeightCountsUntilRefreshed() public {
+        _stake(alice, 100_000e18, V);
+        for (uint256 i = 0; i < 5; i++) _stake(_operatorAt(i), 700e18, V);
+        IStaking.StakingParams memory p = _defaultParams();
+        p.minVerifierStake = 1_000e18; // the five small verifiers are below it, their weights are stale
+        staking.setParams(p);
+        _freeze();
+        assertEq(_panel(V, 3, 5, _none()).length, 5, "stale weights still hold tickets");
+        for (uint256 i = 0; i < 5; i++) staking.refresh(_operatorAt(i));
+        _freeze();
+        for (uint256 k = 0; k < 10; k++) assertEq(_countOf(_panel(V, k, 5, _none()), alice), 5, "after refresh");
     }
 
     function test_drawPanel_workerRole() public {
         _stake(alice, 2_000e18, W);
-        address[] memory panel = staking.drawPanel(W, 1, 3, _none());
+        _freeze();
+        address[] memory panel = _panel(W, 1, 3, _none());
         assertEq(panel.length, 3, "3 seats");
         assertEq(_countOf(panel, alice), 3, "alice holds 3 tickets");
     }
 
+    function test_snapshotOf_latestThenSupersededThenUnavailable() public {
+        vm.warp(10 * SNAPSHOT_PERIOD + 5); // just after an epoch start
+        uint256 requestedAt = block.timestamp;
+        assertTrue(staking.snapshotAvailable(requestedAt), "same epoch");
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Latest), "latest");
+        vm.warp(11 * SNAPSHOT_PERIOD);
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Superseded), "superseded");
+        vm.warp(12 * SNAPSHOT_PERIOD - 1);
+        assertTrue(staking.snapshotAvailable(requestedAt), "last second of the next epoch");
+        vm.warp(12 * SNAPSHOT_PERIOD);
+        assertFalse(staking.snapshotAvailable(requestedAt), "two epochs later");
+        assertEq(uint256(staking.snapshotOf(requestedAt)), uint256(IStaking.Snapshot.Unavailable), "gone");
+        assertFalse(staking.snapshotAvailable(block.timestamp + 1), "in the future");
+        assertEq(uint256(staking.snapshotOf(block.timestamp + 1)), uint256(IStaking.Snapshot.Unavailable), "future");
+    }
+
+    function test_drawPanel_unavailableSnapshotIsEmpty() public {
+        _stake(alice, 2_000e18, V);
+        _freeze();
+        uint256 requestedAt = block.timestamp;
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(V, 1, 1, _none(), requestedAt);
+        assertEq(members.length, 1, "drawn while available");
+        vm.warp(block.timestamp + 2 * SNAPSHOT_PERIOD);
+        (members, snapshot) = staking.drawPanel(V, 1, 1, _none(), requestedAt);
+        assertEq(members.length, 0, "empty once gone");
+        assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Unavailable), "unavailable");
+        (members, snapshot) = staking.drawPanel(V, 1, 1, _none(), block.timestamp + 1);
+        assertEq(members.length, 0, "empty for a future request");
+        assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Unavailable), "future: unavailable");
+    }
+
+    function test_revert_panelWeightOf_snapshotUnavailable() public {
+        uint256 requestedAt = block.timestamp;
+        vm.warp(block.timestamp + 2 * SNAPSHOT_PERIOD);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.StakingSnapshotUnavailable.selector, requestedAt, block.timestamp)
+        );
+        staking.panelWeightOf(alice, V, requestedAt);
+    }
+
     function test_revert_drawPanel_invalidRole() public {
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingInvalidRoles.selector, 3));
-        staking.drawPanel(3, 1, 1, _none());
+        staking.drawPanel(3, 1, 1, _none(), block.timestamp);
     }
 
     function test_revert_drawPanel_tooManySeats() public {
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingPanelTooLarge.selector, 32, 0));
-        staking.drawPanel(V, 1, 32, _none());
+        staking.drawPanel(V, 1, 32, _none(), block.timestamp);
     }
 
     function test_revert_drawPanel_tooManyExcluded() public {
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingPanelTooLarge.selector, 5, 49));
-        staking.drawPanel(V, 1, 5, new address[](49));
+        staking.drawPanel(V, 1, 5, new address[](49), block.timestamp);
     }
 
     // ----------------------------------------------------------------------------------------------- recoverSurplus

@@ -51,7 +51,7 @@ abstract contract StakingBase is BaseTest {
         vm.warp(T0);
         token = new MockERC20("OPG", "OPG");
         source = new MockLifecycleSource(LIFECYCLE);
-        staking = new Staking(IERC20(address(token)), _defaultParams(), address(this));
+        staking = new Staking(IERC20(address(token)), _defaultParams(), SNAPSHOT_PERIOD, address(this));
         staking.setLifecycleSource(address(source));
         staking.setSettlement(settlementAddr);
         staking.setPermissions(locker, staking.LOCKER());
@@ -92,6 +92,21 @@ abstract contract StakingBase is BaseTest {
     function _slash(address who, uint256 amount, uint256 released, bool jail) internal returns (uint256) {
         vm.prank(slasher);
         return staking.slash(who, amount, released, jail);
+    }
+
+    /// @dev Moves to the next snapshot epoch, so that panels drawn from now on see every weight set so far.
+    function _freeze() internal {
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
+    }
+
+    /// @dev A panel for randomness requested now (drawn from the weights at the start of this epoch).
+    function _panel(
+        uint8 role,
+        uint256 seed,
+        uint256 seats,
+        address[] memory excluded
+    ) internal view returns (address[] memory members) {
+        (members, ) = staking.drawPanel(role, seed, seats, excluded, block.timestamp);
     }
 
     function _none() internal pure returns (address[] memory) {

@@ -20,6 +20,7 @@ contract StakingSortitionTest is StakingBase {
         for (uint256 i = 0; i < SPLIT; i++) _stake(_operatorAt(i), 1_000e18, V);
         for (uint256 i = 0; i < 10; i++) _stake(_operatorAt(100 + i), 2_000e18, V);
         assertEq(staking.totalWeight(V), 60_000, "tickets");
+        _freeze();
     }
 
     /// @notice 400 panels of 5 seats: the whale and the split group, each with 1/3 of the tickets, both average
@@ -29,7 +30,7 @@ contract StakingSortitionTest is StakingBase {
         uint256 whaleSeats;
         uint256 groupSeats;
         for (uint256 k = 0; k < PANELS; k++) {
-            address[] memory panel = staking.drawPanel(V, uint256(keccak256(abi.encode("panel", k))), SEATS, _none());
+            address[] memory panel = _panel(V, uint256(keccak256(abi.encode("panel", k))), SEATS, _none());
             assertEq(panel.length, SEATS, "exact size");
             for (uint256 s = 0; s < SEATS; s++) {
                 if (panel[s] == whale) whaleSeats++;
@@ -73,7 +74,7 @@ contract StakingSortitionTest is StakingBase {
         _stakeThirds();
         uint256 maxWhale;
         for (uint256 k = 0; k < 50; k++) {
-            uint256 c = _countOf(staking.drawPanel(V, k, SEATS, _none()), whale);
+            uint256 c = _countOf(_panel(V, k, SEATS, _none()), whale);
             if (c > maxWhale) maxWhale = c;
         }
         assertGe(maxWhale, 3, "an address votes with every seat it holds");
@@ -92,6 +93,7 @@ contract StakingGasTest is StakingBase {
         super.setUp();
         for (uint256 i = 0; i < VERIFIERS; i++) _stake(_operatorAt(i), 500e18 + (i % 7) * 100e18, V);
         for (uint256 i = 0; i < WORKERS; i++) _stake(_operatorAt(10_000 + i), 1_000e18, W);
+        _freeze();
     }
 
     /// @notice A panel of MAX_PANEL_SEATS with MAX_EXCLUDED parties (all staked) among 600 verifiers stays under
@@ -102,7 +104,7 @@ contract StakingGasTest is StakingBase {
         uint256 seats = staking.MAX_PANEL_SEATS();
 
         uint256 before = gasleft();
-        address[] memory panel = staking.drawPanel(V, 12345, seats, excluded);
+        address[] memory panel = _panel(V, 12345, seats, excluded);
         uint256 used = before - gasleft();
 
         assertEq(panel.length, seats, "full panel");

@@ -6,6 +6,8 @@ import {Vm} from "./Vm.sol";
 /// @notice Minimal assertion and cheatcode helpers shared by the Solidity test suites.
 abstract contract BaseTest {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    /// @dev Staking's snapshot epoch in the test deployments: panels see a weight change one epoch after it.
+    uint256 internal constant SNAPSHOT_PERIOD = 1 hours;
 
     error AssertionFailed(string message, uint256 left, uint256 right);
     error AssertionFailedBytes32(string message, bytes32 left, bytes32 right);
@@ -30,6 +32,14 @@ abstract contract BaseTest {
 
     function assertTrue(bool condition, string memory message) internal pure {
         if (!condition) revert AssertionFailedBool(message);
+    }
+
+    function assertFalse(bool condition, string memory message) internal pure {
+        if (condition) revert AssertionFailedBool(message);
+    }
+
+    function assertGt(uint256 left, uint256 right, string memory message) internal pure {
+        if (left <= right) revert AssertionFailed(message, left, right);
     }
 
     function assertLe(uint256 left, uint256 right, string memory message) internal pure {

@@ -153,7 +153,7 @@ abstract contract ProtocolV2Deployer is BaseTest {
         p.treasury = TREASURY;
         p.randomness = randomness;
         p.token = new OPGToken(owner, SUPPLY);
-        p.staking = new Staking(IERC20(address(p.token)), _defaultStakingParams(), owner);
+        p.staking = new Staking(IERC20(address(p.token)), _defaultStakingParams(), SNAPSHOT_PERIOD, owner);
         p.settlement = new Settlement(IERC20(address(p.token)), TREASURY, owner);
         p.registry = new ModelRegistry(owner, MIN_FEE);
         p.hub = new InferenceHub(

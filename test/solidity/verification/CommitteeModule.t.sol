@@ -475,6 +475,64 @@ contract CommitteeModuleTest is ModuleTestBase {
         module.drawCommittee(REQUEST);
     }
 
+    /// @notice The committee is drawn from the weights frozen before its ticket: a whale staking, a member unstaking
+    ///         and a member leaving the role after the word is known move no seat (v1 drew from live weights, and a
+    ///         worker's dummy stake could steer the committee).
+    function test_draw_weightChangesAfterTheWordMoveNoSeat() public {
+        _submit(REQUEST);
+        ICommitteeModule.Round memory round = module.roundOf(REQUEST);
+        _ready(round.ticket);
+        (, uint256 word) = randomness.read(round.ticket);
+        address[] memory parties = new address[](2);
+        parties[0] = WORKER;
+        parties[1] = REQUESTER;
+        uint256 seed = uint256(keccak256(abi.encode(word, REQUEST, "committee")));
+        (address[] memory expected, ) = staking.drawPanel(ROLE_VERIFIER, seed, SIZE, parties, round.ticketRequestedAt);
+
+        _stakeNow(address(0xBADBAD), 1_000_000e18, ROLE_VERIFIER);
+        vm.prank(verifiers[0]);
+        staking.unstake(VERIFIER_STAKE);
+        vm.prank(verifiers[1]);
+        staking.setRoles(ROLE_WORKER);
+        module.drawCommittee(REQUEST);
+        address[] memory seats = module.committeeOf(REQUEST);
+        assertEq(seats.length, SIZE, "size");
+        for (uint256 i; i < SIZE; ++i) assertEq(seats[i], expected[i], "same seat");
+    }
+
+    /// @notice Too few tickets in the snapshot: the draw reverts while no later snapshot exists, then asks for a new
+    ///         word once one does (the shortage did not depend on the word, so nobody chose this re-roll).
+    function test_draw_tooFewVerifiersThenALaterSnapshotHasMoreStake() public {
+        _deployNoOtherVerifier();
+        vm.warp(((block.timestamp / SNAPSHOT_PERIOD) + 1) * SNAPSHOT_PERIOD - 600); // 10 minutes before an epoch ends
+        _submit(REQUEST);
+        uint256 ticket = module.roundOf(REQUEST).ticket;
+        _ready(ticket);
+        for (uint256 i; i < SIZE; ++i) _stakeNow(address(uint160(0x7000 + i)), VERIFIER_STAKE, ROLE_VERIFIER);
+        vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeTooFewVerifiers.selector, REQUEST, SIZE));
+        module.drawCommittee(REQUEST);
+        vm.warp(block.timestamp + 601); // the next epoch, inside the draw window
+        vm.expectEmit(address(module));
+        emit ICommitteeModule.DrawRequested(REQUEST, block.number + 1, module.roundOf(REQUEST).drawDeadline);
+        module.drawCommittee(REQUEST);
+        assertEq(module.roundOf(REQUEST).ticketRequestedAt, block.timestamp, "new ticket, new snapshot");
+        assertEq(_draw(REQUEST).length, SIZE, "drawn from the newer snapshot");
+    }
+
+    function test_draw_staleSnapshotRequestsANewTicket() public {
+        ICommitteeModule.CommitteeParams memory p = _defaultParams();
+        p.drawWindow = uint32(3 * SNAPSHOT_PERIOD); // longer than the snapshot period (not what the defaults do)
+        module.setParams(p);
+        _submit(REQUEST);
+        _ready(module.roundOf(REQUEST).ticket);
+        vm.warp(module.roundOf(REQUEST).ticketRequestedAt + 2 * SNAPSHOT_PERIOD);
+        vm.expectEmit(address(module));
+        emit ICommitteeModule.DrawRequested(REQUEST, block.number + 1, module.roundOf(REQUEST).drawDeadline);
+        module.drawCommittee(REQUEST);
+        assertEq(module.roundOf(REQUEST).seats, 0, "not drawn from a snapshot that is gone");
+        assertEq(_draw(REQUEST).length, SIZE, "drawn from the new ticket's snapshot");
+    }
+
     /// @dev Only the request's parties hold verifier stake.
     function _deployNoOtherVerifier() internal {
         for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);

@@ -46,7 +46,7 @@ contract DisputeCourtTest is CourtFixture {
     /// @dev A verifier outside the default pool, staked and funded for one bond.
     function _challenger(uint256 index) internal returns (address account) {
         account = address(uint160(0xC000 + index));
-        _stake(account, VERIFIER_STAKE, ROLE_VERIFIER);
+        _stakeNow(account, VERIFIER_STAKE, ROLE_VERIFIER);
     }
 
     function _openDefault() internal returns (address challenger) {
@@ -308,12 +308,13 @@ contract DisputeCourtTest is CourtFixture {
         address challenger = _challenger(0);
         _fundBond(challenger, BOND);
         uint256 ticket = randomness.lastTicket() + 1;
+        uint256 openedAt = block.timestamp;
         vm.expectEmit(address(court));
         emit IDisputeCourt.CaseOpened(ID, address(module), WORKER);
         vm.expectEmit(address(court));
         emit IDisputeCourt.ChallengerJoined(ID, challenger, BOND, BOND);
         vm.expectEmit(address(court));
-        emit IDisputeCourt.RoundOpened(ID, 1, JURY, ticket, T0 + DRAW_WINDOW);
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, ticket, openedAt + DRAW_WINDOW);
         module.open(ID, _plainParties(), challenger, BOND);
 
         IDisputeCourt.Case memory c = _case(ID);
@@ -326,7 +327,8 @@ contract DisputeCourtTest is CourtFixture {
         assertEq(c.round, 1, "round");
         assertEq(c.seats, JURY, "seats");
         assertEq(c.ticket, ticket, "ticket");
-        assertEq(c.drawDeadline, T0 + DRAW_WINDOW, "draw deadline");
+        assertEq(c.drawDeadline, openedAt + DRAW_WINDOW, "draw deadline");
+        assertEq(c.ticketRequestedAt, openedAt, "ticket requested at the opening");
         assertEq(c.totalBond, BOND, "total bond");
         assertEq(c.challengerWeight, BOND, "challenger weight");
         assertEq(settlement.totalBonded(), BOND, "bond held in settlement");
@@ -572,14 +574,12 @@ contract DisputeCourtTest is CourtFixture {
             _stake(excluded[i], 5_000e18, ROLE_VERIFIER);
         }
         excluded[3] = defenders[0]; // the whole committee is excluded, defenders included
+        // Every party holds stake in the snapshot the jury is drawn from, so excluding them is what keeps them out.
+        for (uint256 i; i < 8; ++i) _stakeNow(address(uint160(0xC000 + i)), 5_000e18, ROLE_VERIFIER);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
         address first = address(uint160(0xC000));
-        _stake(first, 5_000e18, ROLE_VERIFIER);
         module.open(ID, _parties(COLLATERAL, defenders, excluded), first, 0);
-        for (uint256 i = 1; i < 8; ++i) {
-            address challenger = address(uint160(0xC000 + i));
-            _stake(challenger, 5_000e18, ROLE_VERIFIER);
-            module.join(ID, challenger, 0);
-        }
+        for (uint256 i = 1; i < 8; ++i) module.join(ID, address(uint160(0xC000 + i)), 0);
         address[] memory parties = new address[](2 + 3 + 4 + 8);
         parties[0] = WORKER;
         parties[1] = REQUESTER;
@@ -668,7 +668,7 @@ contract DisputeCourtTest is CourtFixture {
         uint256 oldTicket = _case(ID).ticket;
         uint256 deadline = _case(ID).drawDeadline;
         randomness.setExpired(oldTicket);
-        vm.warp(T0 + 100);
+        vm.warp(block.timestamp + 100);
         vm.expectEmit(address(court));
         emit IDisputeCourt.RoundOpened(ID, 1, JURY, oldTicket + 1, deadline);
         court.drawJury(ID);
@@ -702,14 +702,85 @@ contract DisputeCourtTest is CourtFixture {
         court.drawJury(ID);
     }
 
-    function test_drawJury_tooFewJurorsThenMoreStakeArrives() public {
+    /// @notice Stake that arrives after the ticket is not in its snapshot; once a later snapshot exists the draw asks
+    ///         for a new word (the shortage did not depend on the word, so this is no re-roll anyone chose).
+    function test_drawJury_tooFewJurorsThenALaterSnapshotHasMoreStake() public {
+        vm.warp(((block.timestamp / SNAPSHOT_PERIOD) + 1) * SNAPSHOT_PERIOD - 600); // 10 minutes before an epoch ends
         _openWithNoEligibleJuror();
         _ready(ID);
-        vm.expectRevert();
+        for (uint256 i; i < JURY; ++i) _stakeNow(address(uint160(0xE000 + i)), VERIFIER_STAKE, ROLE_VERIFIER);
+        _expectRevert(IDisputeCourt.CourtTooFewJurors.selector, ID, JURY);
+        court.drawJury(ID); // same epoch: the snapshot cannot change
+        vm.warp(block.timestamp + 601); // the next epoch, inside the draw window
+        uint256 oldTicket = _case(ID).ticket;
+        vm.expectEmit(address(court));
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, oldTicket + 1, _case(ID).drawDeadline);
         court.drawJury(ID);
-        _addVerifiers(JURY, VERIFIER_STAKE);
+        assertEq(_case(ID).ticketRequestedAt, block.timestamp, "new ticket, new snapshot");
+        _draw(ID);
+        assertEq(court.juryOf(ID, 1).length, JURY, "drawn from the newer snapshot");
+    }
+
+    /// @notice The draw reads the weights frozen before the ticket: a large stake, unstake or role change after the
+    ///         word is known moves no seat (the jury equals the panel of the snapshot computed before the changes).
+    function test_drawJury_weightChangesAfterTheWordMoveNoSeat() public {
+        address challenger = _openDefault();
+        _ready(ID);
+        IDisputeCourt.Case memory c = _case(ID);
+        (, uint256 word) = randomness.read(c.ticket);
+        address[] memory parties = new address[](3);
+        parties[0] = WORKER;
+        parties[1] = REQUESTER;
+        parties[2] = challenger;
+        uint256 seed = uint256(keccak256(abi.encode(word, ID, uint8(1), "jury")));
+        (address[] memory expected, ) = staking.drawPanel(ROLE_VERIFIER, seed, JURY, parties, c.ticketRequestedAt);
+
+        _stakeNow(address(0xBADBAD), 1_000_000e18, ROLE_VERIFIER); // a dummy with 50x the pool
+        vm.prank(verifiers[0]);
+        staking.unstake(VERIFIER_STAKE);
+        vm.prank(verifiers[1]);
+        staking.setRoles(ROLE_WORKER);
         court.drawJury(ID);
-        assertEq(court.juryOf(ID, 1).length, JURY, "drawn once enough stake is eligible");
+        address[] memory jury = court.juryOf(ID, 1);
+        assertEq(jury.length, JURY, "size");
+        for (uint256 i; i < JURY; ++i) {
+            assertEq(_seatCount(jury, expected[i]), _seatCount(expected, expected[i]), "same seats per juror");
+        }
+    }
+
+    function _seatCount(address[] memory seats, address account) internal pure returns (uint256 n) {
+        for (uint256 i; i < seats.length; ++i) if (seats[i] == account) ++n;
+    }
+
+    function test_drawJury_staleSnapshotRequestsANewTicket() public {
+        IDisputeCourt.CourtParams memory p = _defaultParams();
+        p.drawWindow = uint32(3 * SNAPSHOT_PERIOD); // longer than the snapshot period (not what the defaults do)
+        court.setParams(p);
+        _openDefault();
+        _ready(ID);
+        uint256 oldTicket = _case(ID).ticket;
+        vm.warp(_case(ID).ticketRequestedAt + 2 * SNAPSHOT_PERIOD);
+        vm.expectEmit(address(court));
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, oldTicket + 1, _case(ID).drawDeadline);
+        court.drawJury(ID);
+        assertEq(_case(ID).ticket, oldTicket + 1, "new ticket");
+        assertEq(_case(ID).ticketRequestedAt, block.timestamp, "requested now");
+        _draw(ID);
+        assertEq(court.juryOf(ID, 1).length, JURY, "drawn from the new snapshot");
+    }
+
+    /// @notice Joining excludes the joiner from the jury, so joins pause from the moment the word is known until the
+    ///         jury is drawn (a join then would move the draw), and reopen until the commit deadline.
+    function test_revert_join_whileTheWordIsKnownAndTheJuryUndrawn() public {
+        _openDefault();
+        address second = _challenger(1);
+        _fundBond(second, BOND);
+        _ready(ID);
+        _expectRevert(IDisputeCourt.CourtDrawPending.selector, ID, _case(ID).ticket);
+        module.join(ID, second, BOND);
+        _draw(ID);
+        module.join(ID, second, BOND);
+        assertEq(court.challengersOf(ID).length, 2, "joined after the draw");
     }
 
     function test_resolve_noJuryByTheDrawDeadlineIsUndecided() public {
@@ -787,6 +858,22 @@ contract DisputeCourtTest is CourtFixture {
         vm.prank(jurors[1]);
         _expectRevert(IDisputeCourt.CourtDeadlinePassed.selector, ID, deadline);
         court.commitVote(ID, bytes32(uint256(1)));
+    }
+
+    function test_commitVote_atTheCommitDeadline() public {
+        _openDefault();
+        address[] memory jurors = _draw(ID);
+        vm.warp(_case(ID).commitDeadline);
+        _commit(ID, jurors[0], true);
+        assertTrue(court.ballotOf(ID, 1, jurors[0]).committed, "committed at the deadline");
+    }
+
+    function test_drawJury_atTheDrawDeadline() public {
+        _openDefault();
+        _ready(ID);
+        vm.warp(_case(ID).drawDeadline);
+        court.drawJury(ID);
+        assertEq(uint256(_case(ID).phase), uint256(IDisputeCourt.Phase.Voting), "drawn at the deadline");
     }
 
     function test_revealVote_opensOnceEverySeatCommitted() public {

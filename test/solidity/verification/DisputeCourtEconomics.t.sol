@@ -222,7 +222,7 @@ contract DisputeCourtEconomicsTest is CourtFixture {
 
     function _challenger(uint256 index, uint256 stake) internal returns (address account) {
         account = address(uint160(0xC000 + index));
-        _stake(account, stake, ROLE_VERIFIER);
+        _stakeNow(account, stake, ROLE_VERIFIER);
     }
 
     /// @dev OPTIMISTIC-like case: a bonded first challenger, a second with a larger bond, a stake-backed third.

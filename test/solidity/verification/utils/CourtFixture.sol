@@ -61,6 +61,7 @@ abstract contract CourtFixture is BaseTest {
                 unbondingDelay: 7 days,
                 jailDuration: 1 days
             }),
+            SNAPSHOT_PERIOD,
             address(this)
         );
         randomness = new MockRandomnessSource();
@@ -101,7 +102,14 @@ abstract contract CourtFixture is BaseTest {
 
     // ------------------------------------------------------------------------------------------------- actors
 
+    /// @dev Stakes, then lets one snapshot epoch pass so that panels drawn from now on see the stake.
     function _stake(address account, uint256 amount, uint8 roles) internal {
+        _stakeNow(account, amount, roles);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
+    }
+
+    /// @dev Stakes without waiting: panels whose randomness is requested in this epoch do not see it.
+    function _stakeNow(address account, uint256 amount, uint8 roles) internal {
         token.transfer(account, amount);
         vm.startPrank(account);
         token.approve(address(staking), amount);
@@ -115,9 +123,10 @@ abstract contract CourtFixture is BaseTest {
         for (uint256 i; i < count; ++i) {
             address verifier = address(uint160(0x20000 + verifiers.length));
             verifiers.push(verifier);
-            _stake(verifier, stakeEach, ROLE_VERIFIER);
+            _stakeNow(verifier, stakeEach, ROLE_VERIFIER);
             added[i] = verifier;
         }
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
     }
 
     /// @dev Stakes the worker (`roles`) and locks `collateral` of it as one job's collateral.

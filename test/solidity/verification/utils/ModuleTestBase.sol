@@ -58,6 +58,7 @@ abstract contract ModuleTestBase is BaseTest {
                 unbondingDelay: 7 days,
                 jailDuration: 1 days
             }),
+            SNAPSHOT_PERIOD,
             address(this)
         );
         settlement = new Settlement(token, TREASURY, address(this));
@@ -120,7 +121,14 @@ abstract contract ModuleTestBase is BaseTest {
 
     // ------------------------------------------------------------------------------------------------- actors
 
+    /// @dev Stakes, then lets one snapshot epoch pass so that panels drawn from now on see the stake.
     function _stake(address operator, uint256 amount, uint8 roles) internal {
+        _stakeNow(operator, amount, roles);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
+    }
+
+    /// @dev Stakes without waiting: panels whose randomness is requested in this epoch do not see it.
+    function _stakeNow(address operator, uint256 amount, uint8 roles) internal {
         token.mint(operator, amount);
         vm.startPrank(operator);
         token.approve(address(staking), amount);
@@ -132,8 +140,9 @@ abstract contract ModuleTestBase is BaseTest {
         for (uint256 i; i < count; ++i) {
             address verifier = address(uint160(0x2000 + verifiers.length));
             verifiers.push(verifier);
-            _stake(verifier, amount, ROLE_VERIFIER);
+            _stakeNow(verifier, amount, ROLE_VERIFIER);
         }
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
     }
 
     /// @dev Free balance in the settlement contract (what challenge bonds are taken from).
