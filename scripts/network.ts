@@ -67,6 +67,10 @@ const net = await launchMultiProcessNetwork({
 
 const a = net.deployed.contracts.addresses;
 console.log(`\nOPG local network on ${net.url} (chain id 31337)`);
+const head = await net.connection.ethers.provider.getBlock("latest");
+console.log(
+  `  chain time ${head?.timestamp}, wall time ${Math.floor(Date.now() / 1000)} (blocks carry wall-clock timestamps)`,
+);
 console.log(`  hub ${a.hub}, settlement ${a.settlement}, court ${a.court}`);
 console.log(`  staking ${a.staking}, registry ${a.registry}; all recorded in .opg/deployments/31337.json`);
 for (const m of net.deployed.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);

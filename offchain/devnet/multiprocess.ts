@@ -12,6 +12,7 @@ import path from "node:path";
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import type { JsonRpcServer, NetworkConnection, NetworkManager } from "hardhat/types/network";
 
+import { PARAMETER_DEFAULTS } from "../../ignition/defaults.js";
 import { writeDeployment } from "../chain/deployment.js";
 import { deployLocalNetwork, type DeployedNetwork } from "./network.js";
 import { ProcessGroup, type NodeProcessSpec } from "./processes.js";
@@ -51,22 +52,39 @@ export interface MultiProcessNetwork {
   connection: NetworkConnection;
   deployed: DeployedNetwork;
   deploymentFile: string;
+  /** Seconds the chain was behind wall time after the deployment, before it was aligned (negative: ahead). */
+  chainLag: number;
   group: ProcessGroup;
   /** SIGINT to every node, wait for them, then close the chain. */
   stop(): Promise<void>;
 }
 
-/** Moves the chain clock to wall time once (later blocks follow wall time: `allowBlocksWithSameTimestamp`). */
-export async function alignChainTime(connection: NetworkConnection): Promise<void> {
+/**
+ * Moves the chain clock forward to wall time (later blocks follow wall time: `allowBlocksWithSameTimestamp`).
+ * @returns seconds the chain was behind wall time (negative: ahead; a chain clock cannot go back).
+ */
+export async function alignChainTime(connection: NetworkConnection): Promise<number> {
   const provider = connection.provider;
   const latest = (await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   const now = Math.floor(Date.now() / 1000);
   if (now > latest) await provider.request({ method: "evm_setNextBlockTimestamp", params: [now] });
   await provider.request({ method: "evm_mine", params: [] });
+  return now - latest;
 }
 
 export async function launchMultiProcessNetwork(options: MultiProcessOptions): Promise<MultiProcessNetwork> {
-  const server = await options.networkManager.createServer("opgLocal", "127.0.0.1", options.port);
+  // The devnet skips one Staking snapshot period after staking (evm_increaseTime, protocol.ts `advanceSnapshot`) so
+  // that panels see the new stake at once. The chain starts that far behind wall time, so the skip brings it back
+  // to wall time instead of leaving it ahead for good.
+  const snapshotPeriod = Number(
+    (options.parameters?.["Staking"] as { snapshotPeriod?: number } | undefined)?.snapshotPeriod ??
+      PARAMETER_DEFAULTS.Staking.snapshotPeriod,
+  );
+  const server = await options.networkManager.createServer(
+    { network: "opgLocal", override: { initialDate: new Date(Date.now() - snapshotPeriod * 1_000) } },
+    "127.0.0.1",
+    options.port,
+  );
   let listening: { address: string; port: number };
   try {
     listening = await server.listen();
@@ -77,7 +95,6 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
   }
   const url = `http://127.0.0.1:${listening.port}`;
   const connection = await options.networkManager.create({ network: "localhost", override: { url } });
-  await alignChainTime(connection);
 
   const deployed = await deployLocalNetwork(connection, {
     dir: options.dir,
@@ -88,6 +105,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     deploymentId: options.deploymentId,
     deploymentRoot: options.deploymentRoot,
   });
+  const chainLag = await alignChainTime(connection);
   const deploymentFile = path.join(options.dir, "deployment.json");
   await writeDeployment(deploymentFile, deployed.contracts.addresses);
 
@@ -167,6 +185,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     connection,
     deployed,
     deploymentFile,
+    chainLag,
     group,
     async stop() {
       await group.stop();

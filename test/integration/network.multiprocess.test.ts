@@ -87,6 +87,17 @@ describe("Multi-process local network (chain + 2 workers + 1 verifier + 1 keeper
     }
   });
 
+  it("blocks carry wall-clock timestamps: the snapshot skip and a burst of 40 transactions leave chain time at wall time", async function () {
+    expect(net.chainLag).to.be.within(0, 15); // behind by the start-up time at most, never ahead
+    const [a, b] = await net.connection.ethers.getSigners();
+    const sent = [];
+    for (let i = 0; i < 40; i++) sent.push(await a!.sendTransaction({ to: b!.address, value: 1n }));
+    await Promise.all(sent.map((tx) => tx.wait()));
+    const head = await net.connection.ethers.provider.getBlock("latest");
+    const wall = Math.floor(Date.now() / 1000);
+    expect(head!.timestamp).to.be.within(wall - 2, wall);
+  });
+
   it("a worker killed with SIGKILL changes nothing for the others, and catches up after its restart", async function () {
     const { protocol, actors, models } = net.deployed;
     const none = models.find((m) => m.mode === Mode.NONE)!;
