@@ -37,16 +37,24 @@ const nodeOptions = <T extends ReturnType<typeof task>>(builder: T) =>
       type: ArgumentType.INT,
       defaultValue: 0,
     })
-    .addOption({ name: "stake", description: "OPG to stake first (0: use the existing stake)", defaultValue: "0" })
     .addFlag({ name: "pretty", description: "Human-readable logs instead of JSON lines" });
+
+/** Workers and verifiers may stake at start-up; a keeper needs no stake. */
+const stakeOption = {
+  name: "stake",
+  description: "OPG to stake first (0: use the existing stake)",
+  defaultValue: "0",
+} as const;
 
 export const opgTasks = [
   nodeOptions(task("worker", "Run a worker node: serve assigned requests until SIGINT/SIGTERM"))
+    .addOption(stakeOption)
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
     .build(),
   nodeOptions(
     task("verifier", "Run a verifier node: attest, re-check, challenge, join challenges and vote until stopped"),
   )
+    .addOption(stakeOption)
     .addOption({
       name: "sampleRate",
       description: "Fraction of OPTIMISTIC results re-executed (0..1)",

@@ -17,7 +17,8 @@ export interface NodeArgs {
   concurrency: number;
   pollMs: number;
   confirmations: number;
-  stake: string;
+  /** Workers and verifiers only. */
+  stake?: string;
   pretty: boolean;
 }
 
@@ -33,7 +34,9 @@ export async function prepareNode(
   if (args.concurrency < 1) throw new TaskInputError("--concurrency must be at least 1");
   const ctx = await openProtocol(hre, args);
   const roleBit = role === "worker" ? 1 : 2;
-  if (role !== "keeper" && args.stake !== "0") await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
+  if (role !== "keeper" && args.stake !== undefined && args.stake !== "0") {
+    await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
+  }
   const eligible = role === "keeper" || (await ctx.contracts.staking.isEligible(ctx.signer.address, roleBit));
   if (!eligible) {
     throw new TaskInputError(

@@ -19,6 +19,7 @@ import {
   removeIgnitionJournal,
   type MultiProcessNetwork,
 } from "../../offchain/devnet/multiprocess.js";
+import { NodeProcess } from "../../offchain/devnet/processes.js";
 import { Mode, Status, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
 
 const root = process.cwd();
@@ -135,5 +136,38 @@ describe("Multi-process local network (chain + 2 workers + 1 verifier + 1 keeper
     expect(killed.starts).to.equal(2);
     const timedOut = await protocol.hub.queryFilter(protocol.hub.filters.WorkerTimedOut());
     expect(timedOut).to.have.length(0);
+  });
+
+  it("stops every node cleanly on SIGINT (what Ctrl-C does): each drains and exits with code 0", async function () {
+    await net.group.stop();
+    expect(net.group.nodes.map((n) => n.lastExit)).to.deep.equal(
+      net.group.nodes.map(() => ({ code: 0, signal: null })),
+    );
+    expect(lines.filter((l) => l.includes("node.stopped"))).to.have.length(net.group.nodes.length);
+  });
+});
+
+describe("Node process supervisor", function () {
+  this.timeout(60_000);
+
+  it("restarts a node that exited on its own after the delay, and stop() ends the restarts", async function () {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "opg-supervisor-"));
+    const lines: string[] = [];
+    const node = new NodeProcess(
+      { name: "short-lived", args: ["--version"] },
+      { root, logDir: dir, restartDelayMs: 100, print: (line) => lines.push(line) },
+    );
+    try {
+      await node.start();
+      await until("a restart", 30_000, () => node.starts >= 2);
+      await node.stop();
+      const starts = node.starts;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(node.starts).to.equal(starts);
+      expect(lines.some((l) => l.startsWith("[short-lived] restarting in 100 ms"))).to.equal(true);
+    } finally {
+      await node.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
