@@ -1,7 +1,7 @@
 /**
  * Long scenario on Hardhat's in-process chain (not part of `npm test`): a local OPG network with real contracts and
  * real ONNX models serves a stream of mixed requests — every mode, both demo models, malformed inputs — while two
- * workers cheat on part of their jobs, one worker and one verifier talk to the chain through an RPC that fails
+ * workers cheat on part of their jobs, one verifier is lazy (attests without computing), one worker and one verifier talk to the chain through an RPC that fails
  * intermittently, and nodes are restarted (cleanly, killed between rounds, and crashed right after broadcasting).
  *
  * Afterwards every request is checked against the model run directly, and the chain's records against each other.
@@ -28,7 +28,7 @@ import { buildDemoModels } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
 import { ModelStore, sha256Hex } from "../../offchain/model/store.js";
 import { compareOutputs } from "../../offchain/model/tolerance.js";
-import { cheatingTamperer } from "../../offchain/node/cheats.js";
+import { cheatingTamperer, lazyVerifier } from "../../offchain/node/cheats.js";
 import { createVerifier, createWorker } from "../../offchain/node/factory.js";
 import { createLogger, memoryLogger, type Logger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
@@ -42,6 +42,8 @@ const CHEATERS = new Map([
 ]); // worker index → share of jobs it cheats on
 const FLAKY_WORKER = 1;
 const FLAKY_VERIFIER = 2;
+/** Attests and votes "agree" without computing (cheats.ts `lazyVerifier`); honest majorities out-vote it. */
+const LAZY_VERIFIER = 5;
 const BATCH = 8;
 const STEP_SECONDS = 10;
 const TICKS_PER_STEP = 2;
@@ -60,7 +62,7 @@ const problem = (text: string) => {
   console.log(`  ✗ ${text}`);
 };
 
-console.log(`OPG long scenario: ${REQUESTS} requests, ${WORKERS} workers (2 cheat), ${VERIFIERS} verifiers`);
+console.log(`OPG long scenario: ${REQUESTS} requests, ${WORKERS} workers (2 cheat), ${VERIFIERS} verifiers (1 lazy)`);
 const net = await startLocalNetwork(connection, { dir, logger, workers: WORKERS, verifiers: VERIFIERS });
 const { hub, staking, settlement, court, optimistic, committee } = net.protocol;
 const client = new OpgClient(net.contracts.addresses, net.actors.requester);
@@ -125,7 +127,9 @@ async function assemble(role: "worker" | "verifier", index: number, crash: boole
   };
   return role === "worker"
     ? createWorker({ ...config, tamper: cheatingTamperer(CHEATERS.get(index) ?? 0) })
-    : createVerifier({ ...config, sampleRate: 1 });
+    : index === LAZY_VERIFIER
+      ? createVerifier({ ...config, sampleRate: 0, ballot: lazyVerifier })
+      : createVerifier({ ...config, sampleRate: 1 });
 }
 
 const workers: NodeRunner[] = [];
