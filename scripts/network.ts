@@ -12,7 +12,7 @@
  *
  * Environment: OPG_PORT (8545), OPG_WORKERS (3), OPG_VERIFIERS (4), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
  * (index of a worker / verifier started with a dishonest strategy through scripts/devnet/node.ts), OPG_MODELS
- * (zoo | demo).
+ * (zoo | demo), OPG_KEEP_ALL=1 (every worker and verifier also keeps every request: `--keep-all`).
  *
  * From another terminal:
  *
@@ -63,6 +63,7 @@ const net = await launchMultiProcessNetwork({
   cheater: optionalInt("OPG_CHEATER"),
   lazyVerifier: optionalInt("OPG_LAZY_VERIFIER"),
   restartDelayMs: restart,
+  keepAll: process.env.OPG_KEEP_ALL === "1",
 });
 
 const a = net.deployed.contracts.addresses;

@@ -39,6 +39,12 @@ const nodeOptions = <T extends ReturnType<typeof task>>(builder: T) =>
     })
     .addFlag({ name: "pretty", description: "Human-readable logs instead of JSON lines" });
 
+/** Workers and verifiers may also keep every request, as the keeper task does. */
+const keepAllFlag = {
+  name: "keepAll",
+  description: "Also perform the due time-based steps of every request (what `keeper` does), not only of this node's",
+} as const;
+
 /** Workers and verifiers may stake at start-up; a keeper needs no stake. */
 const stakeOption = {
   name: "stake",
@@ -49,12 +55,14 @@ const stakeOption = {
 export const opgTasks = [
   nodeOptions(task("worker", "Run a worker node: serve assigned requests until SIGINT/SIGTERM"))
     .addOption(stakeOption)
+    .addFlag(keepAllFlag)
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
     .build(),
   nodeOptions(
     task("verifier", "Run a verifier node: attest, re-check, challenge, join challenges and vote until stopped"),
   )
     .addOption(stakeOption)
+    .addFlag(keepAllFlag)
     .addOption({
       name: "sampleRate",
       description: "Fraction of OPTIMISTIC results re-executed (0..1)",

@@ -40,6 +40,8 @@ export interface MultiProcessOptions {
   /** Index of a verifier that runs with the lazy strategy (devnet entry point). */
   lazyVerifier?: number;
   pollMs?: number;
+  /** Run every worker and verifier with `--keep-all` (each also keeps every request, as the keeper task does). */
+  keepAll?: boolean;
   /** Restart a node that died after this many ms (default: not restarted). */
   restartDelayMs?: number;
   print?: (line: string) => void;
@@ -141,6 +143,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     OPG_DEVNET_CACHE_DIR: path.join(options.dir, "cache"),
     OPG_DEVNET_POLL_MS: String(options.pollMs ?? 500),
   });
+  const keepAll = options.keepAll === true ? ["--keep-all"] : [];
   const specs: NodeProcessSpec[] = [];
   deployed.actors.workers.forEach((w, i) => {
     const account = indexOf(w.address);
@@ -151,7 +154,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
             args: devnetNode,
             env: devnetEnv("worker", account, "cheat"),
           }
-        : { name: `worker-${i + 1}`, args: ["worker", ...common(account)] },
+        : { name: `worker-${i + 1}`, args: ["worker", ...common(account), ...keepAll] },
     );
   });
   deployed.actors.verifiers.forEach((v, i) => {
@@ -163,7 +166,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
             args: devnetNode,
             env: devnetEnv("verifier", account, "lazy"),
           }
-        : { name: `verifier-${i + 1}`, args: ["verifier", ...common(account), "--sample-rate", "1"] },
+        : { name: `verifier-${i + 1}`, args: ["verifier", ...common(account), "--sample-rate", "1", ...keepAll] },
     );
   });
   for (let k = 0; k < options.keepers; k++) {

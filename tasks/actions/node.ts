@@ -3,7 +3,14 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { createKeeper, createVerifier, createWorker, type NodeConfig } from "../../offchain/node/factory.js";
+import { TxSender } from "../../offchain/chain/sender.js";
+import {
+  createKeeper,
+  createVerifier,
+  createWorker,
+  protocolErrorInterfaces,
+  type NodeConfig,
+} from "../../offchain/node/factory.js";
 import { createLogger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport, type TaskContext } from "./context.js";
@@ -78,8 +85,8 @@ async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<v
 }
 
 /** Runs until SIGINT/SIGTERM; a second signal exits at once. */
-export async function runUntilSignal(node: NodeRunner): Promise<void> {
-  await node.start();
+export async function runUntilSignal(...nodes: NodeRunner[]): Promise<void> {
+  for (const node of nodes) await node.start();
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.once(signal, () => process.exit(130));
@@ -88,12 +95,23 @@ export async function runUntilSignal(node: NodeRunner): Promise<void> {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   });
-  await node.stop();
+  await Promise.all(nodes.map((node) => node.stop()));
 }
 
-export async function workerAction(args: NodeArgs, hre: HardhatRuntimeEnvironment) {
+/**
+ * With --keep-all, a keeper for every request runs next to the node, in the same process and on the same
+ * transaction sender (one nonce sequence per account).
+ */
+async function withKeeper(config: NodeConfig, keepAll: boolean | undefined): Promise<NodeRunner[]> {
+  if (keepAll !== true) return [];
+  config.sender ??= new TxSender(config.signer, { errorInterfaces: protocolErrorInterfaces() });
+  return [await createKeeper({ ...config, logger: config.logger.child("keeper") })];
+}
+
+export async function workerAction(args: NodeArgs & { keepAll?: boolean }, hre: HardhatRuntimeEnvironment) {
   const { config } = await prepareNode(hre, args, "worker");
-  await runUntilSignal(await createWorker(config));
+  const keeper = await withKeeper(config, args.keepAll);
+  await runUntilSignal(await createWorker(config), ...keeper);
 }
 
 export async function keeperAction(
@@ -109,7 +127,7 @@ export async function keeperAction(
 }
 
 export async function verifierAction(
-  args: NodeArgs & { sampleRate: number; bondReserve?: string },
+  args: NodeArgs & { sampleRate: number; bondReserve?: string; keepAll?: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
   if (args.sampleRate < 0 || args.sampleRate > 1) throw new TaskInputError("--sample-rate must be between 0 and 1");
@@ -120,5 +138,6 @@ export async function verifierAction(
     args.bondReserve !== undefined && args.bondReserve !== ""
       ? parseOpg(args.bondReserve, "--bond-reserve")
       : undefined;
-  await runUntilSignal(await createVerifier({ ...config, sampleRate: args.sampleRate, bondReserve }));
+  const keeper = await withKeeper(config, args.keepAll);
+  await runUntilSignal(await createVerifier({ ...config, sampleRate: args.sampleRate, bondReserve }), ...keeper);
 }

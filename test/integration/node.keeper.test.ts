@@ -207,4 +207,65 @@ describe("Keeper", function () {
       expect(keeperLines.filter((l) => / error /.test(l))).to.deep.equal([]);
     });
   });
+
+  describe("a worker task run with --keep-all", function () {
+    let net: MultiProcessNetwork;
+    let dir: string;
+    const lines: string[] = [];
+    const deploymentId = `opg-local-keepall-${process.pid}-${Date.now()}`;
+
+    before(async function () {
+      dir = await mkdtemp(path.join(os.tmpdir(), "opg-keep-all-"));
+      net = await launchMultiProcessNetwork({
+        networkManager: network,
+        root,
+        dir,
+        port: 0,
+        workers: 2,
+        verifiers: 0,
+        keepers: 0,
+        keepAll: true,
+        models: "demo",
+        parameters: await loadIgnitionParameters("localhost"),
+        deploymentId,
+        print: (line) => lines.push(line),
+      });
+      await until("both workers to start", 60_000, () =>
+        ["worker-1", "worker-2"].every((n) => lines.some((l) => l.startsWith(`[${n}] `) && l.includes("node.started"))),
+      );
+    });
+
+    after(async function () {
+      await net?.stop();
+      await removeIgnitionJournal(root, deploymentId);
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    });
+
+    it("reassigns a dead worker's overdue request to itself and serves it", async function () {
+      const { protocol, actors, models } = net.deployed;
+      const m = models.find((x) => x.mode === Mode.NONE)!;
+      await net.group.node("worker-1").stop();
+      const dead = actors.workers[0]!.address;
+      let requestId: bigint | undefined;
+      for (let i = 0; i < 24 && requestId === undefined; i++) {
+        const sent = await requestInference(protocol, actors.requester, m.id, encodeTensors([m.exampleInput]));
+        if (sent.worker === dead) requestId = sent.requestId;
+      }
+      expect(requestId !== undefined, "a request assigned to the stopped worker").to.equal(true);
+      const { deadline } = await protocol.hub.getRequest(requestId!);
+      const now = BigInt((await net.connection.ethers.provider.getBlock("latest"))!.timestamp);
+      await net.connection.provider.request({ method: "evm_increaseTime", params: [Number(deadline - now) + 2] });
+      await net.connection.provider.request({ method: "evm_mine", params: [] });
+
+      await until("the request to be served", 30_000, async () => {
+        return (await protocol.hub.getRequest(requestId!)).status === BigInt(Status.Finalized);
+      });
+      const request = await protocol.hub.getRequest(requestId!);
+      expect(request.worker).to.equal(actors.workers[1]!.address);
+      const survivor = lines.filter((l) => l.startsWith("[worker-2] "));
+      expect(
+        survivor.some((l) => /keeper\.applied .*step=reassign/.test(l) && l.includes(`requestId=${requestId}`)),
+      ).to.equal(true);
+    });
+  });
 });
