@@ -38,6 +38,17 @@ export const KEEPER_RACES = {
 
 export type KeeperStepName = keyof typeof KEEPER_RACES;
 
+/** Tolerated reverts that mean "not yet" (randomness, a deadline or the next block ahead) rather than a lost race. */
+const NOT_YET = new Set([
+  "HubDeadlineNotReached",
+  "HubNotFinal",
+  "CommitteeRandomnessPending",
+  "CommitteeSameBlock",
+  "CourtRandomnessPending",
+  "CourtDeadlineNotReached",
+  "CourtSameBlock",
+]);
+
 export interface KeeperStep {
   name: KeeperStepName;
   populate: () => Promise<ethers.ContractTransaction>;
@@ -297,7 +308,12 @@ export class KeeperNode extends NodeRunner {
         tx: outcome.receipt.hash,
       });
     } else if (outcome.kind === "lost") {
-      this.logger.info("keeper.race_lost", { requestId: key, step: outcome.step, error: outcome.errorName });
+      const event = NOT_YET.has(outcome.errorName) ? "keeper.not_yet" : "keeper.race_lost";
+      this.logger[event === "keeper.not_yet" ? "debug" : "info"](event, {
+        requestId: key,
+        step: outcome.step,
+        error: outcome.errorName,
+      });
       job.nextCheck = String(now + 1n);
     }
     await this.persist();

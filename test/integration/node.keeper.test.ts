@@ -235,6 +235,10 @@ describe("Keeper", function () {
       );
     });
 
+    afterEach(function () {
+      if (this.currentTest?.state === "failed") console.log(lines.join("\n")); // the nodes' view, to diagnose
+    });
+
     after(async function () {
       await net?.stop();
       await removeIgnitionJournal(root, deploymentId);
@@ -247,11 +251,19 @@ describe("Keeper", function () {
       await net.group.node("worker-1").stop();
       const dead = actors.workers[0]!.address;
       let requestId: bigint | undefined;
+      const served: bigint[] = [];
       for (let i = 0; i < 24 && requestId === undefined; i++) {
         const sent = await requestInference(protocol, actors.requester, m.id, encodeTensors([m.exampleInput]));
         if (sent.worker === dead) requestId = sent.requestId;
+        else served.push(sent.requestId);
       }
       expect(requestId !== undefined, "a request assigned to the stopped worker").to.equal(true);
+      // The live worker serves its own first: the time jump below must make only the dead worker's request late.
+      await until("the live worker to serve its own requests", 30_000, async () =>
+        (await Promise.all(served.map((id) => protocol.hub.getRequest(id)))).every(
+          (r) => r.status === BigInt(Status.Finalized),
+        ),
+      );
       const { deadline } = await protocol.hub.getRequest(requestId!);
       const now = BigInt((await net.connection.ethers.provider.getBlock("latest"))!.timestamp);
       await net.connection.provider.request({ method: "evm_increaseTime", params: [Number(deadline - now) + 2] });
