@@ -119,7 +119,8 @@ export class InputNeedsStoreError extends Error {
   constructor(size: number, maxInline: bigint) {
     super(
       `input is ${size} bytes, above the hub's inline limit of ${maxInline} bytes: pass it through an input store ` +
-        "(--store <url> or OPG_STORE_URL; start one with `npx hardhat store`), or by a URI of your own",
+        "(--store <url> or OPG_STORE_URL; start one with `npx hardhat store`), or by a URI of your own " +
+        "(`infer --local-file` for workers on this machine only)",
     );
     this.name = "InputNeedsStoreError";
   }

@@ -96,7 +96,7 @@ async function download(uri: string, url: string, maxBytes: number, options: Fet
     try {
       response = await fetchImpl(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
     } catch (error) {
-      last = new InputFetchError(uri, `GET ${url} failed: ${describe(error)}`);
+      last = new InputFetchError(uri, `GET ${url} failed: ${describeFetchFailure(error)}`);
       continue;
     }
     if (!response.ok) {
@@ -114,7 +114,7 @@ async function download(uri: string, url: string, maxBytes: number, options: Fet
       return await readLimited(uri, response, maxBytes);
     } catch (error) {
       if (error instanceof InputFetchError) throw error;
-      last = new InputFetchError(uri, `GET ${url} broke off: ${describe(error)}`);
+      last = new InputFetchError(uri, `GET ${url} broke off: ${describeFetchFailure(error)}`);
     }
   }
   throw last ?? new InputFetchError(uri, `GET ${url} failed`);
@@ -138,7 +138,8 @@ async function readLimited(uri: string, response: Response, maxBytes: number): P
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+/** The reason of a failed `fetch`: the system error code (ECONNREFUSED, ENOTFOUND, …) when there is one. */
+export function describeFetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -5,6 +5,8 @@
  */
 import { ethers } from "ethers";
 
+import { describeFetchFailure } from "./fetch.js";
+
 /** The input could not be stored: the message says why and what to do. */
 export class InputUploadError extends Error {
   override readonly name = "InputUploadError";
@@ -42,10 +44,9 @@ export async function uploadInput(
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new InputUploadError(
       storeUrl,
-      `unreachable (${cause}): start one with \`npx hardhat store\`, or point --store / OPG_STORE_URL at a running one`,
+      `unreachable (${describeFetchFailure(error)}): start one with \`npx hardhat store\`, or point --store / OPG_STORE_URL at a running one`,
     );
   }
   const text = await response.text();
