@@ -198,6 +198,13 @@ export const opgTasks = [
       defaultValue: "",
     })
     .addOption({ name: "timeout", description: "Seconds to wait", type: ArgumentType.INT, defaultValue: 600 })
+    .addOption({
+      name: "store",
+      description: "Input store URL for inputs above the inline limit (empty: $OPG_STORE_URL)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "viaStore", description: "Pass the input through the input store even if it fits inline" })
+    .addFlag({ name: "localFile", description: "Pass the input by a file: URI (only workers on this machine)" })
     .addFlag({ name: "wait", description: "Follow requested → assigned → computed → verified → settled" })
     .addFlag({ name: "json", description: "Print the record as JSON" })
     .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.inferAction })))
@@ -207,6 +214,29 @@ export const opgTasks = [
     .addOption({ name: "id", description: "Request id", defaultValue: "1" })
     .addFlag({ name: "json", description: "Print the record as JSON" })
     .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.statusAction })))
+    .build(),
+
+  task("store", "Run the content-addressed input store (HTTP) that large inputs are uploaded to, until stopped")
+    .addOption({
+      name: "host",
+      description: "Interface (0.0.0.0: reachable from other machines)",
+      defaultValue: "127.0.0.1",
+    })
+    .addOption({ name: "port", description: "Port (0: any free one)", type: ArgumentType.INT, defaultValue: 8790 })
+    .addOption({ name: "dir", description: "Where the inputs are kept", defaultValue: ".opg/store" })
+    .addOption({
+      name: "maxBytes",
+      description: "Largest input accepted",
+      type: ArgumentType.INT,
+      defaultValue: 16 * 1024 * 1024,
+    })
+    .addOption({
+      name: "publicUrl",
+      description: "Base URL workers reach the store at (empty: its own URL)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "pretty", description: "Human-readable logs instead of JSON lines" })
+    .setAction(() => import("./actions/store.js").then((m) => ({ default: m.storeAction })))
     .build(),
 
   task("network:stats", "Network health from on-chain events: calls, operators, stake, disputes, slashes, fees")

@@ -8,6 +8,7 @@ import { ethers, type Signer } from "ethers";
 import { decodeTensors, type TensorData } from "../codec/tensor.js";
 import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
 import { decodeErrorResult } from "../model/errorResult.js";
+import { uploadInput } from "../inputs/upload.js";
 
 export const STATUS_NAMES = [
   "None",
@@ -113,7 +114,28 @@ export class InsufficientFundsError extends Error {
   }
 }
 
+/** An input too large for calldata, and no input store configured to pass it by URI. */
+export class InputNeedsStoreError extends Error {
+  constructor(size: number, maxInline: bigint) {
+    super(
+      `input is ${size} bytes, above the hub's inline limit of ${maxInline} bytes: pass it through an input store ` +
+        "(--store <url> or OPG_STORE_URL; start one with `npx hardhat store`), or by a URI of your own " +
+        "(`infer --local-file` for workers on this machine only)",
+    );
+    this.name = "InputNeedsStoreError";
+  }
+}
+
+/** Bytes (inline in calldata, or uploaded to the input store when too large), or a URI and keccak256 of your own. */
 export type InferenceInput = Uint8Array | { uri: string; hash: string };
+
+export interface OpgClientOptions {
+  /**
+   * Input store (offchain/inputs/store.ts) that inputs above the hub's inline limit are uploaded to, e.g.
+   * `http://127.0.0.1:8790`; the request then carries the store's URI and the input's keccak256.
+   */
+  storeUrl?: string;
+}
 
 export interface Balances {
   /** OPG in the wallet. */
@@ -130,8 +152,18 @@ export class OpgClient {
   constructor(
     addresses: DeploymentAddresses,
     readonly signer: Signer,
+    readonly options: OpgClientOptions = {},
   ) {
     this.contracts = connectContracts(addresses, signer);
+  }
+
+  /** Uploads `bytes` to the configured input store: the URI and keccak256 a request by URI carries. */
+  async storeInput(bytes: Uint8Array): Promise<{ uri: string; hash: string }> {
+    const storeUrl = this.options.storeUrl;
+    if (storeUrl === undefined || storeUrl === "") {
+      throw new InputNeedsStoreError(bytes.length, (await this.contracts.hub.params()).maxInputBytes);
+    }
+    return uploadInput(storeUrl, bytes);
   }
 
   async address(): Promise<string> {
@@ -197,13 +229,23 @@ export class OpgClient {
     return { amount, txHash: receipt?.hash ?? null };
   }
 
-  /** Makes a request, depositing the missing part of the price first when `autoDeposit` is set. */
+  /**
+   * Makes a request, depositing the missing part of the price first when `autoDeposit` is set. Bytes above the hub's
+   * inline limit (or any bytes, with `viaStore`) are uploaded to the input store first and passed by its URI;
+   * `inputUri` in the answer is the URI the request carries (null: inline).
+   */
   async request(
     modelId: bigint,
     input: InferenceInput,
-    options: { callbackGasLimit?: number; autoDeposit?: boolean } = {},
-  ): Promise<{ requestId: bigint; txHash: string }> {
+    options: { callbackGasLimit?: number; autoDeposit?: boolean; viaStore?: boolean } = {},
+  ): Promise<{ requestId: bigint; txHash: string; inputUri: string | null }> {
     const { hub, settlement } = this.contracts;
+    // The input first: an input that cannot be passed must not leave a deposit behind.
+    let payload: InferenceInput = input;
+    if (input instanceof Uint8Array && input.length > 0) {
+      const tooLarge = BigInt(input.length) > (await hub.params()).maxInputBytes;
+      if (tooLarge || options.viaStore === true) payload = await this.storeInput(input);
+    }
     const callbackGasLimit = options.callbackGasLimit ?? 0;
     const price = await this.quote(modelId, callbackGasLimit);
     const balance = await settlement.balanceOf(await this.address());
@@ -216,12 +258,12 @@ export class OpgClient {
       }
       await this.deposit(price - balance);
     }
-    const inline = input instanceof Uint8Array;
+    const byUri = payload instanceof Uint8Array ? null : payload;
     const params = {
       modelId,
-      input: inline ? input : "0x",
-      inputUri: inline ? "" : input.uri,
-      inputHash: inline ? ethers.ZeroHash : input.hash,
+      input: payload instanceof Uint8Array ? payload : "0x",
+      inputUri: byUri?.uri ?? "",
+      inputHash: byUri?.hash ?? ethers.ZeroHash,
       callbackGasLimit,
       maxFee: price,
     };
@@ -233,7 +275,13 @@ export class OpgClient {
     const receipt = await tx.wait();
     for (const log of receipt?.logs ?? []) {
       const parsed = hub.interface.parseLog(log);
-      if (parsed?.name === "InferenceRequested") return { requestId: parsed.args.requestId as bigint, txHash: tx.hash };
+      if (parsed?.name === "InferenceRequested") {
+        return {
+          requestId: parsed.args.requestId as bigint,
+          txHash: tx.hash,
+          inputUri: byUri?.uri ?? null,
+        };
+      }
     }
     throw new Error(`transaction ${tx.hash} made no request`);
   }

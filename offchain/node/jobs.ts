@@ -3,8 +3,6 @@
  * `InferenceRequested` event, or fetched by URI and checked against its hash), its model, and the posted result.
  * Shared by workers (who compute) and verifiers (who re-compute and compare).
  */
-import { readFile } from "node:fs/promises";
-
 import { ethers } from "ethers";
 
 import type {
@@ -16,6 +14,7 @@ import type {
   ISettlement,
   IStaking,
 } from "../../typechain-types/index.js";
+import { fetchInput } from "../inputs/fetch.js";
 import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
@@ -83,34 +82,8 @@ export class RequestDataError extends Error {
   }
 }
 
-const MAX_INPUT_BYTES = 16 * 1024 * 1024;
-
-/** Fetches an input passed by URI and checks it against the keccak256 hash the requester committed to. */
-export async function fetchInput(uri: string, expectedKeccak: string, ipfsGateway?: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  if (uri.startsWith("file:")) {
-    bytes = new Uint8Array(await readFile(new URL(uri.startsWith("file://") ? uri : `file://${uri.slice(5)}`)));
-  } else if (uri.startsWith("https:") || uri.startsWith("http://127.0.0.1") || uri.startsWith("http://localhost")) {
-    bytes = await download(uri);
-  } else if (uri.startsWith("ipfs://")) {
-    if (ipfsGateway === undefined) throw new Error(`input ${uri} is on IPFS: configure an IPFS gateway`);
-    bytes = await download(`${ipfsGateway.replace(/\/$/, "")}/ipfs/${uri.slice("ipfs://".length)}`);
-  } else {
-    throw new Error(`input URI scheme not supported: ${uri} (use file:, https: or ipfs://)`);
-  }
-  if (bytes.length > MAX_INPUT_BYTES) throw new Error(`input ${uri} is larger than ${MAX_INPUT_BYTES} bytes`);
-  const actual = ethers.keccak256(bytes);
-  if (actual !== expectedKeccak.toLowerCase()) {
-    throw new Error(`input ${uri} does not match its hash: expected ${expectedKeccak}, got ${actual}`);
-  }
-  return bytes;
-}
-
-async function download(url: string): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
+// Inputs by URI: fetched and checked against their on-chain keccak256 (offchain/inputs/fetch.ts).
+export { fetchInput };
 
 /** Reads everything about `requestId` a worker or verifier needs. */
 export async function loadRequestContext(

@@ -19,8 +19,10 @@
  */
 import { ethers } from "ethers";
 
+import { TxRevertedError } from "../chain/sender.js";
 import { ModelFetchError, ModelHashMismatchError, ModelStoreError } from "../model/store.js";
 import type { InferenceOutcome } from "../model/runtime.js";
+import { Coalescer } from "./batcher.js";
 import {
   execute,
   loadRequestContext,
@@ -29,6 +31,7 @@ import {
   sendTolerant,
   type ModelRecord,
   type NodeDeps,
+  type SendOutcome,
 } from "./jobs.js";
 import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
@@ -38,7 +41,13 @@ const STATUS_DISPUTED = 3n;
 const ROLE_WORKER = 1;
 /** Reverts that mean "someone already moved this request on": the job is over, not failed. */
 const ALREADY_HANDLED = new Set(["HubInvalidStatus", "HubNotAssignedWorker", "HubDeadlinePassed"]);
-const FINALIZE_RACES = new Set(["HubInvalidStatus", "HubNotFinal"]);
+/** Events by which `processBatch` settles a request (the request id is their first argument). */
+const SETTLED_EVENTS: ReadonlySet<string> = new Set([
+  "RequestFinalized",
+  "RequestRejected",
+  "RequestRefunded",
+  "RequestExpired",
+]);
 
 /** Decline reasons (bytes32 codes in `WorkerDeclined`). */
 export const DECLINE_HASH_MISMATCH = ethers.encodeBytes32String("hash-mismatch");
@@ -97,6 +106,20 @@ export interface WorkerDeps extends NodeDeps<WorkerState> {
   jailCheckSeconds?: number;
   /** Seconds of chain time finished jobs stay in the state file. Default 86,400. */
   retainFinishedSeconds?: number;
+  /**
+   * Milliseconds a ready result (or finalization) waits for others to share its transaction
+   * (`submitResultBatch`, `processBatch`). Default 200; 0 still batches what is ready at the same moment.
+   */
+  batchWindowMs?: number;
+  /** Most results or finalizations in one transaction (at most the hub's MAX_BATCH, 50). Default 20. */
+  maxBatch?: number;
+}
+
+/** One result waiting for its transaction. */
+interface Submission {
+  requestId: bigint;
+  output: Uint8Array;
+  isError: boolean;
 }
 
 const FINISHED: ReadonlySet<WorkerJobStatus> = new Set(["finalized", "declined", "skipped", "failed"]);
@@ -105,6 +128,8 @@ export class WorkerNode extends NodeRunner {
   #state: WorkerState = { jobs: {} };
   readonly #me: string;
   #nextJailCheck = 0n;
+  readonly #submissions: Coalescer<Submission, SendOutcome>;
+  readonly #finalizations: Coalescer<bigint, ethers.TransactionReceipt>;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -112,6 +137,9 @@ export class WorkerNode extends NodeRunner {
   ) {
     super(deps.feed, deps.logger, options);
     this.#me = deps.address.toLowerCase();
+    const batching = { maxItems: Math.min(deps.maxBatch ?? 20, 50), windowMs: deps.batchWindowMs ?? 200 };
+    this.#submissions = new Coalescer((items) => this.#submitMany(items), batching);
+    this.#finalizations = new Coalescer((ids) => this.#finalizeMany(ids), batching);
   }
 
   get jobs(): Readonly<Record<string, WorkerJob>> {
@@ -248,19 +276,15 @@ export class WorkerNode extends NodeRunner {
     if (again.status !== STATUS_REQUESTED || again.worker.toLowerCase() !== this.#me) {
       return this.#afterTheFact(job, again.status, again.worker);
     }
-    const sent = await sendTolerant(
-      this.deps.sender,
-      log,
-      `submitResult #${requestId}`,
-      () => hub.submitResult.populateTransaction(requestId, output, outcome.kind === "error"),
-      ALREADY_HANDLED,
-      { requestId: job.requestId },
-    );
+    const sent = await this.#submissions.add({ requestId, output, isError: outcome.kind === "error" });
     if (!sent.sent) return this.#settle(job, "skipped", `submit reverted with ${sent.errorName}: already handled`);
     const receipt = sent.receipt;
     job.txHash = receipt.hash;
-    // The receipt says when the module's window ends and whether the request is final already (NONE).
-    const events = receipt.logs.map((l) => safeParse(hub.interface, l)).filter((e) => e !== null);
+    // The receipt says when the module's window ends and whether the request is final already (NONE). A batch
+    // receipt holds the events of every request in it: pick this one's.
+    const events = receipt.logs
+      .map((l) => safeParse(hub.interface, l))
+      .filter((e): e is ethers.LogDescription => e !== null && BigInt(e.args[0] as bigint) === requestId);
     const submitted = events.find((e) => e.name === "ResultSubmitted");
     if (submitted !== undefined) job.deadline = String(submitted.args.deadline);
     const final = events.some((e) => e.name === "RequestFinalized");
@@ -336,20 +360,80 @@ export class WorkerNode extends NodeRunner {
     }
     const now = await this.deps.chainTime();
     if (request.status === STATUS_DISPUTED || now <= request.deadline) return this.#later(job, now);
-    const sent = await sendTolerant(
-      this.deps.sender,
-      this.logger,
-      `finalize #${requestId}`,
-      () => hub.finalize.populateTransaction(requestId),
-      FINALIZE_RACES,
-      { requestId: job.requestId },
-    );
-    if (sent.sent) {
-      this.logger.info("job.finalized", { requestId: job.requestId, tx: sent.receipt.hash });
+    // processBatch settles what is final and skips the rest, so a batch never fails for one request's sake.
+    const receipt = await this.#finalizations.add(requestId);
+    const settled = receipt.logs
+      .map((l) => safeParse(hub.interface, l))
+      .some((e) => e !== null && SETTLED_EVENTS.has(e.name) && BigInt(e.args[0] as bigint) === requestId);
+    if (settled) {
+      this.logger.info("job.finalized", { requestId: job.requestId, tx: receipt.hash });
       return this.#settle(job, "finalized");
     }
-    if (sent.errorName === "HubInvalidStatus") return this.#settle(job, "finalized", "settled by someone else");
-    return this.#later(job, now); // HubNotFinal: the module is still deciding
+    const after = await hub.getRequest(requestId);
+    if (after.status !== STATUS_SUBMITTED && after.status !== STATUS_DISPUTED) {
+      return this.#settle(job, "finalized", "settled by someone else");
+    }
+    return this.#later(job, now); // the module is still deciding
+  }
+
+  /** Sends waiting results: one transaction for all of them, or one each if the batch would revert. */
+  async #submitMany(items: readonly Submission[]): Promise<SendOutcome[]> {
+    const { hub, sender } = this.deps;
+    if (items.length > 1) {
+      const ids = items.map((i) => i.requestId);
+      try {
+        const receipt = await sender.send(
+          () =>
+            hub.submitResultBatch.populateTransaction(
+              ids,
+              items.map((i) => i.output),
+              items.map((i) => i.isError),
+            ),
+          `submitResultBatch #${ids.join(",#")}`,
+        );
+        this.logger.info("tx.mined", {
+          action: "submitResultBatch",
+          requests: ids.join(","),
+          tx: receipt.hash,
+          gasUsed: receipt.gasUsed,
+        });
+        return items.map(() => ({ sent: true, receipt }));
+      } catch (error) {
+        if (!(error instanceof TxRevertedError)) throw error;
+        // One of them moved on meanwhile (deadline, reassignment): the batch is all or nothing, so send each.
+        this.logger.info("batch.split", { requests: ids.join(","), error: error.errorName });
+      }
+    }
+    const outcomes: SendOutcome[] = [];
+    for (const item of items) {
+      outcomes.push(
+        await sendTolerant(
+          sender,
+          this.logger,
+          `submitResult #${item.requestId}`,
+          () => hub.submitResult.populateTransaction(item.requestId, item.output, item.isError),
+          ALREADY_HANDLED,
+          { requestId: String(item.requestId) },
+        ),
+      );
+    }
+    return outcomes;
+  }
+
+  /** Finalizes waiting results in one `processBatch` (it skips any that is not final). */
+  async #finalizeMany(ids: readonly bigint[]): Promise<ethers.TransactionReceipt[]> {
+    const { hub, sender } = this.deps;
+    const receipt = await sender.send(
+      () => hub.processBatch.populateTransaction([...ids]),
+      `processBatch #${ids.join(",#")}`,
+    );
+    this.logger.info("tx.mined", {
+      action: "processBatch",
+      requests: ids.join(","),
+      tx: receipt.hash,
+      gasUsed: receipt.gasUsed,
+    });
+    return ids.map(() => receipt);
   }
 
   async #later(job: WorkerJob, now: bigint): Promise<void> {

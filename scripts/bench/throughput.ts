@@ -348,6 +348,8 @@ interface ConfigResult {
   samples: Sample[];
   wallMs: number;
   blocks: number;
+  /** Gas of every transaction in the run's blocks (requests, results, keeper calls), per finalized inference. */
+  gasPerInference: number;
   perWorker: number[];
   runJobP50: number;
   computeP50: number;
@@ -361,7 +363,11 @@ for (const count of WORKER_COUNTS) {
   phase = `run-${count}`;
   const firstBlock = await ethers.provider.getBlockNumber();
   const { samples, wallMs } = await closedLoop(REQUESTS, IN_FLIGHT);
-  const blocks = (await ethers.provider.getBlockNumber()) - firstBlock;
+  const lastBlock = await ethers.provider.getBlockNumber();
+  const blocks = lastBlock - firstBlock;
+  // Everything on this chain is the protocol's traffic, so the gas of the run's blocks is what the network spent.
+  let gasSpent = 0n;
+  for (let b = firstBlock + 1; b <= lastBlock; b++) gasSpent += (await ethers.provider.getBlock(b))?.gasUsed ?? 0n;
   const served = await Promise.all(samples.map(async (s) => (await hub.getRequest(s.requestId)).worker));
   const perWorker = workerSigners.slice(0, count).map((w) => served.filter((a) => a === w.address).length);
   results.push({
@@ -369,6 +375,7 @@ for (const count of WORKER_COUNTS) {
     samples,
     wallMs,
     blocks,
+    gasPerInference: Number(gasSpent) / samples.length,
     perWorker,
     runJobP50: median(runJobMs.filter((r) => r.phase === phase).map((r) => r.value)),
     computeP50: median(computeMs.filter((r) => r.phase === phase).map((r) => r.value)),
@@ -431,13 +438,16 @@ console.log(
 );
 
 console.log("\n1. End-to-end NONE-mode throughput and latency\n");
-console.log("  workers  inferences/s   p50 latency   p99 latency   blocks/s   jobs per worker    worker job p50");
+console.log(
+  "  workers  inferences/s   p50 latency   p99 latency   blocks/s   gas/inference   jobs per worker    worker job p50",
+);
 for (const r of results) {
   const latencies = r.samples.map((s) => s.finalizedAt - s.sentAt);
   console.log(
     `  ${String(r.workers).padStart(7)}  ${(r.samples.length / (r.wallMs / 1000)).toFixed(1).padStart(12)}  ` +
       `${ms(median(latencies), 1).padStart(12)}  ${ms(quantile(latencies, 0.99), 1).padStart(12)}  ` +
-      `${(r.blocks / (r.wallMs / 1000)).toFixed(1).padStart(9)}   ${r.perWorker.join("/").padEnd(17)}  ` +
+      `${(r.blocks / (r.wallMs / 1000)).toFixed(1).padStart(9)}   ${Math.round(r.gasPerInference).toLocaleString("en-US").padStart(13)}   ` +
+      `${r.perWorker.join("/").padEnd(17)}  ` +
       `${ms(r.runJobP50, 1).padStart(14)}`,
   );
 }

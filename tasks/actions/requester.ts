@@ -10,14 +10,17 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   InferenceTimeoutError,
+  InputNeedsStoreError,
   InsufficientFundsError,
   OpgClient,
   RequestNotFoundError,
+  type InferenceInput,
   type InferenceRecord,
   type Stage,
   type StageName,
 } from "../../offchain/client/client.js";
 import { DType, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
+import { InputUploadError } from "../../offchain/inputs/upload.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg } from "./context.js";
 
 interface Base {
@@ -61,7 +64,13 @@ async function funds<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    if (error instanceof InsufficientFundsError) throw new TaskInputError(error.message);
+    if (
+      error instanceof InsufficientFundsError ||
+      error instanceof InputNeedsStoreError ||
+      error instanceof InputUploadError
+    ) {
+      throw new TaskInputError(error.message);
+    }
     throw error;
   }
 }
@@ -117,30 +126,46 @@ export async function parseInput(input: string): Promise<Uint8Array> {
 const ORDER: StageName[] = ["requested", "assigned", "computed", "verified", "settled"];
 
 export async function inferAction(
-  args: Base & { model: string; input: string; wait: boolean; json: boolean; timeout: number },
+  args: Base & {
+    model: string;
+    input: string;
+    wait: boolean;
+    json: boolean;
+    timeout: number;
+    store: string;
+    viaStore: boolean;
+    localFile: boolean;
+  },
   hre: HardhatRuntimeEnvironment,
 ) {
   const modelId = BigInt(args.model);
+  if (args.viaStore && args.localFile) throw new TaskInputError("--via-store and --local-file exclude each other");
   const input = await parseInput(args.input);
   const { addresses, signer, contracts, root } = await openProtocol(hre, args);
   const count = await contracts.registry.modelCount();
   if (modelId < 1n || modelId > count) {
     throw new TaskInputError(`model #${modelId} does not exist (${count} registered): see \`npx hardhat model:list\``);
   }
-  const client = new OpgClient(addresses, signer);
-  const max = (await contracts.hub.params()).maxInputBytes;
-  let payload: Uint8Array | { uri: string; hash: string } = input;
-  if (BigInt(input.length) > max) {
-    // Too large for calldata: pass it by URI + hash (local file store; use https/ipfs on public networks).
+  // Inputs above the hub's inline limit go to the input store (--store, else OPG_STORE_URL) and by its URI.
+  const storeUrl = args.store !== "" ? args.store : (process.env.OPG_STORE_URL ?? "");
+  const client = new OpgClient(addresses, signer, { storeUrl: storeUrl === "" ? undefined : storeUrl });
+  let payload: InferenceInput = input;
+  if (args.localFile) {
+    // Asked for explicitly: a file: URI only workers on this machine can read.
     const hash = ethers.keccak256(input);
     const file = path.join(root, ".opg", "inputs", `${hash.slice(2)}.bin`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, input);
     payload = { uri: `file://${file}`, hash };
-    console.log(`input is ${input.length} bytes (> ${max} inline): passing it by URI ${payload.uri}`);
+    console.log(
+      `input is ${input.length} bytes: passing it by ${payload.uri} (only workers on this machine can read it)`,
+    );
   }
   const started = Date.now();
-  const { requestId, txHash } = await funds(client.request(modelId, payload, { autoDeposit: true }));
+  const { requestId, txHash, inputUri } = await funds(
+    client.request(modelId, payload, { autoDeposit: true, viaStore: args.viaStore }),
+  );
+  if (inputUri !== null && !args.localFile) console.log(`input is ${input.length} bytes: stored at ${inputUri}`);
   console.log(`request #${requestId} sent (tx ${txHash}), fee ${formatOpg(await client.quote(modelId))}`);
   if (!args.wait) {
     console.log(`follow it with: npx hardhat request:status --id ${requestId}`);

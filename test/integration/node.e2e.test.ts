@@ -291,6 +291,32 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     expect(count(env.logger, "attestation.revealed")).to.be.at.least(1);
   });
 
+  it("a worker with several results ready sends them in one submitResultBatch", async function () {
+    const env = await setup({ workers: 1, verifiers: 3 });
+    const { net } = env;
+    const { hub } = net.protocol;
+    const m = model(net, "iris-linear", Mode.OPTIMISTIC);
+    const ids: bigint[] = [];
+    for (const data of [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.3, 3.3, 6.0, 2.5],
+      [5.9, 3.0, 4.2, 1.5],
+      [4.9, 3.0, 1.4, 0.2],
+    ]) {
+      ids.push(await request(env, m.id, encodeTensors([{ ...m.exampleInput, data }])));
+    }
+    await drive(env, [...net.workers, ...net.verifiers], ids);
+    const submissions = await Promise.all(ids.map((id) => resultEvents(env, id)));
+    const txs = new Set(submissions.map((events) => events[0]!.transactionHash));
+    expect(txs.size, "one transaction for the four results").to.equal(1);
+    const receipt = await env.connection.ethers.provider.getTransactionReceipt([...txs][0]!);
+    const tx = await env.connection.ethers.provider.getTransaction([...txs][0]!);
+    expect(hub.interface.parseTransaction({ data: tx!.data })?.name).to.equal("submitResultBatch");
+    for (const id of ids) expect(Status[Number((await hub.getRequest(id)).status)], `#${id}`).to.equal("Finalized");
+    console.log(`      one submitResultBatch of 4 results: ${receipt!.gasUsed} gas`);
+    expect(count(env.logger, "job.failed")).to.equal(0);
+  });
+
   it("challenges (OPTIMISTIC) and escalates (COMMITTEE) a cheating worker: out-voted in court, slashed, jailed, refunded; it serves again once its jail is over", async function () {
     const env = await setup({ workers: 2, verifiers: 5, cheater: 1 });
     const { net, connection } = env;
@@ -441,8 +467,8 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     expect(restartedLog.entries.filter((e) => e.level === "error")).to.deep.equal([]);
     expect(restartedLog.entries.filter((e) => e.event === "job.skipped")).to.deep.equal([]);
     // Its only transaction: finalizing its OPTIMISTIC result (NONE is final on submission; the committee's keepers
-    // finalize COMMITTEE once the reveals are in).
-    expect(sender.labels).to.deep.equal([`finalize #${ids[0]}`]);
+    // finalize COMMITTEE once the reveals are in), through processBatch.
+    expect(sender.labels).to.deep.equal([`processBatch #${ids[0]}`]);
     expect(await connection.ethers.provider.getTransactionCount(signer.address)).to.equal(nonceBefore + 1);
 
     // Finished jobs leave the state file a day (of chain time) later, so it does not grow with the node's history.

@@ -1,0 +1,138 @@
+/**
+ * Inputs through the input store, end to end on the in-process devnet: the requester's client uploads the input to
+ * a store over HTTP, the request carries the store's URI and the input's keccak256, and the real worker and
+ * verifier nodes fetch it from the store, check it against the on-chain hash and serve it.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { ethers } from "ethers";
+import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import { InputNeedsStoreError, OpgClient } from "../../offchain/client/client.js";
+import { DType, encodeTensors } from "../../offchain/codec/tensor.js";
+import { settleAll, startLocalNetwork, type LocalNetwork } from "../../offchain/devnet/network.js";
+import { Mode, OPG, registerModel } from "../../offchain/devnet/protocol.js";
+import { startInputStore, type RunningInputStore } from "../../offchain/inputs/store.js";
+import { ModelRuntime } from "../../offchain/model/runtime.js";
+import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
+import { sha256Hex } from "../../offchain/model/store.js";
+import { memoryLogger } from "../../offchain/node/logger.js";
+import { expectRejects } from "./helpers/assertions.js";
+import { rowMeanModel } from "./helpers/onnxGraph.js";
+
+const WIDTH = 2048;
+const BATCH = 3;
+/** Rows of i/2048 for i < 2048: 3 × 2048 FLOATs, 24 KB, above the hub's 16 KB inline limit. */
+const LARGE_INPUT = encodeTensors([
+  {
+    dtype: DType.FLOAT,
+    decimals: 0,
+    shape: [BATCH, WIDTH],
+    data: Array.from({ length: BATCH * WIDTH }, (_, i) => (i % WIDTH) / WIDTH),
+  },
+]);
+/** The mean of i/2048 for i < 2048 is 0.49975585…: 6 decimals. */
+const LARGE_INPUT_MEANS = [499756n, 499756n, 499756n];
+
+describe("Inputs through the input store (end to end on the devnet)", function () {
+  this.timeout(180_000);
+  let connection: NetworkConnection;
+  let dir: string;
+  let net: LocalNetwork;
+  let store: RunningInputStore;
+  let rowMean: bigint;
+
+  before(async function () {
+    connection = await network.create();
+    dir = await mkdtemp(path.join(os.tmpdir(), "opg-inputs-e2e-"));
+    store = await startInputStore({ dir: path.join(dir, "store"), port: 0 });
+    net = await startLocalNetwork(connection, { dir, logger: memoryLogger(), workers: 2, verifiers: 3 });
+    const model = rowMeanModel(WIDTH);
+    const modelFile = path.join(dir, "rowmean.onnx");
+    await writeFile(modelFile, model);
+    const contentHash = `0x${sha256Hex(model)}`;
+    const runtime = new ModelRuntime();
+    const digest = schemaDigest(modelSchema(await runtime.load(contentHash, model)));
+    await runtime.close();
+    rowMean = await registerModel(net.protocol, net.actors.modelOwner, {
+      contentHash,
+      uri: `file://${modelFile}`,
+      fee: OPG,
+      mode: Mode.OPTIMISTIC,
+      outputDecimals: 6,
+      tolerance: 10n,
+      royaltyBps: 1_000,
+      schemaDigest: digest,
+    });
+  });
+
+  after(async function () {
+    await net?.stop();
+    await store?.close();
+    await connection?.close();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const client = () => new OpgClient(net.contracts.addresses, net.actors.requester, { storeUrl: store.url });
+
+  async function requestedEvent(requestId: bigint) {
+    const { hub } = net.protocol;
+    const [event] = await hub.queryFilter(hub.filters.InferenceRequested(requestId));
+    return event!.args;
+  }
+
+  it("uploads an input above the inline limit to the store; the nodes fetch it by URI, check its hash and settle", async function () {
+    expect(BigInt(LARGE_INPUT.length)).to.be.greaterThan((await net.protocol.hub.params()).maxInputBytes);
+    const c = client();
+    const { requestId, inputUri } = await c.request(rowMean, LARGE_INPUT);
+    const hash = ethers.keccak256(LARGE_INPUT);
+    expect(inputUri).to.equal(`${store.url}/inputs/${hash}`);
+    const event = await requestedEvent(requestId);
+    expect([event.input, event.inputUri, event.inputHash]).to.deep.equal(["0x", inputUri, hash]);
+    await settleAll(net, connection, [requestId]);
+    const record = await c.status(requestId);
+    expect(record.status).to.equal("Finalized");
+    expect(record.output?.isError).to.equal(false);
+    expect(record.output!.tensors![0]!.data).to.deep.equal(LARGE_INPUT_MEANS);
+  });
+
+  it("with viaStore, passes an input that would fit inline by the store's URI as well", async function () {
+    const iris = net.models.find((m) => m.name === "iris-linear" && m.mode === Mode.NONE)!;
+    const input = encodeTensors([{ ...iris.exampleInput, data: [5.1, 3.5, 1.4, 0.2] }]);
+    const c = client();
+    const byStore = await c.request(iris.id, input, { viaStore: true });
+    const inline = await c.request(iris.id, input);
+    expect(inline.inputUri).to.equal(null);
+    expect((await requestedEvent(byStore.requestId)).inputUri).to.equal(
+      `${store.url}/inputs/${ethers.keccak256(input)}`,
+    );
+    await settleAll(net, connection, [byStore.requestId, inline.requestId]);
+    const [viaStore, viaCalldata] = [await c.status(byStore.requestId), await c.status(inline.requestId)];
+    expect(viaStore.status).to.equal("Finalized");
+    expect(viaStore.output?.isError).to.equal(false);
+    expect(viaStore.output?.bytes).to.equal(viaCalldata.output?.bytes);
+  });
+
+  it("a store URI whose bytes do not match the committed inputHash gets a verified INPUT_FETCH error result", async function () {
+    const c = client();
+    const { uri } = await c.storeInput(LARGE_INPUT);
+    const other = ethers.keccak256(Uint8Array.from([1, 2, 3]));
+    const { requestId } = await c.request(rowMean, { uri, hash: other });
+    await settleAll(net, connection, [requestId]);
+    const record = await c.status(requestId);
+    expect(record.status).to.equal("Finalized");
+    expect([record.output?.isError, record.output?.errorCode]).to.deep.equal([true, "INPUT_FETCH"]);
+  });
+
+  it("without a store, an input above the inline limit is refused before anything is sent", async function () {
+    const c = new OpgClient(net.contracts.addresses, net.actors.requester);
+    const before = await c.balances();
+    const error = await expectRejects(c.request(rowMean, LARGE_INPUT), InputNeedsStoreError);
+    expect(error.message).to.include("--store").and.to.include("OPG_STORE_URL");
+    expect(await c.balances()).to.deep.equal(before);
+  });
+});
