@@ -2,9 +2,9 @@
  * Keeps a local OPG network running, one OS process per node: this process serves Hardhat's chain on
  * http://127.0.0.1:8545 (chain id 31337; blocks carry wall-clock timestamps, one block a second when idle), deploys
  * the v2 protocol with Ignition (ignition/parameters/localhost.json), registers the model zoo in every mode and
- * stakes the operators; then every worker, verifier and keeper runs as its own process with the task an operator
- * runs (`hardhat worker|verifier|keeper --network localhost --account <i> ...`). Each node logs to
- * .opg/network/logs/<node>.log and, prefixed with its name, to this console.
+ * stakes the operators; then the input store and every worker, verifier and keeper run as their own processes, each
+ * with the task an operator runs (`hardhat store`, `hardhat worker|verifier|keeper --network localhost --account <i>
+ * ...`). Each logs to .opg/network/logs/<name>.log and, prefixed with its name, to this console.
  *
  * A node that dies (try `kill -9 <pid>`: the pids are printed) is restarted after OPG_RESTART_MS (default 5000;
  * "off" to leave it down) and catches up from its persisted cursor and job file; the others never notice.
@@ -12,7 +12,7 @@
  *
  * Environment: OPG_PORT (8545), OPG_WORKERS (3), OPG_VERIFIERS (4), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
  * (index of a worker / verifier started with a dishonest strategy through scripts/devnet/node.ts), OPG_MODELS
- * (zoo | demo), OPG_KEEP_ALL=1 (every worker and verifier also keeps every request: `--keep-all`).
+ * (zoo | demo), OPG_STORE_PORT (8790, or "off": the input store, its own process too), OPG_KEEP_ALL=1 (every worker and verifier also keeps every request: `--keep-all`).
  *
  * From another terminal:
  *
@@ -64,6 +64,7 @@ const net = await launchMultiProcessNetwork({
   lazyVerifier: optionalInt("OPG_LAZY_VERIFIER"),
   restartDelayMs: restart,
   keepAll: process.env.OPG_KEEP_ALL === "1",
+  inputStorePort: process.env.OPG_STORE_PORT === "off" ? undefined : int("OPG_STORE_PORT", 8790),
 });
 
 const a = net.deployed.contracts.addresses;
@@ -80,6 +81,10 @@ for (const node of net.group.nodes) console.log(`    ${node.spec.name.padEnd(20)
 console.log(
   restart === undefined ? "  a node that dies stays down" : `  a node that dies is restarted after ${restart} ms`,
 );
+if (process.env.OPG_STORE_PORT !== "off") {
+  const storeUrl = `http://127.0.0.1:${int("OPG_STORE_PORT", 8790)}`;
+  console.log(`  input store on ${storeUrl} (data in .opg/network/store): export OPG_STORE_URL=${storeUrl}`);
+}
 console.log("\nTry, from another terminal:");
 console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
 console.log("  npx hardhat request:status --network localhost --id 1");

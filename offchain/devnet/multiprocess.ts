@@ -40,6 +40,11 @@ export interface MultiProcessOptions {
   /** Index of a verifier that runs with the lazy strategy (devnet entry point). */
   lazyVerifier?: number;
   pollMs?: number;
+  /**
+   * Also run the input store (`hardhat store`, offchain/inputs/store.ts) as a process listening on 127.0.0.1 at this
+   * port, keeping its data under `<dir>/store` (default: no store).
+   */
+  inputStorePort?: number;
   /** Run every worker and verifier with `--keep-all` (each also keeps every request, as the keeper task does). */
   keepAll?: boolean;
   /** Restart a node that died after this many ms (default: not restarted). */
@@ -171,6 +176,21 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
   });
   for (let k = 0; k < options.keepers; k++) {
     specs.push({ name: `keeper-${k + 1}`, args: ["keeper", ...common(firstKeeper + k)] });
+  }
+
+  if (options.inputStorePort !== undefined) {
+    specs.unshift({
+      name: "input-store",
+      args: [
+        "store",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(options.inputStorePort),
+        "--dir",
+        path.join(options.dir, "store"),
+      ],
+    });
   }
 
   const group = new ProcessGroup(specs, {
