@@ -15,7 +15,7 @@ import type { JsonRpcServer, NetworkConnection, NetworkManager } from "hardhat/t
 import { PARAMETER_DEFAULTS } from "../../ignition/defaults.js";
 import { writeDeployment } from "../chain/deployment.js";
 import { deployLocalNetwork, type DeployedNetwork } from "./network.js";
-import { ProcessGroup, type NodeProcessSpec } from "./processes.js";
+import { NodeProcess, ProcessGroup, type NodeProcessSpec } from "./processes.js";
 
 export interface MultiProcessOptions {
   /** Hardhat's network manager (`import { network } from "hardhat"`). */
@@ -39,6 +39,11 @@ export interface MultiProcessOptions {
   cheater?: number;
   /** Index of a verifier that runs with the lazy strategy (devnet entry point). */
   lazyVerifier?: number;
+  /**
+   * Workers and verifiers (by index) whose RPC fails this share of calls: they run the honest node through the
+   * devnet entry point with offchain/chain/flakyProvider.ts between them and the chain (never the production tasks).
+   */
+  flaky?: { workers?: number[]; verifiers?: number[]; failureRate: number };
   pollMs?: number;
   /**
    * Also run the input store (`hardhat store`, offchain/inputs/store.ts) as a process listening on 127.0.0.1 at this
@@ -62,6 +67,11 @@ export interface MultiProcessNetwork {
   /** Seconds the chain was behind wall time after the deployment, before it was aligned (negative: ahead). */
   chainLag: number;
   group: ProcessGroup;
+  /**
+   * Starts one more node process (an operator joining a running network): the operator's task with the network's
+   * common arguments for account index `account`; `cacheDir` gives it its own model cache.
+   */
+  addNode(name: string, role: "worker" | "verifier", account: number, options?: { cacheDir?: string }): Promise<void>;
   /** SIGINT to every node, wait for them, then close the chain. */
   stop(): Promise<void>;
 }
@@ -123,7 +133,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
   if (signers.length < firstKeeper + options.keepers) {
     throw new Error(`need ${firstKeeper + options.keepers} accounts on the chain, have ${signers.length}`);
   }
-  const common = (account: number) => [
+  const common = (account: number, cacheDir = path.join(options.dir, "cache")) => [
     "--network",
     "localhost",
     "--deployment",
@@ -133,13 +143,16 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     "--state-dir",
     path.join(options.dir, "state"),
     "--cache-dir",
-    path.join(options.dir, "cache"),
+    cacheDir,
     "--poll-ms",
     String(options.pollMs ?? 500),
     "--pretty",
   ];
   const devnetNode = ["run", "--network", "localhost", "--no-compile", path.join("scripts", "devnet", "node.ts")];
-  const devnetEnv = (role: string, account: number, strategy: string): Record<string, string> => ({
+  const devnetEnv = (role: string, account: number, strategy: string, failureRate = 0): Record<string, string> => ({
+    ...(failureRate > 0
+      ? { OPG_DEVNET_RPC_FAILURE_RATE: String(failureRate), OPG_DEVNET_RPC_SEED: String(account) }
+      : {}),
     OPG_DEVNET_ROLE: role,
     OPG_DEVNET_ACCOUNT: String(account),
     OPG_DEVNET_STRATEGY: strategy,
@@ -149,6 +162,8 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     OPG_DEVNET_POLL_MS: String(options.pollMs ?? 500),
   });
   const keepAll = options.keepAll === true ? ["--keep-all"] : [];
+  const flakyRate = options.flaky?.failureRate ?? 0;
+  const isFlaky = (role: "workers" | "verifiers", i: number) => flakyRate > 0 && options.flaky?.[role]?.includes(i);
   const specs: NodeProcessSpec[] = [];
   deployed.actors.workers.forEach((w, i) => {
     const account = indexOf(w.address);
@@ -159,7 +174,9 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
             args: devnetNode,
             env: devnetEnv("worker", account, "cheat"),
           }
-        : { name: `worker-${i + 1}`, args: ["worker", ...common(account), ...keepAll] },
+        : isFlaky("workers", i)
+          ? { name: `worker-${i + 1}-flaky`, args: devnetNode, env: devnetEnv("worker", account, "honest", flakyRate) }
+          : { name: `worker-${i + 1}`, args: ["worker", ...common(account), ...keepAll] },
     );
   });
   deployed.actors.verifiers.forEach((v, i) => {
@@ -171,7 +188,13 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
             args: devnetNode,
             env: devnetEnv("verifier", account, "lazy"),
           }
-        : { name: `verifier-${i + 1}`, args: ["verifier", ...common(account), "--sample-rate", "1", ...keepAll] },
+        : isFlaky("verifiers", i)
+          ? {
+              name: `verifier-${i + 1}-flaky`,
+              args: devnetNode,
+              env: devnetEnv("verifier", account, "honest", flakyRate),
+            }
+          : { name: `verifier-${i + 1}`, args: ["verifier", ...common(account), "--sample-rate", "1", ...keepAll] },
     );
   });
   for (let k = 0; k < options.keepers; k++) {
@@ -193,13 +216,14 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     });
   }
 
-  const group = new ProcessGroup(specs, {
+  const supervisor = {
     root: options.root,
     logDir: path.join(options.dir, "logs"),
     print: options.print,
     restartDelayMs: options.restartDelayMs,
     env: { OPG_RPC_URL: url },
-  });
+  };
+  const group = new ProcessGroup(specs, supervisor);
   await group.start();
   return {
     url,
@@ -210,6 +234,15 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     deploymentFile,
     chainLag,
     group,
+    async addNode(name, role, account, extra = {}) {
+      const roleArgs = role === "verifier" ? ["--sample-rate", "1"] : [];
+      const node = new NodeProcess(
+        { name, args: [role, ...common(account, extra.cacheDir), ...roleArgs, ...keepAll] },
+        supervisor,
+      );
+      group.nodes.push(node);
+      await node.start();
+    },
     async stop() {
       await group.stop();
       await deployed.runtime.close();
