@@ -284,6 +284,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return t;
     };
     let refused = 0;
+    let declines = 0;
     const refusals = new Map<string, number>();
     let sent = 0;
     const slashes: Array<{ operator: string; at: number }> = [];
@@ -316,6 +317,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           if (t !== undefined && t.terminal === undefined) t.terminal = { status: terminal, at };
         } else if (parsed.name === "Slashed") {
           slashes.push({ operator: (parsed.args.operator as string).toLowerCase(), at });
+        } else if (parsed.name === "WorkerDeclined") {
+          declines++;
         } else if (parsed.name === "Jailed") {
           jails.push({ operator: (parsed.args.operator as string).toLowerCase(), at });
         }
@@ -630,7 +633,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       `cheaters slashed: cheating worker ${cheaterSlashes} times (${rejected} results rejected), lazy verifier ${lazySlashes} times`,
       `solvency difference: Settlement ${lastSolvency.settlementDiff} wei, Staking ${lastSolvency.stakingDiff} wei`,
       `throughput: ${throughputPerMinute.toFixed(1)} terminal requests per minute (${(sent / minutes).toFixed(1)} sent per minute, ${minutes.toFixed(1)} min)`,
-      `faults: ${kills} SIGKILLs (${restarts} restarts), RPC failure rate ${rpcFailureRate * 100} % on 2 nodes, governance change ${governanceExecuted ? "executed" : "not executed"}`,
+      `faults: ${kills} SIGKILLs (${restarts} restarts), ${declines} declines (unobtainable model: no penalty), RPC failure rate ${rpcFailureRate * 100} % on 2 nodes, governance change ${governanceExecuted ? "executed" : "not executed"}`,
     ];
     return {
       lines,
