@@ -69,6 +69,11 @@ export const opgTasks = [
       type: ArgumentType.FLOAT,
       defaultValue: 1,
     })
+    .addOption({
+      name: "bondReserve",
+      description: "OPG to hold as free settlement balance for challenge bonds, deposited from the wallet at start",
+      defaultValue: "",
+    })
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.verifierAction })))
     .build(),
   nodeOptions(
