@@ -55,6 +55,12 @@ const stakeOption = {
 export const opgTasks = [
   nodeOptions(task("worker", "Run a worker node: serve assigned requests until SIGINT/SIGTERM"))
     .addOption(stakeOption)
+    .addOption({
+      name: "topUp",
+      description:
+        "OPG to stake from the wallet whenever the free stake cannot cover a job's collateral (empty: only log it)",
+      defaultValue: "",
+    })
     .addFlag(keepAllFlag)
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
     .build(),
@@ -68,6 +74,11 @@ export const opgTasks = [
       description: "Fraction of OPTIMISTIC results re-executed (0..1)",
       type: ArgumentType.FLOAT,
       defaultValue: 1,
+    })
+    .addOption({
+      name: "bondReserve",
+      description: "OPG to hold as free settlement balance for challenge bonds, deposited from the wallet at start",
+      defaultValue: "",
     })
     .setAction(() => import("./actions/node.js").then((m) => ({ default: m.verifierAction })))
     .build(),

@@ -190,10 +190,16 @@ export async function createWorker(
   config: NodeConfig & {
     /** Demo, devnet and tests only: a dishonest output strategy (see cheats.ts). Production wiring passes none. */
     tamper?: OutputTamperer;
+    /** OPG wei staked from the wallet when the free stake cannot cover a job's collateral (worker.ts). */
+    topUp?: bigint;
+    stakeCheckSeconds?: number;
   },
 ): Promise<WorkerNode> {
   const deps = await nodeDeps<WorkerState>(config, "worker");
-  return new WorkerNode({ ...deps, tamper: config.tamper }, runnerOptions(config));
+  return new WorkerNode(
+    { ...deps, tamper: config.tamper, topUp: config.topUp, stakeCheckSeconds: config.stakeCheckSeconds },
+    runnerOptions(config),
+  );
 }
 
 /** A keeper: no stake, pays gas only; performs the due time-based steps of every request (keeper.ts). */

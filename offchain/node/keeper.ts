@@ -6,7 +6,7 @@
  * `planKeeperStep` reads one request's state and says what is due (shared by the verifier node, which keeps the
  * requests it touches, and the standalone keeper node below, which keeps every request). `KeeperNode` follows
  * `InferenceRequested` events, keeps one persisted job per open request and performs what is due with a gas budget
- * per round and a random delay before each step, so that several keepers rarely send the same transaction; a step
+ * per round and a random delay before each round, so that several keepers rarely send the same transaction; a step
  * another keeper took first (a revert the plan tolerates) is logged at info as a lost race, never as an error.
  */
 import { ethers } from "ethers";
@@ -209,15 +209,36 @@ export interface KeeperDeps extends NodeDeps<KeeperState> {
   jitterMs?: number;
   /** Seconds of chain time finished jobs stay in the state file. Default 3,600. */
   retainFinishedSeconds?: number;
+  /** Most hub steps in one `processBatch` (the hub's MAX_BATCH, 50, at most). Default 50. */
+  maxBatch?: number;
   /** Random source (tests make it deterministic). */
   random?: () => number;
 }
+
+/** The hub's bound on a batch (`InferenceHub.MAX_BATCH`). */
+const MAX_BATCH = 50;
+/** The key of the one job a keeper round runs as. */
+const ROUND = "round";
+/** Requests planned at once (view calls). */
+const PLAN_CONCURRENCY = 8;
+/** Steps `processBatch` performs: reassign (or expire) an overdue request, finalize a result with a verdict. */
+const HUB_STEPS: ReadonlySet<KeeperStepName> = new Set(["reassign", "finalize"]);
+/** Events by which `processBatch` moved a request on (the request id is their first argument). */
+const BATCH_EVENTS: ReadonlySet<string> = new Set([
+  "WorkerTimedOut",
+  "RequestFinalized",
+  "RequestRejected",
+  "RequestRefunded",
+]);
+type DuePlan = Extract<KeeperPlan, { kind: "due" }>;
 
 /** A node with no stake that performs every due keeper step of every request. */
 export class KeeperNode extends NodeRunner {
   #state: KeeperState = { jobs: {} };
   #spent = 0n;
   #nextPrune = 0n;
+  /** The requests due in the round `ready` found, for `runJob(ROUND)`. */
+  #due: string[] = [];
 
   constructor(
     private readonly deps: KeeperDeps,
@@ -252,10 +273,12 @@ export class KeeperNode extends NodeRunner {
     if (changed) await this.persist();
   }
 
-  /** Every open request whose next check is due, in random order (keepers that start together spread out). */
+  /**
+   * The open requests whose next check is due, in random order (keepers that start together spread out), are kept
+   * for this round; the round runs as one job (`ROUND`) so that every hub step due in it can share a transaction.
+   */
   protected async ready(): Promise<string[]> {
     const now = await this.deps.chainTime();
-    this.#spent = 0n; // a new round, a new budget
     if (now >= this.#nextPrune) {
       this.#nextPrune = now + 600n;
       const retain = BigInt(this.deps.retainFinishedSeconds ?? 3_600);
@@ -270,39 +293,149 @@ export class KeeperNode extends NodeRunner {
       const j = Math.floor(random() * (i + 1));
       [due[i], due[j]] = [due[j]!, due[i]!];
     }
-    return due;
+    this.#due = due;
+    return due.length > 0 ? [ROUND] : [];
   }
 
+  /**
+   * One round: a random delay, then a fresh plan for every due request; the hub steps due (reassign/expire and
+   * finalize) go out together in `processBatch` (at most `maxBatch` per call, 50 at most), the others one by one,
+   * all within the round's gas budget. What the budget does not cover waits for the next round.
+   */
   protected async runJob(key: string): Promise<void> {
-    const job = this.#state.jobs[key];
-    if (job === undefined || job.status !== "open") return;
+    if (key !== ROUND) return;
+    const ids = this.#due.filter((id) => this.#state.jobs[id]?.status === "open");
+    this.#due = [];
+    if (ids.length === 0) return;
+    this.#spent = 0n; // a new round, a new budget
     const jitter = Math.floor((this.deps.random ?? Math.random)() * (this.deps.jitterMs ?? 1_500));
     if (jitter > 0) await new Promise((resolve) => setTimeout(resolve, jitter));
-    const requestId = BigInt(key);
     const now = await this.deps.chainTime();
-    const plan = await planKeeperStep(this.deps.contracts, requestId, now); // after the delay: fresh state
-    if (plan.kind === "terminal") {
-      job.status = "done";
-      job.doneAt = String(now);
-      delete job.nextCheck;
-      return this.persist();
+    const plans = await mapLimit(ids, PLAN_CONCURRENCY, (id) => planKeeperStep(this.deps.contracts, BigInt(id), now));
+
+    const batchable: { id: string; plan: DuePlan }[] = [];
+    const single: { id: string; plan: DuePlan }[] = [];
+    let changed = false;
+    plans.forEach((plan, i) => {
+      const id = ids[i]!;
+      const job = this.#state.jobs[id]!;
+      if (plan.kind === "terminal") {
+        job.status = "done";
+        job.doneAt = String(now);
+        delete job.nextCheck;
+        changed = true;
+      } else if (plan.kind === "waiting") {
+        job.nextCheck = String(plan.until);
+        changed = true;
+      } else if (HUB_STEPS.has(plan.steps[0]!.name)) batchable.push({ id, plan });
+      else single.push({ id, plan });
+    });
+    if (changed) await this.persist();
+
+    // One hub step alone is sent as itself (its revert names a lost race); two or more share processBatch.
+    if (batchable.length === 1) single.unshift(batchable.pop()!);
+    const maxBatch = Math.max(1, Math.min(this.deps.maxBatch ?? MAX_BATCH, MAX_BATCH));
+    let exhausted = false;
+    for (let start = 0; start < batchable.length && !exhausted; start += maxBatch) {
+      const chunk = batchable.slice(start, start + maxBatch);
+      const fallback = await this.#processBatch(chunk, now);
+      if (fallback === null) exhausted = true;
+      else single.push(...fallback);
     }
-    if (plan.kind === "waiting") {
-      job.nextCheck = String(plan.until);
-      return this.persist();
+    for (const { id, plan } of single) {
+      if (exhausted) break;
+      const estimate = await this.#estimate(plan.steps[0]!);
+      if (!this.#withinBudget(estimate, id)) {
+        exhausted = true;
+        break;
+      }
+      const outcome = await performKeeperPlan(this.deps, BigInt(id), plan, { requestId: id });
+      this.#record(id, outcome, now);
+      await this.persist();
     }
+  }
+
+  /**
+   * Sends the hub steps of `chunk` in one `processBatch`, cut to what the round's budget still covers.
+   * @returns the requests the batch did not move on, or null when the budget is spent.
+   */
+  async #processBatch(
+    chunk: { id: string; plan: DuePlan }[],
+    now: bigint,
+  ): Promise<{ id: string; plan: DuePlan }[] | null> {
+    const { hub } = this.deps.contracts;
+    let items = chunk;
+    let estimate = await this.#estimateBatch(items.map((c) => BigInt(c.id)));
     const budget = this.deps.gasBudgetPerRound ?? 5_000_000n;
-    const estimate = await this.#estimate(plan.steps[0]!);
+    // Gas grows about linearly with the batch: keep the prefix the rest of the budget covers (shrinking until it does).
+    while (items.length > 1 && this.#spent + estimate > budget) {
+      const fits = Number(((budget - this.#spent) * BigInt(items.length)) / estimate);
+      items = items.slice(0, Math.max(1, Math.min(fits, items.length - 1)));
+      if (items.length > 1) estimate = await this.#estimateBatch(items.map((c) => BigInt(c.id)));
+    }
+    if (items.length === 1 && chunk.length > 1) {
+      // Not even two fit: the first alone, as its own step, if it fits; the rest waits for the next round.
+      const first = items[0]!;
+      const one = await this.#estimate(first.plan.steps[0]!);
+      if (!this.#withinBudget(one, first.id)) return null;
+      const outcome = await performKeeperPlan(this.deps, BigInt(first.id), first.plan, { requestId: first.id });
+      this.#record(first.id, outcome, now);
+      await this.persist();
+      this.logger.debug("keeper.budget_exhausted", { spent: this.#spent, budget, waiting: chunk.length - 1 });
+      return null;
+    }
+    if (!this.#withinBudget(estimate, items[0]!.id)) return null;
+    const ids = items.map((c) => BigInt(c.id));
+    const label = `processBatch #${ids.join(",#")}`;
+    // Nothing would change (other keepers were first, or nothing is due after all): send nothing.
+    const wouldDo = await hub.processBatch.staticCall(ids, { from: this.deps.address }).catch(() => null);
+    let settled = new Set<string>();
+    let receipt: ethers.TransactionReceipt | null = null;
+    if (wouldDo !== null && wouldDo > 0n) {
+      receipt = await this.deps.sender.send(() => hub.processBatch.populateTransaction(ids), label);
+      settled = new Set(
+        receipt.logs
+          .map((l) => safeParse(hub.interface, l))
+          .filter((e): e is ethers.LogDescription => e !== null && BATCH_EVENTS.has(e.name))
+          .map((e) => String(e.args[0])),
+      );
+      this.logger.info("tx.mined", {
+        action: "processBatch",
+        requests: ids.join(","),
+        tx: receipt.hash,
+        gasUsed: receipt.gasUsed,
+      });
+    }
+    // What the batch did not move on goes through its plan step by step: a step another keeper took since reverts
+    // at estimation (nothing is broadcast) and is logged as a lost race; a committee that cannot be finalized
+    // escalates.
+    const fallback: { id: string; plan: DuePlan }[] = [];
+    for (const { id, plan } of items) {
+      if (receipt !== null && settled.has(id)) {
+        this.#record(id, { kind: "applied", stage: plan.stage, step: plan.steps[0]!.name, receipt }, now);
+      } else fallback.push({ id, plan });
+    }
+    await this.persist();
+    return fallback;
+  }
+
+  #withinBudget(estimate: bigint, requestId: string): boolean {
+    const budget = this.deps.gasBudgetPerRound ?? 5_000_000n;
     if (this.#spent + estimate > budget) {
-      this.logger.debug("keeper.budget_exhausted", { requestId: key, spent: this.#spent, budget });
-      return; // next round
+      this.logger.debug("keeper.budget_exhausted", { requestId, spent: this.#spent, budget });
+      return false;
     }
     this.#spent += estimate;
-    const outcome = await performKeeperPlan(this.deps, requestId, plan, { requestId: key });
+    return true;
+  }
+
+  #record(id: string, outcome: KeeperOutcome, now: bigint): void {
+    const job = this.#state.jobs[id]!;
     if (outcome.kind === "applied") {
       job.applied = (job.applied ?? 0) + 1;
+      delete job.nextCheck;
       this.logger.info("keeper.applied", {
-        requestId: key,
+        requestId: id,
         step: outcome.step,
         gasUsed: outcome.receipt.gasUsed,
         tx: outcome.receipt.hash,
@@ -310,13 +443,12 @@ export class KeeperNode extends NodeRunner {
     } else if (outcome.kind === "lost") {
       const event = NOT_YET.has(outcome.errorName) ? "keeper.not_yet" : "keeper.race_lost";
       this.logger[event === "keeper.not_yet" ? "debug" : "info"](event, {
-        requestId: key,
+        requestId: id,
         step: outcome.step,
         error: outcome.errorName,
       });
       job.nextCheck = String(now + 1n);
     }
-    await this.persist();
   }
 
   /** Gas the step would use (a step that would revert counts as a small call: the sender does not broadcast it). */
@@ -327,6 +459,38 @@ export class KeeperNode extends NodeRunner {
     } catch {
       return 30_000n;
     }
+  }
+
+  async #estimateBatch(ids: bigint[]): Promise<bigint> {
+    const { hub } = this.deps.contracts;
+    try {
+      const tx = await hub.processBatch.populateTransaction(ids);
+      return await this.deps.sender.provider.estimateGas({ ...tx, from: this.deps.address });
+    } catch {
+      return 30_000n;
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` calls at once; results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function safeParse(iface: ethers.Interface, log: ethers.Log): ethers.LogDescription | null {
+  try {
+    return iface.parseLog(log);
+  } catch {
+    return null;
   }
 }
 

@@ -113,7 +113,17 @@ export interface WorkerDeps extends NodeDeps<WorkerState> {
   batchWindowMs?: number;
   /** Most results or finalizations in one transaction (at most the hub's MAX_BATCH, 50). Default 20. */
   maxBatch?: number;
+  /**
+   * OPG wei to stake from the wallet whenever the free stake cannot cover the collateral of the cheapest job (the
+   * hub then skips this worker). Unset: the node only says so in the log and gets no new work until stake is added.
+   */
+  topUp?: bigint;
+  /** Seconds of chain time between two checks of the free stake against job collateral. Default 60. */
+  stakeCheckSeconds?: number;
 }
+
+/** Most models whose collateral the stake check reads (the cheapest decides). */
+const STAKE_CHECK_MODELS = 256n;
 
 /** One result waiting for its transaction. */
 interface Submission {
@@ -193,6 +203,7 @@ export class WorkerNode extends NodeRunner {
   protected async ready(): Promise<string[]> {
     const now = await this.deps.chainTime();
     await this.#maybeRefresh(now);
+    await this.#maybeCheckStake(now);
     await this.#maybePrune(now);
     return Object.values(this.#state.jobs)
       .filter(
@@ -482,6 +493,86 @@ export class WorkerNode extends NodeRunner {
       this.#nextJailCheck = 0n; // try again next round
       this.logger.warn("operator.refresh_failed", { error: (error as Error).message });
     }
+  }
+
+  #nextStakeCheck = 0n;
+  /** The last stake state logged (a warning is logged once per change, not every check). */
+  #stakeCovered: boolean | null = null;
+
+  /** Free stake and the collateral of the cheapest job any active model would lock now (null: no active model). */
+  async stakeStatus(): Promise<{ freeStake: bigint; needed: bigint | null }> {
+    const { hub, registry } = this.deps;
+    const freeStake = await this.deps.contracts.staking.freeStake(this.deps.address);
+    const ratio = BigInt((await hub.params()).stakeToFeeRatio);
+    const count = await registry.modelCount();
+    let needed: bigint | null = null;
+    for (let id = count; id >= 1n && id > count - STAKE_CHECK_MODELS; id--) {
+      const model = await registry.getModel(id);
+      if (!model.active || model.suspended) continue;
+      const [modelFee, protocolFee] = await hub.quote(id);
+      const collateral = (modelFee + protocolFee) * ratio;
+      if (needed === null || collateral < needed) needed = collateral;
+    }
+    return { freeStake, needed };
+  }
+
+  /**
+   * The hub skips a worker whose free stake cannot cover a job's collateral. Says so once per change of state
+   * (`stake.insufficient` / `stake.sufficient`), and stakes `topUp` more from the wallet when configured and the
+   * wallet holds it.
+   */
+  async #maybeCheckStake(now: bigint): Promise<void> {
+    if (now < this.#nextStakeCheck) return;
+    this.#nextStakeCheck = now + BigInt(this.deps.stakeCheckSeconds ?? 60);
+    try {
+      const { freeStake, needed } = await this.stakeStatus();
+      if (needed === null) return;
+      let covered = freeStake >= needed;
+      if (!covered && this.deps.topUp !== undefined && this.deps.topUp > 0n) {
+        covered = await this.#topUpStake(freeStake, needed, this.deps.topUp);
+      }
+      if (covered === this.#stakeCovered) return;
+      const first = this.#stakeCovered === null;
+      this.#stakeCovered = covered;
+      if (!covered) {
+        this.logger.warn("stake.insufficient", {
+          freeStake,
+          needed,
+          action:
+            this.deps.topUp === undefined
+              ? "no new work until stake is added (stake more, or run with --top-up <OPG>)"
+              : "no new work: the wallet cannot pay the top-up",
+        });
+      } else if (!first) this.logger.info("stake.sufficient", { freeStake, needed });
+    } catch (error) {
+      this.#nextStakeCheck = 0n; // try again next round
+      this.logger.warn("stake.check_failed", { error: (error as Error).message });
+    }
+  }
+
+  /** Stakes `amount` from the wallet if it holds it. @returns whether the free stake now covers `needed`. */
+  async #topUpStake(freeStake: bigint, needed: bigint, amount: bigint): Promise<boolean> {
+    const { staking } = this.deps.contracts;
+    const erc20 = new ethers.Contract(
+      this.deps.contracts.token,
+      ["function approve(address,uint256) returns (bool)", "function balanceOf(address) view returns (uint256)"],
+      staking.runner,
+    );
+    const wallet = (await erc20.getFunction("balanceOf").staticCall(this.deps.address)) as bigint;
+    if (wallet < amount) {
+      this.logger.warn("stake.top_up_unaffordable", { freeStake, needed, topUp: amount, wallet });
+      return false;
+    }
+    const roles = Number((await staking.getOperator(this.deps.address)).roles) | ROLE_WORKER;
+    const spender = await staking.getAddress();
+    await this.deps.sender.send(
+      () => erc20.getFunction("approve").populateTransaction(spender, amount),
+      "approve stake",
+    );
+    await this.deps.sender.send(() => staking.stake.populateTransaction(amount, roles), "stake top-up");
+    const after = await staking.freeStake(this.deps.address);
+    this.logger.info("stake.topped_up", { freeStake: after, needed, topUp: amount, wallet: wallet - amount });
+    return after >= needed;
   }
 
   #maxOutputBytes: bigint | null = null;

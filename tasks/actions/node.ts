@@ -108,10 +108,14 @@ async function withKeeper(config: NodeConfig, keepAll: boolean | undefined): Pro
   return [await createKeeper({ ...config, logger: config.logger.child("keeper") })];
 }
 
-export async function workerAction(args: NodeArgs & { keepAll?: boolean }, hre: HardhatRuntimeEnvironment) {
+export async function workerAction(
+  args: NodeArgs & { keepAll?: boolean; topUp?: string },
+  hre: HardhatRuntimeEnvironment,
+) {
+  const topUp = args.topUp !== undefined && args.topUp !== "" ? parseOpg(args.topUp, "--top-up") : undefined;
   const { config } = await prepareNode(hre, args, "worker");
   const keeper = await withKeeper(config, args.keepAll);
-  await runUntilSignal(await createWorker(config), ...keeper);
+  await runUntilSignal(await createWorker({ ...config, topUp }), ...keeper);
 }
 
 export async function keeperAction(

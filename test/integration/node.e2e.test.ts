@@ -534,6 +534,102 @@ describe("Node software end to end on v2 (real contracts, real onnxruntime)", fu
     expect(count(log, "model.hash_mismatch")).to.equal(0);
   });
 
+  it("a worker whose free stake cannot cover a job's collateral says so once, and says so again when it can", async function () {
+    const env = await setup({ workers: 1, verifiers: 0 });
+    const { net } = env;
+    const { staking } = net.protocol;
+    const operator = net.actors.workers[0]!;
+    const log = memoryLogger();
+    const worker = await createWorker({ ...nodeConfig(env, operator, log), stakeCheckSeconds: 0 });
+    const { freeStake, needed } = await worker.stakeStatus();
+    expect(needed === null, "an active model's collateral").to.equal(false);
+    const taken = freeStake - needed! + 1n;
+    await (await staking.connect(operator).unstake(taken)).wait();
+
+    await worker.tick();
+    await worker.tick(); // the same state: no second warning
+    const warnings = log.entries.filter((e) => e.event === "stake.insufficient");
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]!.level).to.equal("warn");
+    expect(warnings[0]!.fields.freeStake).to.equal(needed! - 1n);
+    expect(warnings[0]!.fields.needed).to.equal(needed);
+    expect(String(warnings[0]!.fields.action)).to.include("no new work");
+
+    await (await net.protocol.token.connect(net.protocol.deployer).transfer(operator.address, taken)).wait();
+    await (await net.protocol.token.connect(operator).approve(net.protocol.addresses.staking, taken)).wait();
+    await (await staking.connect(operator).stake(taken, 1)).wait();
+    await worker.tick();
+    expect(count(log, "stake.sufficient", "info")).to.equal(1);
+    expect(count(log, "stake.insufficient")).to.equal(1);
+  });
+
+  it("a worker run with a top-up stakes more from its wallet when its free stake cannot cover a job's collateral", async function () {
+    const env = await setup({ workers: 1, verifiers: 0 });
+    const { net } = env;
+    const { staking, token } = net.protocol;
+    const operator = net.actors.workers[0]!;
+    const log = memoryLogger();
+    const topUp = 50n * OPG;
+    const worker = await createWorker({ ...nodeConfig(env, operator, log), topUp, stakeCheckSeconds: 0 });
+    const { freeStake, needed } = await worker.stakeStatus();
+    await (await staking.connect(operator).unstake(freeStake - needed! + 1n)).wait();
+    await (await token.connect(net.protocol.deployer).transfer(operator.address, topUp)).wait();
+    const wallet = await token.balanceOf(operator.address);
+
+    await worker.tick();
+
+    expect(count(log, "stake.topped_up", "info")).to.equal(1);
+    expect(count(log, "stake.insufficient")).to.equal(0);
+    expect(await staking.freeStake(operator.address)).to.equal(needed! - 1n + topUp);
+    expect(await token.balanceOf(operator.address)).to.equal(wallet - topUp);
+  });
+
+  it("survives an RPC that is down for most of a response window (50 s of chain time): catches up from its cursor and serves every request made meanwhile", async function () {
+    const env = await setup({ workers: 2, verifiers: 0 });
+    const { net, connection } = env;
+    const flaky = new FlakyEip1193Provider(connection.provider, { failureRate: 1, maxConsecutive: 1_000_000 });
+    flaky.injector.enabled = false;
+    const provider = new BrowserProvider(flaky, undefined, { cacheTimeout: -1 });
+    const stateDir = path.join(env.dir, "outage-state");
+    const log = memoryLogger();
+    const nodes: Tickable[] = [];
+    for (const operator of net.actors.workers) {
+      const signer = await provider.getSigner(operator.address);
+      const config = {
+        ...nodeConfig(env, signer, log, { stateDir, sender: new TxSender(signer, senderOptions()) }),
+        contracts: connectContracts(net.contracts.addresses, signer),
+      };
+      nodes.push(await createWorker(config));
+    }
+    for (const node of nodes) await node.tick(); // cursors start before the outage
+    const m = model(net, "iris-linear", Mode.NONE);
+    const { responseTimeout } = await net.protocol.hub.params();
+
+    flaky.injector.enabled = true; // the nodes' RPC is down; the requester's is not
+    const ids: bigint[] = [];
+    let failedRounds = 0;
+    const outage = Number(responseTimeout) - 10; // 50 s on the test chain: the first request stays within its deadline
+    // Each failed round retries its RPC calls with backoff first (seconds of wall time), so rounds are 25 s apart.
+    for (let t = 0; t < outage; t += 25) {
+      ids.push(await request(env, m.id, encodeTensors([m.exampleInput])));
+      for (const node of nodes) await node.tick().catch(() => failedRounds++);
+      await connection.networkHelpers.time.increase(25);
+    }
+    expect(failedRounds).to.equal(nodes.length * Math.ceil(outage / 25));
+    expect(await Promise.all(ids.map(async (id) => (await net.protocol.hub.getRequest(id)).status))).to.deep.equal(
+      ids.map(() => BigInt(Status.Requested)),
+    );
+
+    flaky.injector.enabled = false;
+    for (let round = 0; round < 3; round++) for (const node of nodes) await node.tick();
+
+    for (const id of ids) {
+      expect(Status[Number((await net.protocol.hub.getRequest(id)).status)], `#${id}`).to.equal("Finalized");
+    }
+    expect(await net.protocol.hub.queryFilter(net.protocol.hub.filters.WorkerTimedOut())).to.have.length(0);
+    expect(count(log, "job.assigned")).to.equal(ids.length); // every assignment seen once: no event lost
+  });
+
   it("declines a model whose file does not match its registered hash: no penalty, reassigned, then the model is suspended and the request expires with a refund", async function () {
     const env = await setup({ workers: 4, verifiers: 3 });
     const { net } = env;
