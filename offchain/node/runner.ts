@@ -109,7 +109,10 @@ export abstract class NodeRunner {
       try {
         await this.#round();
       } catch (error) {
-        this.logger.error("node.round_failed", { error: (error as Error).message });
+        // A transient RPC failure (timeout, rate limit, 5xx, reset) costs one poll: the next round resumes from the
+        // persisted cursor. Anything else is an error worth an operator's attention.
+        if (isTransientRpcError(error)) this.logger.warn("node.round_retry", { error: describeError(error) });
+        else this.logger.error("node.round_failed", { error: describeError(error) });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.pollIntervalMs);
