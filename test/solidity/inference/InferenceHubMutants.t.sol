@@ -47,4 +47,9 @@ contract InferenceHubMutantsTest is ProtocolV2Deployer {
         _serve();
         assertEq(p.settlement.creditsOf(modelOwner), FEE / 10 + FEE / 5, "then 20 %");
     }
+
+    function test_collateralOf_zeroOnceFinalized() public {
+        uint256 id = _serve();
+        assertEq(p.hub.collateralOf(id), 0, "no collateral after the terminal state");
+    }
 }
