@@ -14,6 +14,7 @@ import {
 import { createLogger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport, type TaskContext } from "./context.js";
+import { untilSignal } from "./signals.js";
 
 export interface NodeArgs {
   deployment: string;
@@ -84,17 +85,10 @@ async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<v
   );
 }
 
-/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+/** Runs until SIGINT/SIGTERM, then stops every node. */
 export async function runUntilSignal(...nodes: NodeRunner[]): Promise<void> {
   for (const node of nodes) await node.start();
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.once(signal, () => process.exit(130));
-      resolve();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
+  await untilSignal();
   await Promise.all(nodes.map((node) => node.stop()));
 }
 
