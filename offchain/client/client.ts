@@ -7,7 +7,7 @@ import { ethers, type Signer } from "ethers";
 
 import { decodeTensors, type TensorData } from "../codec/tensor.js";
 import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
-import { decodeErrorResult } from "../model/errorResult.js";
+import { decodeErrorResultDetail } from "../model/errorResult.js";
 import { uploadInput } from "../inputs/upload.js";
 
 export const STATUS_NAMES = [
@@ -55,7 +55,14 @@ export interface InferenceRecord {
   stages: Stage[];
   /** Assignments that ended without a result: declined by the worker (no penalty) or timed out (penalised). */
   failedAssignments: Array<{ worker: string; kind: "declined" | "timedOut"; detail: string; txHash: string }>;
-  output: { bytes: string; isError: boolean; errorCode: string | null; tensors: TensorData[] | null } | null;
+  /** The posted result; for an error result its code and, for input errors, the detail (expected vs got). */
+  output: {
+    bytes: string;
+    isError: boolean;
+    errorCode: string | null;
+    errorDetail: string | null;
+    tensors: TensorData[] | null;
+  } | null;
   resultHash: string | null;
   /** COMMITTEE: the committee's seats (one entry per seat), empty before the draw. */
   committee: string[];
@@ -465,10 +472,12 @@ export class OpgClient {
       } catch {
         tensors = null;
       }
+      const error = result.args.isError ? decodeErrorResultDetail(bytes) : null;
       output = {
         bytes: result.args.output,
         isError: result.args.isError,
-        errorCode: result.args.isError ? decodeErrorResult(bytes) : null,
+        errorCode: error?.code ?? null,
+        errorDetail: error?.detail ?? null,
         tensors,
       };
     }
