@@ -269,9 +269,40 @@ export async function inferAction(
     say(`follow it with: ${commandHint(hre, `request:status --id ${requestId}`, args)}`);
     return;
   }
+  const seen = { failed: 0, disputed: false, rounds: 0, challengers: 0 };
   const record = await friendly(
     client.wait(requestId, {
       timeoutSeconds: args.timeout,
+      // What happens between the stages, with its reason: reassignments, declines, challenges, juries, appeals.
+      onRecord: (r: InferenceRecord) => {
+        for (const f of r.failedAssignments.slice(seen.failed)) {
+          say(
+            f.kind === "declined"
+              ? `        worker ${f.worker} declined (${f.detail}): the request goes to another worker`
+              : `        worker ${f.worker} missed its deadline (${f.detail}): the request goes to another worker`,
+          );
+        }
+        seen.failed = r.failedAssignments.length;
+        const d = r.dispute;
+        if (d === null) return;
+        if (!seen.disputed) {
+          say(
+            r.mode === "COMMITTEE"
+              ? `        committee did not agree with the worker: escalated to the court`
+              : `        challenged by ${d.challenger}: the court decides`,
+          );
+          seen.disputed = true;
+          seen.challengers = 1;
+        }
+        for (const c of d.challengers.slice(seen.challengers)) say(`        ${c} joined the challenge`);
+        seen.challengers = Math.max(seen.challengers, d.challengers.length);
+        for (const round of d.rounds.slice(seen.rounds)) {
+          say(
+            `        ${round.round > 1 ? "appeal: " : ""}jury of ${round.seats.length} seats drawn (round ${round.round})`,
+          );
+        }
+        seen.rounds = d.rounds.length;
+      },
       onStage: (stage: Stage) => {
         const step = ORDER.indexOf(stage.name) + 1;
         const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -358,6 +389,11 @@ export function printRecord(record: InferenceRecord, json: boolean): void {
         );
       }
     }
+  }
+  for (const d of record.deadlines) {
+    const left = d.at - record.chainTime;
+    const when = left >= 0n ? `in ${left} s` : `${-left} s ago: due, any node or keeper performs the next step`;
+    console.log(`  window    ${d.label} ${new Date(Number(d.at) * 1000).toISOString()} (${when})`);
   }
   const s = record.settlement;
   if (s?.kind === "finalized") {
