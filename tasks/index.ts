@@ -378,15 +378,24 @@ export const opgTasks = [
     )
     .build(),
 
-  task("network:stats", "Network health from on-chain events: calls, operators, stake, disputes, slashes, fees")
+  task(
+    "network:stats",
+    "Network health from on-chain events: calls over time, models, operators, stake, disputes, fault slashes and liveness penalties, fees by party",
+  )
     .addOption(common.deployment)
     .addOption({
       name: "window",
-      description: "Window for call counts (seconds)",
+      description: "Width of a time bucket of the call counts, in seconds (3600: per hour, 300: per 5 min)",
       type: ArgumentType.INT,
       defaultValue: 3600,
     })
-    .addFlag({ name: "json", description: "Print as JSON" })
+    .addOption({
+      name: "buckets",
+      description: "How many of the most recent time buckets the table shows",
+      type: ArgumentType.INT,
+      defaultValue: 12,
+    })
+    .addFlag({ name: "json", description: "Print one JSON document on stdout (progress and warnings go to stderr)" })
     .setAction(
       guardedAction(
         () => import("./actions/stats.js"),
