@@ -70,12 +70,9 @@ export interface FormatOptions {
   parties?: number;
 }
 
-/**
- * Prints {@link formatStats}. A number as second argument (the old `window` argument) is accepted and ignored: the
- * bucket width is `stats.requests.windowSeconds`.
- */
-export function printStats(stats: NetworkStats, options: FormatOptions | number = {}): void {
-  for (const line of formatStats(stats, typeof options === "number" ? {} : options)) console.log(line);
+/** Prints {@link formatStats} (the bucket width is `stats.requests.windowSeconds`). */
+export function printStats(stats: NetworkStats, options: FormatOptions = {}): void {
+  for (const line of formatStats(stats, options)) console.log(line);
 }
 
 const FAULT_LABELS: Record<FaultReason, string> = {

@@ -222,6 +222,14 @@ describe("Mistakes through the real tasks: one line, non-zero exit, no stack tra
     );
   });
 
+  it("network:stats --json prints one JSON document on stdout; a bad --window is one line", async function () {
+    const run = await hardhat(["network:stats", "--json", ...deployment], env);
+    expect(run.code, run.stderr).to.equal(0);
+    const parsed = JSON.parse(run.stdout) as { requests: { total: unknown } };
+    expect(parsed.requests).to.have.property("total");
+    expectOneLineError(await hardhat(["network:stats", "--window", "0", ...deployment], env), "--window");
+  });
+
   it("faucet: funds an account on the local network, refuses a bad address", async function () {
     expectOneLineError(await hardhat(["faucet", "--to", "bob", ...deployment], env), "--to must be an address");
     const run = await hardhat(["faucet", "--to", broke, "--amount", "5", ...deployment], env);
