@@ -29,6 +29,7 @@ import {
   type TensorData,
 } from "../../offchain/codec/tensor.js";
 import { InputUploadError } from "../../offchain/inputs/upload.js";
+import { withAccountLock } from "../../offchain/chain/accountLock.js";
 import { registeredSchema } from "../../offchain/client/modelSchema.js";
 import { checkInputs, formatSignature } from "../../offchain/model/inputCheck.js";
 import {
@@ -49,19 +50,21 @@ interface Base {
 
 export async function depositAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
   const amount = parseOpg(args.amount, "--amount");
-  const { addresses, signer } = await openProtocol(hre, args);
+  const ctx = await openProtocol(hre, args);
+  const { addresses, signer } = ctx;
   const client = new OpgClient(addresses, signer);
-  const tx = await funds(client.deposit(amount));
+  const tx = await sending(ctx, () => funds(client.deposit(amount)));
   const { free } = await client.balances();
   console.log(`deposited ${formatOpg(amount)} (tx ${tx}); settlement balance ${formatOpg(free)}`);
 }
 
 export async function withdrawAction(args: Base & { amount: string }, hre: HardhatRuntimeEnvironment) {
-  const { addresses, signer } = await openProtocol(hre, args);
+  const ctx = await openProtocol(hre, args);
+  const { addresses, signer } = ctx;
   const client = new OpgClient(addresses, signer);
   const amount = args.amount === "all" ? (await client.balances()).free : parseOpg(args.amount, "--amount");
   if (amount === 0n) return console.log("nothing to withdraw: the free settlement balance is 0");
-  const tx = await funds(client.withdraw(amount));
+  const tx = await sending(ctx, () => funds(client.withdraw(amount)));
   const { free, wallet } = await client.balances();
   console.log(
     `withdrew ${formatOpg(amount)} (tx ${tx}); settlement balance ${formatOpg(free)}, wallet ${formatOpg(wallet)}`,
@@ -69,13 +72,23 @@ export async function withdrawAction(args: Base & { amount: string }, hre: Hardh
 }
 
 export async function claimAction(args: Base, hre: HardhatRuntimeEnvironment) {
-  const { addresses, signer } = await openProtocol(hre, args);
+  const ctx = await openProtocol(hre, args);
+  const { addresses, signer } = ctx;
   const client = new OpgClient(addresses, signer);
-  const { amount, txHash } = await client.claim();
+  const { amount, txHash } = await sending(ctx, () => client.claim());
   if (txHash === null) return console.log("nothing to claim: no credits in the settlement contract");
   console.log(
     `claimed ${formatOpg(amount)} of credits (tx ${txHash}); wallet ${formatOpg((await client.balances()).wallet)}`,
   );
+}
+
+/**
+ * Runs a command's sends (balance check, approve, deposit, request) under the account's lock, so several commands
+ * from one account on this machine take turns instead of racing for nonces and balance.
+ */
+function sending<T>(ctx: TaskContext, fn: () => Promise<T>): Promise<T> {
+  const dir = path.join(ctx.root, ".opg", "locks");
+  return withAccountLock(dir, `${ctx.chainId}-${ctx.signer.address}`, fn);
 }
 
 /** The client's balance errors carry the fix: show them without a stack trace. */
@@ -237,7 +250,8 @@ export async function inferAction(
   const modelId = parseId(args.model, "--model", `see \`${commandHint(hre, "model:list", args)}\``);
   if (args.viaStore && args.localFile) throw new TaskInputError("--via-store and --local-file exclude each other");
   const input = await parseInput(args.input);
-  const { addresses, signer, contracts, root } = await openProtocol(hre, args);
+  const ctx = await openProtocol(hre, args);
+  const { addresses, signer, contracts, root } = ctx;
   const count = await contracts.registry.modelCount();
   if (modelId > count) {
     throw new TaskInputError(
@@ -261,7 +275,7 @@ export async function inferAction(
   }
   const started = Date.now();
   const { requestId, txHash, inputUri } = await funds(
-    client.request(modelId, payload, { autoDeposit: true, viaStore: args.viaStore }),
+    sending(ctx, () => client.request(modelId, payload, { autoDeposit: true, viaStore: args.viaStore })),
   );
   if (inputUri !== null && !args.localFile) say(`input is ${input.length} bytes: stored at ${inputUri}`);
   say(`request #${requestId} sent (tx ${txHash}), fee ${formatOpg(await client.quote(modelId))}`);

@@ -230,6 +230,17 @@ describe("Mistakes through the real tasks: one line, non-zero exit, no stack tra
     expectOneLineError(await hardhat(["network:stats", "--window", "0", ...deployment], env), "--window");
   });
 
+  it("five deposits at once from one account all succeed (they take turns for nonce, balance and allowance)", async function () {
+    const [, , , second] = await net.connection.ethers.getSigners();
+    const settlement = net.deployed.contracts.settlement;
+    const before = await settlement.balanceOf(second!.address);
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => hardhat(["deposit", "--amount", "2", "--account", "3", ...deployment], env)),
+    );
+    for (const run of runs) expect(run.code, run.stderr).to.equal(0);
+    expect(await settlement.balanceOf(second!.address)).to.equal(before + 10n * 10n ** 18n);
+  });
+
   it("faucet: funds an account on the local network, refuses a bad address", async function () {
     expectOneLineError(await hardhat(["faucet", "--to", "bob", ...deployment], env), "--to must be an address");
     const run = await hardhat(["faucet", "--to", broke, "--amount", "5", ...deployment], env);
