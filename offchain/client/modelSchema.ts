@@ -22,6 +22,8 @@ export interface SchemaSourceOptions {
   cacheDir: string;
   ipfsGateway?: string;
   baseDir?: string;
+  /** Download progress of the model file (only when it is not cached yet). */
+  onDownload?: (uri: string, received: number, total: number | null) => void;
 }
 
 /** The model's file does not declare the interface its registration claims. */

@@ -16,6 +16,7 @@ import { formatShape } from "../../offchain/model/inputCheck.js";
 import type { ModelSchema } from "../../offchain/model/schema.js";
 import { TaskInputError, commandHint, formatOpg, openProtocol, parseId, parseOpg, sendAndReport } from "./context.js";
 import { describeError } from "./errors.js";
+import { formatBytes, progressLine } from "./progress.js";
 
 const MODES: Record<string, number> = { none: 0, optimistic: 1, committee: 2 };
 const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
@@ -40,9 +41,20 @@ interface RegisterArgs {
 async function checkFetchable(uri: string, contentHash: string, root: string): Promise<void> {
   // An empty cache of its own: a copy cached earlier must not stand in for the URI.
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), "opg-fetch-check-"));
-  const store = new ModelStore({ cacheDir, baseDir: root, timeoutMs: 30_000 });
+  const progress = progressLine();
+  let downloading = false;
+  const store = new ModelStore({
+    cacheDir,
+    baseDir: root,
+    timeoutMs: 30_000,
+    onDownload: (_uri, received, total) => {
+      downloading = true;
+      progress.update(`fetching ${uri} as workers will: ${formatBytes(received, total)}`);
+    },
+  });
   try {
     await store.get(uri, contentHash);
+    if (downloading) progress.done(`fetched ${uri}: its sha256 matches the file`);
   } catch (error) {
     if (!(error instanceof ModelStoreError)) throw error;
     throw new TaskInputError(

@@ -42,6 +42,7 @@ import {
   type TaskContext,
 } from "./context.js";
 import { describeError } from "./errors.js";
+import { formatBytes, progressLine } from "./progress.js";
 
 interface Base {
   deployment: string;
@@ -209,7 +210,17 @@ async function checkAgainstModel(
   if (Number(model.kind) !== 0) return; // language models take token ids: checked by the chat client
   let schema;
   try {
-    schema = await registeredSchema(model, { cacheDir: path.join(root, ".opg", "models"), baseDir: root });
+    const progress = progressLine();
+    let downloading = false;
+    schema = await registeredSchema(model, {
+      cacheDir: path.join(root, ".opg", "models"),
+      baseDir: root,
+      onDownload: (uri, received, total) => {
+        downloading = true;
+        progress.update(`fetching model #${modelId} from ${uri} to check the input: ${formatBytes(received, total)}`);
+      },
+    });
+    if (downloading) progress.done(`fetched model #${modelId} (verified, cached for the next requests)`);
   } catch (error) {
     throw new TaskInputError(
       `cannot check the input against model #${modelId}: ${describeError(error)} — ` +
@@ -284,11 +295,19 @@ export async function inferAction(
     return;
   }
   const seen = { failed: 0, disputed: false, rounds: 0, challengers: 0 };
+  let lastNews = Date.now();
   const record = await friendly(
     client.wait(requestId, {
       timeoutSeconds: args.timeout,
       // What happens between the stages, with its reason: reassignments, declines, challenges, juries, appeals.
       onRecord: (r: InferenceRecord) => {
+        // A long wait between stages: say what the request waits for and until when.
+        if (Date.now() - lastNews > 10_000 && r.deadlines.length > 0) {
+          const d = r.deadlines[0]!;
+          const left = d.at - r.chainTime;
+          say(`        waiting: ${d.label} ${left >= 0n ? `in ${left} s` : `(${-left} s ago, the next step is due)`}`);
+          lastNews = Date.now();
+        }
         for (const f of r.failedAssignments.slice(seen.failed)) {
           say(
             f.kind === "declined"
@@ -318,6 +337,7 @@ export async function inferAction(
         seen.rounds = d.rounds.length;
       },
       onStage: (stage: Stage) => {
+        lastNews = Date.now();
         const step = ORDER.indexOf(stage.name) + 1;
         const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
         say(`  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`);
