@@ -97,7 +97,7 @@ console.log(`   finalized predictions matching the held-out label: ${correct}/${
 console.log("\n4. Network stats (from on-chain events only):");
 const indexer = new NetworkIndexer(net.contracts, { startBlock: net.contracts.addresses.fromBlock });
 await indexer.sync();
-printStats(indexer.stats({ windowSeconds: 3600 }), 3600);
+printStats(indexer.stats({ windowSeconds: 3600 }));
 const op = await net.protocol.staking.getOperator(cheater);
 const jailed = op.jailedUntil > BigInt(await connection.networkHelpers.time.latest());
 console.log(

@@ -19,5 +19,7 @@ if [ "$needs_install" = 1 ]; then
   # `npm install --no-save` installs the locked versions. Not `npm ci`: npm 10/11 leave other platforms' optional
   # native packages (e.g. @nomicfoundation/edr-darwin-arm64) out of the lock file, and `npm ci` then refuses the
   # lock as "out of sync" (npm/cli#4828). --no-save keeps package.json and package-lock.json untouched.
-  npx -y -p node@22 -- npm install --no-save --no-audit --no-fund
+  # onnxruntime-node's install script would download CUDA binaries (and fail offline); the CPU binaries ship in the
+  # package. The environment variable, not an .npmrc key, which npm 11 warns about on every npm/npx call.
+  ONNXRUNTIME_NODE_INSTALL=skip npx -y -p node@22 -- npm install --no-save --no-audit --no-fund
 fi

@@ -5,6 +5,20 @@
 import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
+/**
+ * Loads an action lazily (so `hardhat --help` stays fast) behind the one error path of tasks/actions/errors.ts: a
+ * mistake ends in one line and a non-zero exit, the stack only with --show-stack-traces.
+ */
+function guardedAction<M, A, H extends { globalOptions: { showStackTraces?: boolean } }>(
+  load: () => Promise<M>,
+  pick: (module: M) => (args: A, hre: H) => Promise<unknown>,
+) {
+  return () =>
+    Promise.all([load(), import("./actions/errors.js")]).then(([module, errors]) => ({
+      default: errors.guarded(pick(module)),
+    }));
+}
+
 const common = {
   deployment: {
     name: "deployment",
@@ -62,7 +76,12 @@ export const opgTasks = [
       defaultValue: "",
     })
     .addFlag(keepAllFlag)
-    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.workerAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/node.js"),
+        (m) => m.workerAction,
+      ),
+    )
     .build(),
   nodeOptions(
     task("verifier", "Run a verifier node: attest, re-check, challenge, join challenges and vote until stopped"),
@@ -80,7 +99,12 @@ export const opgTasks = [
       description: "OPG to hold as free settlement balance for challenge bonds, deposited from the wallet at start",
       defaultValue: "",
     })
-    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.verifierAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/node.js"),
+        (m) => m.verifierAction,
+      ),
+    )
     .build(),
   nodeOptions(
     task(
@@ -100,7 +124,12 @@ export const opgTasks = [
       type: ArgumentType.INT,
       defaultValue: 1_500,
     })
-    .setAction(() => import("./actions/node.js").then((m) => ({ default: m.keeperAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/node.js"),
+        (m) => m.keeperAction,
+      ),
+    )
     .build(),
 
   task("operator:stake", "Stake OPG for the worker and/or verifier role")
@@ -108,30 +137,55 @@ export const opgTasks = [
     .addOption(common.account)
     .addOption({ name: "amount", description: "OPG to stake", defaultValue: "0" })
     .addOption({ name: "roles", description: "worker | verifier | both", defaultValue: "worker" })
-    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.stakeAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/operator.js"),
+        (m) => m.stakeAction,
+      ),
+    )
     .build(),
   task("operator:unstake", "Start unbonding free stake (slashable until withdrawn)")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "amount", description: "OPG to unbond", defaultValue: "0" })
-    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.unstakeAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/operator.js"),
+        (m) => m.unstakeAction,
+      ),
+    )
     .build(),
   task("operator:withdraw", "Withdraw released unbonding stake, and claim settlement credits")
     .addOption(common.deployment)
     .addOption(common.account)
-    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.withdrawAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/operator.js"),
+        (m) => m.withdrawAction,
+      ),
+    )
     .build(),
   task("operator:refresh", "Restore an operator's sortition weight after its jail ended (permissionless)")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "operator", description: "Operator address (default: the --account)", defaultValue: "" })
-    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.refreshAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/operator.js"),
+        (m) => m.refreshAction,
+      ),
+    )
     .build(),
   task("operator:status", "Stake, locked collateral, unbonding, jail, sortition weight, credits and jobs in flight")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "stateDir", description: "Node state directory (jobs in flight)", defaultValue: ".opg/nodes" })
-    .setAction(() => import("./actions/operator.js").then((m) => ({ default: m.statusAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/operator.js"),
+        (m) => m.statusAction,
+      ),
+    )
     .build(),
 
   task("model:register", "Register an ONNX model: hash and schema are read from the file")
@@ -154,7 +208,16 @@ export const opgTasks = [
       type: ArgumentType.INT,
       defaultValue: 1000,
     })
-    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.registerAction })))
+    .addFlag({
+      name: "noFetchCheck",
+      description: "Skip fetching the model from --uri before registering (workers must still reach it)",
+    })
+    .setAction(
+      guardedAction(
+        () => import("./actions/model.js"),
+        (m) => m.registerAction,
+      ),
+    )
     .build(),
   task("model:resume", "Owner: lift a suspension (the bytes are reachable again), or move the model with --uri")
     .addOption(common.deployment)
@@ -165,39 +228,74 @@ export const opgTasks = [
       description: "New location of the same bytes (also lifts a suspension)",
       defaultValue: "",
     })
-    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.resumeAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/model.js"),
+        (m) => m.resumeAction,
+      ),
+    )
     .build(),
   task("model:inspect", "Print an ONNX file's inputs, outputs, opset, size and sha256 (no network needed)")
     .addOption({ name: "file", description: "Path to the .onnx file", defaultValue: "" })
     .addFlag({ name: "json", description: "Print as JSON" })
-    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.inspectAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/model.js"),
+        (m) => m.inspectAction,
+      ),
+    )
     .build(),
   task("model:list", "List registered models")
     .addOption(common.deployment)
-    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.listAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/model.js"),
+        (m) => m.listAction,
+      ),
+    )
     .build(),
   task("model:show", "Show one model's record")
     .addOption(common.deployment)
     .addOption({ name: "id", description: "Model id", defaultValue: "1" })
-    .setAction(() => import("./actions/model.js").then((m) => ({ default: m.showAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/model.js"),
+        (m) => m.showAction,
+      ),
+    )
     .build(),
 
   task("deposit", "Deposit OPG into your settlement balance (pays request fees and challenge bonds)")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "amount", description: "OPG to deposit", defaultValue: "0" })
-    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.depositAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/requester.js"),
+        (m) => m.depositAction,
+      ),
+    )
     .build(),
   task("withdraw", "Withdraw OPG from your free settlement balance to your wallet")
     .addOption(common.deployment)
     .addOption(common.account)
     .addOption({ name: "amount", description: 'OPG to withdraw, or "all"', defaultValue: "all" })
-    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.withdrawAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/requester.js"),
+        (m) => m.withdrawAction,
+      ),
+    )
     .build(),
   task("claim", "Claim your settlement credits (fee shares, rewards, returned bonds) to your wallet")
     .addOption(common.deployment)
     .addOption(common.account)
-    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.claimAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/requester.js"),
+        (m) => m.claimAction,
+      ),
+    )
     .build(),
   task("infer", "Request an inference; with --wait, follow it to settlement and print its record")
     .addOption(common.deployment)
@@ -216,15 +314,40 @@ export const opgTasks = [
     })
     .addFlag({ name: "viaStore", description: "Pass the input through the input store even if it fits inline" })
     .addFlag({ name: "localFile", description: "Pass the input by a file: URI (only workers on this machine)" })
+    .addFlag({
+      name: "skipInputCheck",
+      description: "Send without checking the input against the model's inputs first (a misfit is paid for)",
+    })
     .addFlag({ name: "wait", description: "Follow requested → assigned → computed → verified → settled" })
     .addFlag({ name: "json", description: "Print the record as JSON" })
-    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.inferAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/requester.js"),
+        (m) => m.inferAction,
+      ),
+    )
+    .build(),
+  task("faucet", "Local network only: send OPG (and ETH for gas) to an account from the deployer's supply")
+    .addOption(common.deployment)
+    .addOption({ name: "to", description: "Address to fund", defaultValue: "" })
+    .addOption({ name: "amount", description: "OPG to send", defaultValue: "1000" })
+    .setAction(
+      guardedAction(
+        () => import("./actions/faucet.js"),
+        (m) => m.faucetAction,
+      ),
+    )
     .build(),
   task("request:status", "Show a request's record: stages, tx hashes, worker, committee, court case, fee split")
     .addOption(common.deployment)
     .addOption({ name: "id", description: "Request id", defaultValue: "1" })
     .addFlag({ name: "json", description: "Print the record as JSON" })
-    .setAction(() => import("./actions/requester.js").then((m) => ({ default: m.statusAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/requester.js"),
+        (m) => m.statusAction,
+      ),
+    )
     .build(),
 
   task("store", "Run the content-addressed input store (HTTP) that large inputs are uploaded to, until stopped")
@@ -247,18 +370,37 @@ export const opgTasks = [
       defaultValue: "",
     })
     .addFlag({ name: "pretty", description: "Human-readable logs instead of JSON lines" })
-    .setAction(() => import("./actions/store.js").then((m) => ({ default: m.storeAction })))
+    .setAction(
+      guardedAction(
+        () => import("./actions/store.js"),
+        (m) => m.storeAction,
+      ),
+    )
     .build(),
 
-  task("network:stats", "Network health from on-chain events: calls, operators, stake, disputes, slashes, fees")
+  task(
+    "network:stats",
+    "Network health from on-chain events: calls over time, models, operators, stake, disputes, fault slashes and liveness penalties, fees by party",
+  )
     .addOption(common.deployment)
     .addOption({
       name: "window",
-      description: "Window for call counts (seconds)",
+      description: "Width of a time bucket of the call counts, in seconds (3600: per hour, 300: per 5 min)",
       type: ArgumentType.INT,
       defaultValue: 3600,
     })
-    .addFlag({ name: "json", description: "Print as JSON" })
-    .setAction(() => import("./actions/stats.js").then((m) => ({ default: m.statsAction })))
+    .addOption({
+      name: "buckets",
+      description: "How many of the most recent time buckets the table shows",
+      type: ArgumentType.INT,
+      defaultValue: 12,
+    })
+    .addFlag({ name: "json", description: "Print one JSON document on stdout (progress and warnings go to stderr)" })
+    .setAction(
+      guardedAction(
+        () => import("./actions/stats.js"),
+        (m) => m.statsAction,
+      ),
+    )
     .build(),
 ];

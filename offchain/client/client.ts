@@ -7,7 +7,7 @@ import { ethers, type Signer } from "ethers";
 
 import { decodeTensors, type TensorData } from "../codec/tensor.js";
 import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
-import { decodeErrorResult } from "../model/errorResult.js";
+import { decodeErrorResultDetail } from "../model/errorResult.js";
 import { uploadInput } from "../inputs/upload.js";
 
 export const STATUS_NAMES = [
@@ -55,7 +55,14 @@ export interface InferenceRecord {
   stages: Stage[];
   /** Assignments that ended without a result: declined by the worker (no penalty) or timed out (penalised). */
   failedAssignments: Array<{ worker: string; kind: "declined" | "timedOut"; detail: string; txHash: string }>;
-  output: { bytes: string; isError: boolean; errorCode: string | null; tensors: TensorData[] | null } | null;
+  /** The posted result; for an error result its code and, for input errors, the detail (expected vs got). */
+  output: {
+    bytes: string;
+    isError: boolean;
+    errorCode: string | null;
+    errorDetail: string | null;
+    tensors: TensorData[] | null;
+  } | null;
   resultHash: string | null;
   /** COMMITTEE: the committee's seats (one entry per seat), empty before the draw. */
   committee: string[];
@@ -87,6 +94,10 @@ export interface InferenceRecord {
     | { kind: "refunded"; amount: bigint; reason: "rejected" | "expired" | "refunded" }
     | null;
   fee: { modelFee: bigint; protocolFee: bigint; callbackFee: bigint };
+  /** The chain's time when the record was read (seconds). */
+  chainTime: bigint;
+  /** The open windows of a request that is not terminal, with the time each ends (chain seconds). */
+  deadlines: Array<{ label: string; at: bigint }>;
 }
 
 export class RequestNotFoundError extends Error {
@@ -296,6 +307,8 @@ export class OpgClient {
     requestId: bigint,
     options: {
       onStage?: (stage: Stage, record: InferenceRecord) => void;
+      /** Called with every record read while waiting (to show reassignments, declines, disputes as they happen). */
+      onRecord?: (record: InferenceRecord) => void;
       timeoutSeconds?: number;
       pollMs?: number;
     } = {},
@@ -305,6 +318,7 @@ export class OpgClient {
     const timeout = options.timeoutSeconds ?? 600;
     for (;;) {
       const record = await this.status(requestId);
+      options.onRecord?.(record);
       for (const stage of record.stages) {
         if (seen.has(stage.name)) continue;
         seen.add(stage.name);
@@ -465,10 +479,12 @@ export class OpgClient {
       } catch {
         tensors = null;
       }
+      const error = result.args.isError ? decodeErrorResultDetail(bytes) : null;
       output = {
         bytes: result.args.output,
         isError: result.args.isError,
-        errorCode: result.args.isError ? decodeErrorResult(bytes) : null,
+        errorCode: error?.code ?? null,
+        errorDetail: error?.detail ?? null,
         tensors,
       };
     }
@@ -569,7 +585,39 @@ export class OpgClient {
       dispute,
       settlement: settled,
       fee: { modelFee: request.modelFee, protocolFee: request.protocolFee, callbackFee: request.callbackFee },
+      chainTime: await this.#now(),
+      deadlines: await this.#deadlines(requestId, request, isCommittee),
     };
+  }
+
+  /** What the request waits for now, and until when: the response, a window, a committee or jury phase. */
+  async #deadlines(
+    requestId: bigint,
+    request: { status: bigint; deadline: bigint; worker: string },
+    isCommittee: boolean,
+  ): Promise<InferenceRecord["deadlines"]> {
+    const status = STATUS_NAMES[Number(request.status)];
+    if (status === "Requested") return [{ label: `worker ${request.worker} answers by`, at: request.deadline }];
+    if (status === "Disputed") {
+      const kase = await this.contracts.court.getCase(requestId);
+      const phase = Number(kase.phase);
+      if (phase === 1) return [{ label: `jury (round ${kase.round}) drawn by`, at: kase.drawDeadline }];
+      if (phase === 2) {
+        return [
+          { label: `jurors commit votes by`, at: kase.commitDeadline },
+          { label: `jurors reveal votes by`, at: kase.revealDeadline },
+        ];
+      }
+      return [];
+    }
+    if (status !== "Submitted") return [];
+    if (!isCommittee) return request.deadline > 0n ? [{ label: "challenge window ends", at: request.deadline }] : [];
+    const round = await this.contracts.modules.committee.roundOf(requestId);
+    if (round.seats === 0n) return [{ label: "committee drawn by", at: round.drawDeadline }];
+    return [
+      { label: "committee commits by", at: round.commitDeadline },
+      { label: "committee reveals by", at: round.revealDeadline },
+    ];
   }
 }
 

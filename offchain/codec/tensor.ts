@@ -114,9 +114,43 @@ const LAYOUTS: ReadonlyMap<number, Layout> = new Map<number, Layout>([
   [DType.FIXED64, { width: 8, kind: "int", signed: true }],
 ]);
 
-const DTYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(DType).map(([name, code]) => [code, name]));
+/**
+ * The one dtype vocabulary every task and message uses: onnxruntime's element type names (`float32`, `int64`, …) and
+ * `fixed64` for OPG fixed point. {@link parseDType} also accepts the ONNX TensorProto names (`FLOAT`, `DOUBLE`) and
+ * any letter case.
+ */
+const DTYPE_LABELS: ReadonlyMap<number, string> = new Map<number, string>([
+  [DType.FLOAT, "float32"],
+  [DType.UINT8, "uint8"],
+  [DType.INT8, "int8"],
+  [DType.INT16, "int16"],
+  [DType.INT32, "int32"],
+  [DType.INT64, "int64"],
+  [DType.BOOL, "bool"],
+  [DType.DOUBLE, "float64"],
+  [DType.UINT32, "uint32"],
+  [DType.UINT64, "uint64"],
+  [DType.FIXED64, "fixed64"],
+]);
+const DTYPE_BY_NAME: ReadonlyMap<string, DType> = new Map<string, DType>([
+  ...[...DTYPE_LABELS].map(([code, label]) => [label, code as DType] as const),
+  ...Object.entries(DType).map(([name, code]) => [name.toLowerCase(), code] as const),
+]);
 
 // ------------------------------------------------------------------------------------------------ public API
+
+/** The dtype's name in the project's vocabulary (`float32`, `int64`, `fixed64`, …); the number for unknown codes. */
+export function dtypeLabel(dtype: number): string {
+  return DTYPE_LABELS.get(dtype) ?? String(dtype);
+}
+
+/** Every dtype name {@link dtypeLabel} prints, in code order. */
+export const DTYPE_VOCABULARY: readonly string[] = [...DTYPE_LABELS.values()];
+
+/** The dtype named `name` (`float32`, `FLOAT`, `Int64`, …: any case, onnxruntime or ONNX names); undefined if none. */
+export function parseDType(name: string): DType | undefined {
+  return DTYPE_BY_NAME.get(name.trim().toLowerCase());
+}
 
 /** Whether `code` is a dtype defined by version 1. */
 export function isDType(code: number): code is DType {
@@ -307,7 +341,7 @@ function layoutOf(dtype: number, t: number): Layout {
     throw new TensorCodecError(
       "UNKNOWN_DTYPE",
       `Tensor ${t}: dtype ${dtype} is not defined by encoding v${VERSION}; use one of ` +
-        `${[...DTYPE_NAMES.entries()].map(([code, name]) => `${name}=${code}`).join(", ")}.`,
+        `${[...DTYPE_LABELS.entries()].map(([code, name]) => `${name}=${code}`).join(", ")}.`,
     );
   }
   return layout;
@@ -372,7 +406,7 @@ function writeElement(
   if (big < min || big > max) {
     throw new TensorCodecError(
       "BAD_ELEMENT",
-      `Tensor ${t} element ${i}: ${big} does not fit ${dtypeName(dtype)} (${min}..${max}); ` +
+      `Tensor ${t} element ${i}: ${big} does not fit ${dtypeLabel(dtype)} (${min}..${max}); ` +
         "use a wider dtype or clamp the value.",
     );
   }
@@ -429,10 +463,6 @@ function copyData(data: bigint[] | number[] | boolean[]): bigint[] | number[] | 
   return data.slice() as bigint[] | number[] | boolean[];
 }
 
-function dtypeName(dtype: number): string {
-  return DTYPE_NAMES.get(dtype) ?? String(dtype);
-}
-
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -447,7 +477,7 @@ function truncated(needed: number | bigint, length: number): TensorCodecError {
 function decimalsOnNonFixed(t: number, dtype: number, decimals: number): TensorCodecError {
   return new TensorCodecError(
     "DECIMALS_ON_NON_FIXED",
-    `Tensor ${t}: ${dtypeName(dtype)} has decimals ${decimals}; only FIXED64 carries decimals, set them to 0.`,
+    `Tensor ${t}: ${dtypeLabel(dtype)} has decimals ${decimals}; only FIXED64 carries decimals, set them to 0.`,
   );
 }
 
@@ -461,6 +491,6 @@ function rankTooHigh(t: number, rank: number): TensorCodecError {
 function badElement(t: number, i: number, dtype: number, value: unknown, expected: string): TensorCodecError {
   return new TensorCodecError(
     "BAD_ELEMENT",
-    `Tensor ${t} element ${i}: ${dtypeName(dtype)} expects ${expected}, got ${typeof value} (${String(value)}).`,
+    `Tensor ${t} element ${i}: ${dtypeLabel(dtype)} expects ${expected}, got ${typeof value} (${String(value)}).`,
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Network health computed purely from on-chain events of the v2 layers — the inference hub, the settlement contract,
  * the dispute court, the committee module, staking and the model registry: request volume and outcomes, declines
- * and timeouts, active workers and verifiers, stake, disputes and panels, slashes and jails, and where the fees went.
+ * and timeouts, active workers and verifiers, stake, disputes and panels, fault slashes apart from liveness
+ * penalties, jails, where the fees went (by named party) and the usage of each model.
  *
  * Two layers: {@link NetworkState} is a pure reducer (events in, numbers out; no I/O), and {@link NetworkIndexer}
  * feeds it incrementally from the chain through {@link EventReader}. Neither uses Node-only APIs, so a web page can
@@ -34,9 +35,69 @@ export const CREDIT_REASONS = [
 ] as const;
 export type CreditReason = (typeof CREDIT_REASONS)[number];
 
-/** `Penalised` reasons of the court, plus the committee's silence penalty. */
-export const PENALTY_REASONS = ["worker", "defender", "challenger", "minority", "nonReveal", "silence"] as const;
-export type PenaltyReason = (typeof PENALTY_REASONS)[number];
+/**
+ * Stake taken for a fault — something done wrong, not merely late: the court's `Penalised` reasons `worker` (a
+ * rejected result), `defender` (a committee member that vouched for it), `challenger` (a stake-backed challenge of a
+ * result the court upheld) and `minority` (a juror who voted against the decision); `other` is stake slashed with
+ * no reason event the indexer knows (a slasher added later by governance, or an unknown `Penalised` reason).
+ */
+export const FAULT_REASONS = ["worker", "defender", "challenger", "minority", "other"] as const;
+export type FaultReason = (typeof FAULT_REASONS)[number];
+
+/**
+ * Stake taken for missing a deadline: `timeout` (the hub's `WorkerTimedOut`: the assigned worker did not answer in
+ * time), `nonReveal` (the court's `Penalised` "nonReveal": a juror that did not reveal a vote) and `silence` (the
+ * committee's `SilencePenalised`: a member that did not reveal an attestation). A withheld reveal may be a tactic,
+ * but on chain it is indistinguishable from being offline, so it is counted as what the chain shows: a missed step.
+ */
+export const LIVENESS_REASONS = ["timeout", "nonReveal", "silence"] as const;
+export type LivenessReason = (typeof LIVENESS_REASONS)[number];
+
+/** What an account did, as the events show it (an account can have several roles). */
+export const PARTY_ROLES = [
+  "treasury",
+  "model-owner",
+  "royalty-recipient",
+  "worker",
+  "verifier",
+  "challenger",
+  "requester",
+  "callback-deliverer",
+] as const;
+export type PartyRole = (typeof PARTY_ROLES)[number];
+
+/** One account that was credited or refunded, with its roles. */
+export interface Party {
+  /** Checksummed address, or {@link VERIFIERS_PARTY} / {@link TREASURY_PARTY} for the pooled and unknown entries. */
+  account: string;
+  /** In {@link PARTY_ROLES} order. */
+  roles: PartyRole[];
+  /** Models it owns now (role `model-owner`), ascending. */
+  ownedModels: bigint[];
+  /** Models it received or is set to receive royalties of without owning them (role `royalty-recipient`). */
+  royaltyModels: bigint[];
+  /** Credits in the settlement contract (fee splits, rewards, penalties, callback fees), claimed or not. */
+  earned: bigint;
+  /** Requester refunds (back to its free balance, not credits). */
+  refunded: bigint;
+}
+
+/** Usage of one model, from the requests indexed (requests made before the start block are not counted). */
+export interface ModelUsage {
+  modelId: bigint;
+  /** Verification mode from `ModelRegistered` (undefined: registered before the start block). */
+  mode: number | undefined;
+  /** Current owner (undefined: registered before the start block). */
+  owner: string | undefined;
+  calls: number;
+  finalized: number;
+  /** Rejected, expired or refunded. */
+  failed: number;
+  /** Fee splits paid for its finalized requests (royalty, worker, verifiers and treasury together). */
+  fees: bigint;
+  /** The royalty part of `fees`. */
+  royalty: bigint;
+}
 
 export interface NetworkStats {
   /** Last block included. */
@@ -45,6 +106,8 @@ export interface NetworkStats {
   now: number;
   requests: {
     total: number;
+    /** Width of a `perWindow` bucket, seconds. */
+    windowSeconds: number;
     /** Requests per window, from the window of the first request to the one holding `now`, zero-filled. */
     perWindow: Array<{ start: number; count: number }>;
     byStatus: { finalized: number; rejected: number; expired: number; refunded: number; open: number };
@@ -77,16 +140,17 @@ export interface NetworkStats {
   /** Committees drawn by the COMMITTEE module. */
   committees: { drawn: number };
   /**
-   * Stake taken for faults: every Staking `Slashed` that took stake, by any slasher other than the hub (court
-   * verdicts, juror and committee penalties). Liveness penalties of the hub are in `liveness`, not here.
+   * Stake taken for faults (see {@link FAULT_REASONS}): `count` penalties that took stake, `amount` in total. Liveness
+   * penalties are in `liveness`, never here.
    */
-  slashes: { count: number; amount: bigint };
-  /** Stake lost per reason (`Penalised` of the court, `SilencePenalised` of the committee module). */
-  penalties: Record<PenaltyReason, bigint>;
-  /** Workers that missed their deadline (`WorkerTimedOut`) and the liveness penalties slashed from them. */
-  liveness: { timeouts: number; penalties: bigint };
-  /** `Jailed` events (court verdicts and timeouts). */
-  jails: number;
+  slashes: { count: number; amount: bigint; byReason: Record<FaultReason, bigint> };
+  /**
+   * Missed deadlines: `timeouts` counts every `WorkerTimedOut` (also one that found no stake to take); `count` and
+   * `amount` are the liveness penalties that took stake (see {@link LIVENESS_REASONS}).
+   */
+  liveness: { timeouts: number; count: number; amount: bigint; byReason: Record<LivenessReason, bigint> };
+  /** `Jailed` events: by the hub for a timeout (`liveness`), by the court for a rejected result (`faults`). */
+  jails: { faults: number; liveness: number };
   fees: {
     /** Fee split of finalized requests (settlement `FeeSplitPaid`). */
     royalty: bigint;
@@ -106,7 +170,15 @@ export interface NetworkStats {
      */
     byParty: Map<string, bigint>;
   };
-  models: { registered: number; active: number; suspended: number };
+  /** Every account credited or refunded, named by its roles; most earned first. */
+  parties: Party[];
+  models: {
+    registered: number;
+    active: number;
+    suspended: number;
+    /** Per model that was registered or requested in the indexed blocks, by model id. */
+    usage: ModelUsage[];
+  };
 }
 
 export interface StatsOptions {
@@ -146,6 +218,20 @@ const ROLE_VERIFIER = 2;
 const OUTCOME_UPHELD = 2n;
 const OUTCOME_REJECTED = 3n;
 const OUTCOME_UNDECIDED = 4n;
+/** `Penalised` reasons of the court that are liveness penalties (every other reason is a fault). */
+const COURT_LIVENESS_REASONS: ReadonlySet<string> = new Set<LivenessReason>(["nonReveal"]);
+
+interface ModelRecord {
+  mode: number | undefined;
+  owner: string | undefined;
+  /** Every account that received this model's royalties or was set as its recipient. */
+  royaltyRecipients: Set<string>;
+  calls: number;
+  finalized: number;
+  failed: number;
+  fees: bigint;
+  royalty: bigint;
+}
 
 // ------------------------------------------------------------------------------------------------- reducer
 
@@ -155,9 +241,11 @@ export class NetworkState {
   syncedTimestamp = 0;
   /** The settlement contract's treasury as of the last applied `TreasurySet` (undefined until one was seen). */
   treasury: string | undefined;
-  /** The hub's address (lower case): its slashes are liveness penalties, not fault slashes. */
-  readonly #hub: string | undefined;
+  /** The hub's address (lower case): the slasher of liveness jails. Learnt from its first event if not given. */
+  #hub: string | undefined;
   readonly #requestTimes: number[] = [];
+  /** Requests not yet terminal: their model (for per-model usage) and requester (for refunds). */
+  readonly #openRequests = new Map<bigint, { modelId: bigint; requester: string }>();
   #finalized = 0;
   #rejected = 0;
   #expired = 0;
@@ -173,12 +261,18 @@ export class NetworkState {
   #juries = 0;
   #appeals = 0;
   #committees = 0;
-  #slashCount = 0;
-  #slashAmount = 0n;
-  readonly #penalties = Object.fromEntries(PENALTY_REASONS.map((r) => [r, 0n])) as Record<PenaltyReason, bigint>;
+  /** Every `Slashed` that took stake (count and amount), classified or not. */
+  #slashedCount = 0;
+  #slashedAmount = 0n;
+  #faultCount = 0;
+  readonly #faults = zeroes(FAULT_REASONS);
+  #livenessCount = 0;
+  readonly #liveness = zeroes(LIVENESS_REASONS);
   #timeouts = 0;
-  #livenessPenalties = 0n;
-  #jails = 0;
+  /** The slasher of the last `Slashed`, by transaction: a `Jailed` right after it is that slasher's. */
+  #lastSlash: { txHash: string; slasher: string } | undefined;
+  #faultJails = 0;
+  #livenessJails = 0;
   #royalty = 0n;
   #workerPay = 0n;
   #verifierPay = 0n;
@@ -187,13 +281,25 @@ export class NetworkState {
   #callbacks = 0n;
   readonly #credits: Record<string, bigint> = Object.fromEntries(CREDIT_REASONS.map((r) => [r, 0n]));
   readonly #byParty = new Map<string, bigint>();
+  readonly #refundsByRequester = new Map<string, bigint>();
+  /** Roles other than the treasury's and the models': account -> roles. */
+  readonly #roles = new Map<string, Set<PartyRole>>();
+  /** Every address that was the treasury (`TreasurySet`, or read from the contract). */
+  readonly #treasuries = new Set<string>();
   #models = 0;
+  readonly #modelRecords = new Map<bigint, ModelRecord>();
   readonly #inactiveModels = new Set<bigint>();
   readonly #suspendedModels = new Set<bigint>();
 
-  /** @param options.hub The hub's address, to tell its liveness penalties from fault slashes. */
+  /** @param options.hub The hub's address, to tell its (liveness) jails from the court's (fault) jails. */
   constructor(options: { hub?: string } = {}) {
     this.#hub = options.hub?.toLowerCase();
+  }
+
+  /** Records the treasury read from the settlement contract (when indexing starts after its `TreasurySet`). */
+  seedTreasury(treasury: string): void {
+    this.treasury = treasury;
+    this.#treasuries.add(treasury);
   }
 
   /** Folds one event in. `timestamp` (unix seconds of its block) is needed for `InferenceRequested` only. */
@@ -221,35 +327,65 @@ export class NetworkState {
   }
 
   #applyHub(e: ParsedEvent, timestamp: number | undefined): void {
+    this.#hub ??= e.address.toLowerCase();
     switch (e.name) {
-      case "InferenceRequested":
+      case "InferenceRequested": {
         if (timestamp === undefined) throw new IndexerDecodeError(e, "timestamp", "block");
         this.#requestTimes.push(timestamp);
+        const modelId = big(e, "modelId");
+        const requester = address(e, "requester");
+        this.#openRequests.set(big(e, "requestId"), { modelId, requester });
+        this.#model(modelId).calls++;
+        this.#addRole(requester, "requester");
         break;
-      case "RequestFinalized":
+      }
+      case "RequestFinalized": {
         this.#finalized++;
+        const request = this.#close(e);
+        if (request !== undefined) this.#model(request.modelId).finalized++;
         break;
+      }
       case "RequestRejected":
         this.#rejected++;
-        this.#refunds += big(e, "refund");
+        this.#refund(e);
         break;
       case "RequestExpired":
         this.#expired++;
-        this.#refunds += big(e, "refund");
+        this.#refund(e);
         break;
       case "RequestRefunded":
         this.#refunded++;
-        this.#refunds += big(e, "refund");
+        this.#refund(e);
         break;
       case "WorkerDeclined":
         this.#declines++;
         break;
       case "WorkerTimedOut":
         this.#timeouts++;
-        this.#livenessPenalties += big(e, "penalty");
+        this.#addLiveness("timeout", big(e, "penalty"));
+        this.#addRole(address(e, "worker"), "worker");
         break;
       default:
         break;
+    }
+  }
+
+  /** A request ended: forget it, and return what was known of it (undefined: requested before the start block). */
+  #close(e: ParsedEvent): { modelId: bigint; requester: string } | undefined {
+    const requestId = big(e, "requestId");
+    const request = this.#openRequests.get(requestId);
+    this.#openRequests.delete(requestId);
+    return request;
+  }
+
+  #refund(e: ParsedEvent): void {
+    const refund = big(e, "refund");
+    this.#refunds += refund;
+    const request = this.#close(e);
+    if (request === undefined) return;
+    this.#model(request.modelId).failed++;
+    if (refund > 0n) {
+      this.#refundsByRequester.set(request.requester, (this.#refundsByRequester.get(request.requester) ?? 0n) + refund);
     }
   }
 
@@ -260,15 +396,26 @@ export class NetworkState {
         const workerPay = big(e, "workerPay");
         const verifierPay = big(e, "verifierPay");
         const treasuryPay = big(e, "treasuryPay");
+        const recipient = address(e, "royaltyRecipient");
+        const worker = address(e, "worker");
         this.#royalty += royalty;
         this.#workerPay += workerPay;
         this.#verifierPay += verifierPay;
         this.#treasuryPay += treasuryPay;
-        this.#credit(address(e, "royaltyRecipient"), royalty);
-        this.#credit(address(e, "worker"), workerPay);
+        this.#credit(recipient, royalty);
+        this.#credit(worker, workerPay);
         this.#credit(VERIFIERS_PARTY, verifierPay);
         // The event does not name the treasury (a settlement parameter): take it from the last `TreasurySet`.
         this.#credit(this.treasury ?? TREASURY_PARTY, treasuryPay);
+        this.#addRole(worker, "worker");
+        // The hub's `RequestFinalized` follows in the same transaction: the request is still open here.
+        const request = this.#openRequests.get(big(e, "requestId"));
+        if (request !== undefined) {
+          const model = this.#model(request.modelId);
+          model.fees += royalty + workerPay + verifierPay + treasuryPay;
+          model.royalty += royalty;
+          if (royalty > 0n) model.royaltyRecipients.add(recipient);
+        }
         break;
       }
       case "Credited": {
@@ -280,12 +427,15 @@ export class NetworkState {
       }
       case "FeeCredited": {
         const amount = big(e, "amount");
+        const account = address(e, "account");
         this.#callbacks += amount;
-        this.#credit(address(e, "account"), amount);
+        this.#credit(account, amount);
+        this.#addRole(account, "callback-deliverer");
         break;
       }
       case "TreasurySet":
         this.treasury = address(e, "treasury");
+        this.#treasuries.add(this.treasury);
         break;
       default:
         break;
@@ -296,6 +446,9 @@ export class NetworkState {
     switch (e.name) {
       case "CaseOpened":
         this.#disputesOpened++;
+        break;
+      case "ChallengerJoined":
+        this.#addRole(address(e, "challenger"), "challenger");
         break;
       case "JuryDrawn":
         this.#juries++;
@@ -312,7 +465,13 @@ export class NetworkState {
       }
       case "Penalised": {
         const reason = bytes32Text(e, "reason");
-        if (reason in this.#penalties) this.#penalties[reason as PenaltyReason] += big(e, "amount");
+        const amount = big(e, "amount");
+        if (COURT_LIVENESS_REASONS.has(reason)) this.#addLiveness(reason as LivenessReason, amount);
+        else
+          this.#addFault(
+            (FAULT_REASONS as readonly string[]).includes(reason) ? (reason as FaultReason) : "other",
+            amount,
+          );
         break;
       }
       default:
@@ -326,7 +485,7 @@ export class NetworkState {
         this.#committees++;
         break;
       case "SilencePenalised":
-        this.#penalties.silence += big(e, "amount");
+        this.#addLiveness("silence", big(e, "amount"));
         break;
       default:
         break;
@@ -337,6 +496,10 @@ export class NetworkState {
     switch (e.name) {
       case "Staked":
         this.#addActive(address(e, "operator"), big(e, "amount"));
+        this.#addOperatorRoles(address(e, "operator"), big(e, "roles"));
+        break;
+      case "RolesUpdated":
+        this.#addOperatorRoles(address(e, "operator"), big(e, "roles"));
         break;
       case "UnbondingStarted": {
         const amount = big(e, "amount");
@@ -352,16 +515,20 @@ export class NetworkState {
         const fromUnbonding = big(e, "fromUnbonding");
         this.#addActive(address(e, "operator"), -fromActive);
         this.#unbonding -= fromUnbonding;
-        const liveness = this.#hub !== undefined && address(e, "slasher").toLowerCase() === this.#hub;
-        if (fromActive + fromUnbonding > 0n && !liveness) {
-          this.#slashCount++;
-          this.#slashAmount += fromActive + fromUnbonding;
+        if (fromActive + fromUnbonding > 0n) {
+          this.#slashedCount++;
+          this.#slashedAmount += fromActive + fromUnbonding;
         }
+        this.#lastSlash = { txHash: e.txHash, slasher: address(e, "slasher").toLowerCase() };
         break;
       }
-      case "Jailed":
-        this.#jails++;
+      case "Jailed": {
+        // Staking emits `Jailed` right after the `Slashed` of the same `slash` call.
+        const slash = this.#lastSlash?.txHash === e.txHash ? this.#lastSlash : undefined;
+        if (slash !== undefined && slash.slasher === this.#hub) this.#livenessJails++;
+        else this.#faultJails++;
         break;
+      }
       case "WeightUpdated":
         this.#weights.set(`${big(e, "role")}:${address(e, "operator")}`, big(e, "tickets"));
         break;
@@ -372,8 +539,18 @@ export class NetworkState {
 
   #applyRegistry(e: ParsedEvent): void {
     switch (e.name) {
-      case "ModelRegistered":
+      case "ModelRegistered": {
         this.#models++;
+        const model = this.#model(big(e, "modelId"));
+        model.mode = Number(big(e, "mode"));
+        model.owner = address(e, "owner");
+        break;
+      }
+      case "ModelOwnershipTransferred":
+        this.#model(big(e, "modelId")).owner = address(e, "newOwner");
+        break;
+      case "ModelRoyaltyUpdated":
+        this.#model(big(e, "modelId")).royaltyRecipients.add(address(e, "recipient"));
         break;
       case "ModelActiveSet": {
         const modelId = big(e, "modelId");
@@ -403,6 +580,81 @@ export class NetworkState {
     this.#active.set(operator, (this.#active.get(operator) ?? 0n) + delta);
   }
 
+  #addFault(reason: FaultReason, amount: bigint): void {
+    if (amount === 0n) return;
+    this.#faultCount++;
+    this.#faults[reason] += amount;
+  }
+
+  #addLiveness(reason: LivenessReason, amount: bigint): void {
+    if (amount === 0n) return;
+    this.#livenessCount++;
+    this.#liveness[reason] += amount;
+  }
+
+  #addRole(account: string, role: PartyRole): void {
+    const roles = this.#roles.get(account);
+    if (roles === undefined) this.#roles.set(account, new Set([role]));
+    else roles.add(role);
+  }
+
+  #addOperatorRoles(operator: string, roles: bigint): void {
+    if ((roles & BigInt(ROLE_WORKER)) !== 0n) this.#addRole(operator, "worker");
+    if ((roles & BigInt(ROLE_VERIFIER)) !== 0n) this.#addRole(operator, "verifier");
+  }
+
+  #model(modelId: bigint): ModelRecord {
+    let model = this.#modelRecords.get(modelId);
+    if (model === undefined) {
+      model = {
+        mode: undefined,
+        owner: undefined,
+        royaltyRecipients: new Set(),
+        calls: 0,
+        finalized: 0,
+        failed: 0,
+        fees: 0n,
+        royalty: 0n,
+      };
+      this.#modelRecords.set(modelId, model);
+    }
+    return model;
+  }
+
+  /** Every account credited or refunded, with its roles; most earned first, then most refunded, then by address. */
+  #parties(): Party[] {
+    const accounts = new Set([...this.#byParty.keys(), ...this.#refundsByRequester.keys()]);
+    const models = [...this.#modelRecords.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const parties: Party[] = [];
+    for (const account of accounts) {
+      const roles = new Set<PartyRole>(this.#roles.get(account));
+      if (this.#treasuries.has(account) || account === TREASURY_PARTY) roles.add("treasury");
+      if (account === VERIFIERS_PARTY) roles.add("verifier");
+      const ownedModels: bigint[] = [];
+      const royaltyModels: bigint[] = [];
+      for (const [modelId, model] of models) {
+        if (model.owner === account) ownedModels.push(modelId);
+        else if (model.royaltyRecipients.has(account)) royaltyModels.push(modelId);
+      }
+      if (ownedModels.length > 0) roles.add("model-owner");
+      if (royaltyModels.length > 0) roles.add("royalty-recipient");
+      parties.push({
+        account,
+        roles: PARTY_ROLES.filter((role) => roles.has(role)),
+        ownedModels,
+        royaltyModels,
+        earned: this.#byParty.get(account) ?? 0n,
+        refunded: this.#refundsByRequester.get(account) ?? 0n,
+      });
+    }
+    return parties.sort(
+      (a, b) =>
+        compareDesc(a.earned, b.earned) ||
+        compareDesc(a.refunded, b.refunded) ||
+        (a.account < b.account ? -1 : a.account > b.account ? 1 : 0),
+    );
+  }
+
   /** The numbers as of the last applied event. */
   stats(options: StatsOptions): NetworkStats {
     if (!(options.windowSeconds > 0)) throw new RangeError("windowSeconds must be a positive number of seconds");
@@ -429,11 +681,29 @@ export class NetworkState {
     // A suspended model that is also inactive counts once, as inactive.
     let unavailable = this.#inactiveModels.size;
     for (const id of this.#suspendedModels) if (!this.#inactiveModels.has(id)) unavailable++;
+    // Stake slashed with no reason event the indexer knows is a fault of an unknown kind.
+    const livenessAmount = sum(Object.values(this.#liveness));
+    const faults = { ...this.#faults };
+    faults.other += this.#slashedAmount - livenessAmount - sum(Object.values(this.#faults));
+    const faultCount = Math.max(this.#faultCount, this.#slashedCount - this.#livenessCount);
+    const usage: ModelUsage[] = [...this.#modelRecords.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([modelId, m]) => ({
+        modelId,
+        mode: m.mode,
+        owner: m.owner,
+        calls: m.calls,
+        finalized: m.finalized,
+        failed: m.failed,
+        fees: m.fees,
+        royalty: m.royalty,
+      }));
     return {
       syncedBlock: this.syncedBlock,
       now,
       requests: {
         total,
+        windowSeconds: options.windowSeconds,
         perWindow: windows(this.#requestTimes, options.windowSeconds, now, options.maxWindows ?? 1_000),
         byStatus: {
           finalized: this.#finalized,
@@ -457,10 +727,14 @@ export class NetworkState {
         appeals: this.#appeals,
       },
       committees: { drawn: this.#committees },
-      slashes: { count: this.#slashCount, amount: this.#slashAmount },
-      penalties: { ...this.#penalties },
-      liveness: { timeouts: this.#timeouts, penalties: this.#livenessPenalties },
-      jails: this.#jails,
+      slashes: { count: faultCount, amount: sum(Object.values(faults)), byReason: faults },
+      liveness: {
+        timeouts: this.#timeouts,
+        count: this.#livenessCount,
+        amount: livenessAmount,
+        byReason: { ...this.#liveness },
+      },
+      jails: { faults: this.#faultJails, liveness: this.#livenessJails },
       fees: {
         royalty: this.#royalty,
         worker: this.#workerPay,
@@ -471,10 +745,12 @@ export class NetworkState {
         credits: { ...this.#credits },
         byParty: new Map(this.#byParty),
       },
+      parties: this.#parties(),
       models: {
         registered: this.#models,
         active: this.#models - unavailable,
         suspended: this.#suspendedModels.size,
+        usage,
       },
     };
   }
@@ -503,6 +779,20 @@ export interface NetworkIndexerOptions {
   batchBlocks?: number;
   /** Retry policy of RPC calls. */
   retry?: Omit<RetryOptions, "isRetryable">;
+  /** Called after each applied batch of `sync` (for a progress display of a long catch-up). */
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+/** Where a running `sync` is. */
+export interface SyncProgress {
+  /** First block of this sync. */
+  fromBlock: number;
+  /** Last block applied so far. */
+  syncedBlock: number;
+  /** Last block this sync reads. */
+  toBlock: number;
+  /** Events applied so far in this sync. */
+  events: number;
 }
 
 const HUB_EVENTS = [
@@ -522,6 +812,7 @@ const SETTLEMENT_EVENTS = [
 ] as const satisfies readonly EventName<ISettlement>[];
 const COURT_EVENTS = [
   "CaseOpened",
+  "ChallengerJoined",
   "JuryDrawn",
   "Appealed",
   "CaseResolved",
@@ -533,6 +824,7 @@ const COMMITTEE_EVENTS = [
 ] as const satisfies readonly EventName<ICommitteeModule>[];
 const STAKING_EVENTS = [
   "Staked",
+  "RolesUpdated",
   "UnbondingStarted",
   "StakeWithdrawn",
   "Slashed",
@@ -541,6 +833,8 @@ const STAKING_EVENTS = [
 ] as const satisfies readonly EventName<IStaking>[];
 const REGISTRY_EVENTS = [
   "ModelRegistered",
+  "ModelOwnershipTransferred",
+  "ModelRoyaltyUpdated",
   "ModelActiveSet",
   "ModelSuspended",
   "ModelResumed",
@@ -557,6 +851,7 @@ export class NetworkIndexer {
   readonly #batchBlocks: number;
   readonly #retry: Omit<RetryOptions, "isRetryable">;
   readonly #timestamps = new Map<number, number>();
+  readonly #onProgress: ((progress: SyncProgress) => void) | undefined;
   #next: number;
 
   constructor(contracts: IndexedContracts, options: NetworkIndexerOptions = {}) {
@@ -581,6 +876,7 @@ export class NetworkIndexer {
     this.#confirmations = options.confirmations ?? 0;
     this.#batchBlocks = Math.max(1, Math.floor(options.batchBlocks ?? 20_000));
     this.#retry = options.retry ?? DEFAULT_RPC_RETRY;
+    this.#onProgress = options.onProgress;
   }
 
   /** Last block included so far (−1 before the first sync). */
@@ -618,6 +914,7 @@ export class NetworkIndexer {
       applied += tagged.length;
       this.state.syncedBlock = end;
       this.#next = end + 1;
+      this.#onProgress?.({ fromBlock, syncedBlock: end, toBlock: target, events: applied });
     }
     this.state.syncedTimestamp = await this.#timestamp(target);
     return { fromBlock, toBlock: target, events: applied };
@@ -631,7 +928,7 @@ export class NetworkIndexer {
   /** Indexing starts after the deployment: read the treasury as of the block before (needs an archive node). */
   async #seedTreasury(blockTag: number): Promise<void> {
     try {
-      this.state.treasury = await this.#rpc(() => this.#settlement.treasury({ blockTag }));
+      this.state.seedTreasury(await this.#rpc(() => this.#settlement.treasury({ blockTag })));
     } catch {
       // not an archive node, or the contract did not exist yet: `TreasurySet` will tell, else the placeholder stays
     }
@@ -674,6 +971,18 @@ function windows(
   const out: Array<{ start: number; count: number }> = [];
   for (let start = lowest; start <= last; start += width) out.push({ start, count: counts.get(start) ?? 0 });
   return out;
+}
+
+function zeroes<K extends string>(keys: readonly K[]): Record<K, bigint> {
+  return Object.fromEntries(keys.map((k) => [k, 0n])) as Record<K, bigint>;
+}
+
+function sum(values: readonly bigint[]): bigint {
+  return values.reduce((a, b) => a + b, 0n);
+}
+
+function compareDesc(a: bigint, b: bigint): number {
+  return a > b ? -1 : a < b ? 1 : 0;
 }
 
 function value(e: ParsedEvent, name: string): unknown {

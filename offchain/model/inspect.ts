@@ -143,7 +143,8 @@ export function inspectOnnx(bytes: Uint8Array): OnnxInspection {
   };
 }
 
-export const MIN_OPSET = 13;
+/** Oldest default-domain opset served: onnxruntime 1.30 runs opsets from 7 on (older ones are rejected by it). */
+export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 
 /** Throws {@link UnsupportedModelError} when OPG cannot serve the model as it is. */

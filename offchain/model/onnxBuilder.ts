@@ -37,7 +37,7 @@ export interface MlpSpec {
   /** Features per example (`n` in the input shape `[batch, n]`). */
   inputSize: number;
   layers: DenseLayer[];
-  /** Default opset version, 13..21; default {@link DEFAULT_OPSET}. The IR version follows from it. */
+  /** Default opset version, 7..21; default {@link DEFAULT_OPSET}. The IR version follows from it. */
   opset?: number;
   /** When true the batch dimension is symbolic (`"batch"`); otherwise it is fixed to 1. Default false. */
   dynamicBatch?: boolean;
@@ -75,8 +75,14 @@ export const DEFAULT_OPSET = 17;
 /** Value of `ModelProto.producer_name`. */
 export const PRODUCER_NAME = "opg";
 
-/** The ONNX IR version that introduced each supported default-domain opset (onnx 1.8 … 1.16). */
+/** The ONNX IR version that introduced each supported default-domain opset (onnx 1.2 … 1.16). */
 const IR_VERSION_BY_OPSET: ReadonlyMap<number, number> = new Map([
+  [7, 3],
+  [8, 3],
+  [9, 4],
+  [10, 5],
+  [11, 6],
+  [12, 7],
   [13, 7],
   [14, 7],
   [15, 8],

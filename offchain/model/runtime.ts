@@ -20,6 +20,7 @@ import {
   type TensorData,
 } from "../codec/tensor.js";
 import { encodeErrorResult, type ErrorCode } from "./errorResult.js";
+import { checkInputs } from "./inputCheck.js";
 
 // ------------------------------------------------------------------------------------------------ types
 
@@ -100,8 +101,6 @@ const BY_ORT_TYPE: ReadonlyMap<string, OrtDtype> = new Map<string, OrtDtype>([
   ["uint32", { dtype: DType.UINT32, ortType: "uint32" }],
   ["uint64", { dtype: DType.UINT64, ortType: "uint64" }],
 ]);
-
-const DTYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(DType).map(([name, code]) => [code, name]));
 
 /** Largest `outputDecimals` the registry accepts. */
 export const MAX_OUTPUT_DECIMALS = 18;
@@ -305,8 +304,9 @@ export class ModelRuntime {
 
 // ------------------------------------------------------------------------------------------------ internals
 
+/** The input errors post their (deterministic) detail in the result; the others only their code. */
 function failure(code: ErrorCode, detail: string): InferenceOutcome {
-  return { kind: "error", code, detail, output: encodeErrorResult(code) };
+  return { kind: "error", code, detail, output: encodeErrorResult(code, detail) };
 }
 
 function describe(
@@ -347,39 +347,6 @@ function describe(
 }
 
 /** `null` when `tensors` fit `inputs`, otherwise the first mismatch. */
-function checkInputs(inputs: readonly TensorSpec[], tensors: readonly TensorData[]): string | null {
-  if (tensors.length !== inputs.length) {
-    return `the model takes ${inputs.length} input tensor(s) (${inputs.map((s) => s.name).join(", ")}), got ${tensors.length}`;
-  }
-  for (let i = 0; i < inputs.length; i++) {
-    const spec = inputs[i] as TensorSpec;
-    const tensor = tensors[i] as TensorData;
-    if (tensor.dtype !== spec.dtype) {
-      return `input ${i} ("${spec.name}") must be ${dtypeName(spec.dtype)}, got ${dtypeName(tensor.dtype)}`;
-    }
-    if (spec.shape.length === 0) continue; // scalar or undeclared shape: onnxruntime checks it
-    if (tensor.shape.length !== spec.shape.length) {
-      return (
-        `input ${i} ("${spec.name}") must have rank ${spec.shape.length} [${formatShape(spec.shape)}], ` +
-        `got rank ${tensor.shape.length} [${tensor.shape.join(", ")}]`
-      );
-    }
-    for (let d = 0; d < spec.shape.length; d++) {
-      const expected = spec.shape[d];
-      const actual = tensor.shape[d] as number;
-      const ok = typeof expected === "number" && expected >= 0 ? actual === expected : actual > 0;
-      if (!ok) {
-        return (
-          `input ${i} ("${spec.name}") dimension ${d} is ${actual}, expected ` +
-          `${typeof expected === "number" && expected >= 0 ? expected : "a positive size"} ` +
-          `(shape [${formatShape(spec.shape)}])`
-        );
-      }
-    }
-  }
-  return null;
-}
-
 function toOrtTensor(tensor: TensorData, spec: TensorSpec): OrtTensor {
   const dims = tensor.shape;
   const data = tensor.data;
@@ -451,14 +418,6 @@ function normalizeHash(contentHash: string): string {
     );
   }
   return contentHash.toLowerCase();
-}
-
-function dtypeName(dtype: number): string {
-  return DTYPE_NAMES.get(dtype) ?? String(dtype);
-}
-
-function formatShape(shape: ReadonlyArray<number | string>): string {
-  return shape.map((d) => (typeof d === "string" ? (d === "" ? "?" : d) : String(d))).join(", ");
 }
 
 function errorMessage(error: unknown): string {

@@ -28,6 +28,8 @@ export interface ModelStoreOptions {
   timeoutMs?: number;
   /** Largest model accepted, in bytes. Default 512 MiB. */
   maxBytes?: number;
+  /** Called as a download proceeds (bytes so far; the declared size or null), for progress displays. */
+  onDownload?: (uri: string, received: number, total: number | null) => void;
 }
 
 /** A verified model: its bytes and the cache file holding them. */
@@ -109,6 +111,7 @@ export class ModelStore {
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
+  readonly #onDownload: ModelStoreOptions["onDownload"];
   readonly #inFlight = new Map<string, Promise<StoredModel>>();
 
   constructor(options: ModelStoreOptions) {
@@ -117,6 +120,7 @@ export class ModelStore {
     this.#baseDir = path.resolve(options.baseDir ?? process.cwd());
     this.#timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.#maxBytes = positiveInteger(options.maxBytes ?? DEFAULT_MAX_BYTES, "maxBytes");
+    this.#onDownload = options.onDownload;
     this.#fetch = options.fetchImpl ?? globalThis.fetch;
     if (options.ipfsGateway !== undefined) {
       const gateway = options.ipfsGateway.replace(/\/+$/, "");
@@ -287,7 +291,7 @@ export class ModelStore {
         throw this.#tooLarge(uri, declared);
       }
       try {
-        return await this.#readBody(uri, response);
+        return await this.#readBody(uri, response, Number.isFinite(declared) ? declared : null);
       } catch (error) {
         if (error instanceof ModelStoreError) throw error;
         if (controller.signal.aborted) throw timedOut();
@@ -300,7 +304,7 @@ export class ModelStore {
     }
   }
 
-  async #readBody(uri: string, response: Response): Promise<Uint8Array> {
+  async #readBody(uri: string, response: Response, declared: number | null): Promise<Uint8Array> {
     if (response.body === null) return new Uint8Array(0);
     const reader = response.body.getReader();
     const chunks: Uint8Array[] = [];
@@ -314,6 +318,7 @@ export class ModelStore {
         throw this.#tooLarge(uri, total);
       }
       chunks.push(value);
+      this.#onDownload?.(uri, total, declared);
     }
     const bytes = new Uint8Array(total);
     let offset = 0;

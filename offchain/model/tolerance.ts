@@ -3,7 +3,7 @@
  * (PROTOCOL.md, "Results and determinism"): equal bytes are not required, a last-digit float difference is not a
  * dispute, and a hash match alone is never the criterion.
  */
-import { encodeTensors, decodeTensors, DType, type TensorData } from "../codec/tensor.js";
+import { encodeTensors, decodeTensors, DType, dtypeLabel, type TensorData } from "../codec/tensor.js";
 import { decodeErrorResult } from "./errorResult.js";
 
 /** Verdict of {@link compareOutputs}. */
@@ -20,8 +20,6 @@ export interface Comparison {
 export class ComparisonInputError extends Error {
   override readonly name = "ComparisonInputError";
 }
-
-const DTYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(DType).map(([name, code]) => [code, name]));
 
 /**
  * Whether `posted` agrees with `expected` (the verifier's re-execution) within `tolerance`, in units of
@@ -42,7 +40,11 @@ export function compareOutputs(expected: Uint8Array, posted: Uint8Array, toleran
   const expectedError = decodeErrorResult(expected);
   const postedError = decodeErrorResult(posted);
   if (expectedError !== null || postedError !== null) {
-    if (expectedError === postedError) return verdict(true, `both are error results ${expectedError}`, 0n);
+    if (expectedError === postedError) {
+      // Same code: the bytes (and so any detail: which input, expected vs got) must be identical too.
+      if (sameBytes(expected, posted)) return verdict(true, `both are error results ${expectedError}`, 0n);
+      return verdict(false, `both are error results ${expectedError}, with a different detail`, 0n);
+    }
     if (expectedError === null) return verdict(false, `posted error result ${postedError}, expected an output`, 0n);
     if (postedError === null) {
       return verdict(false, `posted an output or invalid bytes, expected error result ${expectedError}`, 0n);
@@ -63,7 +65,7 @@ export function compareOutputs(expected: Uint8Array, posted: Uint8Array, toleran
   mine.forEach((tensor, t) => {
     if (tensor.dtype === DType.FLOAT || tensor.dtype === DType.DOUBLE) {
       throw new ComparisonInputError(
-        `The verifier's own result has a ${dtypeName(tensor.dtype)} tensor (${t}); canonicalise outputs with ` +
+        `The verifier's own result has a ${dtypeLabel(tensor.dtype)} tensor (${t}); canonicalise outputs with ` +
           "encodeCanonicalOutputs before comparing.",
       );
     }
@@ -83,7 +85,7 @@ export function compareOutputs(expected: Uint8Array, posted: Uint8Array, toleran
     const a = mine[t] as TensorData;
     const b = theirs[t] as TensorData;
     if (a.dtype !== b.dtype) {
-      return verdict(false, `tensor ${t}: posted dtype ${dtypeName(b.dtype)}, expected ${dtypeName(a.dtype)}`, 0n);
+      return verdict(false, `tensor ${t}: posted dtype ${dtypeLabel(b.dtype)}, expected ${dtypeLabel(a.dtype)}`, 0n);
     }
     if (a.decimals !== b.decimals) {
       return verdict(false, `tensor ${t}: posted ${b.decimals} decimals, expected ${a.decimals}`, 0n);
@@ -127,10 +129,6 @@ function verdict(agree: boolean, reason: string, maxAbsDiff: bigint): Comparison
   return { agree, reason, maxAbsDiff };
 }
 
-function dtypeName(dtype: number): string {
-  return DTYPE_NAMES.get(dtype) ?? String(dtype);
-}
-
 /**
  * Shifts the first element of the first integer or FIXED64 tensor of a canonical output by `delta` (saturating).
  * Used by tests and by the demo's deliberately cheating worker; honest nodes never call it.
@@ -145,4 +143,8 @@ export function perturbOutput(output: Uint8Array, delta: bigint): Uint8Array {
   data[0] = first + delta > max ? first - delta : first + delta;
   target.data = data;
   return encodeTensors(tensors);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -1,10 +1,10 @@
 /** What every OPG task needs: a network connection, a signer, and the protocol's contracts on that network. */
-import { HardhatPluginError } from "@nomicfoundation/hardhat-errors";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
+import { TaskInputError, describeError } from "./errors.js";
 import {
   connectContracts,
   deploymentFile,
@@ -22,23 +22,69 @@ export interface TaskContext {
   root: string;
 }
 
-/** A user-input or state error: Hardhat prints its message without a stack trace. */
-export class TaskInputError extends HardhatPluginError {
-  constructor(message: string) {
-    super("opg", message);
-  }
+export { TaskInputError };
+
+/**
+ * The network a task talks to: `--network` when given, else `localhost` — the chain `npm run network` serves — so
+ * commands work as printed next to a running local network (Hardhat's own default is an empty in-process chain).
+ */
+export function taskNetwork(hre: HardhatRuntimeEnvironment): string {
+  return hre.globalOptions.network ?? "localhost";
+}
+
+/**
+ * A command to print as a hint (`npx hardhat request:status --id 3`), with the `--network` and `--deployment` this
+ * task was given, so it works when pasted.
+ */
+export function commandHint(hre: HardhatRuntimeEnvironment, command: string, args?: { deployment?: string }): string {
+  const network = hre.globalOptions.network !== undefined ? ` --network ${hre.globalOptions.network}` : "";
+  const deployment = args?.deployment !== undefined && args.deployment !== "" ? ` --deployment ${args.deployment}` : "";
+  return `npx hardhat ${command}${network}${deployment}`;
 }
 
 export async function openProtocol(
   hre: HardhatRuntimeEnvironment,
   args: { deployment: string; account?: string },
 ): Promise<TaskContext> {
-  const connection = await hre.network.create();
-  const chainId = (await connection.ethers.provider.getNetwork()).chainId;
+  const name = taskNetwork(hre);
+  const connection = await hre.network.create(name);
   const root = hre.config.paths.root;
-  const addresses = await readDeployment(args.deployment !== "" ? args.deployment : deploymentFile(root, chainId));
+  let chainId: bigint;
+  try {
+    chainId = (await connection.ethers.provider.getNetwork()).chainId;
+  } catch (error) {
+    throw new TaskInputError(`${await unreachable(hre, name)} (${firstLine(error)})`);
+  }
+  const file = args.deployment !== "" ? args.deployment : deploymentFile(root, chainId);
+  const addresses = await readDeployment(file);
+  if ((await connection.ethers.provider.getCode(addresses.hub)) === "0x") {
+    throw new TaskInputError(
+      `the deployment in ${file} has no contracts on network ${name} (chain ${chainId}): the local network was ` +
+        "restarted or this is another chain — restart `npm run network`, or pass the --network and --deployment " +
+        "that belong together",
+    );
+  }
   const signer = await pickSigner(connection, args.account ?? "0");
   return { connection, signer, addresses, contracts: connectContracts(addresses, signer), chainId, root };
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+
+async function unreachable(hre: HardhatRuntimeEnvironment, name: string): Promise<string> {
+  const config = hre.config.networks[name];
+  const url = config?.type === "http" ? await config.url.get().catch(() => undefined) : undefined;
+  const where = url !== undefined ? ` at ${url}` : "";
+  return name === "localhost" && hre.globalOptions.network === undefined
+    ? `no local network answers${where}: start it with \`npm run network\` in another terminal, or pass --network <name>`
+    : `network ${name} does not answer${where}: check that its node is running and the URL is right`;
+}
+
+/** A positive integer id given as `--<what>` (model, request). */
+export function parseId(value: string, what: string, listHint: string): bigint {
+  if (!/^\d+$/.test(value.trim()) || BigInt(value.trim()) === 0n) {
+    throw new TaskInputError(`${what} must be a positive whole number such as 1 (got "${value}"): ${listHint}`);
+  }
+  return BigInt(value.trim());
 }
 
 /** `--account` is an index into the network's accounts or one of their addresses. */
@@ -79,11 +125,6 @@ export async function sendAndReport(
     console.log(`${label}: ok (tx ${receipt.hash}, gas ${receipt.gasUsed})`);
     return receipt;
   } catch (error) {
-    const data = (error as { data?: string }).data;
-    const parsed = typeof data === "string" ? contract.interface.parseError(data) : null;
-    if (parsed !== null) {
-      throw new TaskInputError(`${label} reverted with ${parsed.name}(${parsed.args.map(String).join(", ")})`);
-    }
-    throw error;
+    throw new TaskInputError(`${label} failed: ${describeError(error)}`);
   }
 }

@@ -1,5 +1,6 @@
 /** Model tasks: register an ONNX file (hash and schema read from it), list, show. */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 
 import { ethers } from "ethers";
@@ -8,8 +9,14 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
 import { ModelLoadError, ModelRuntime } from "../../offchain/model/runtime.js";
 import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
-import { sha256Hex } from "../../offchain/model/store.js";
-import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport } from "./context.js";
+import { ModelStore, ModelStoreError, sha256Hex } from "../../offchain/model/store.js";
+import { registeredSchema } from "../../offchain/client/modelSchema.js";
+import { dtypeLabel } from "../../offchain/codec/tensor.js";
+import { formatShape } from "../../offchain/model/inputCheck.js";
+import type { ModelSchema } from "../../offchain/model/schema.js";
+import { TaskInputError, commandHint, formatOpg, openProtocol, parseId, parseOpg, sendAndReport } from "./context.js";
+import { describeError } from "./errors.js";
+import { formatBytes, progressLine } from "./progress.js";
 
 const MODES: Record<string, number> = { none: 0, optimistic: 1, committee: 2 };
 const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
@@ -27,6 +34,44 @@ interface RegisterArgs {
   decimals: number;
   tolerance: string;
   royaltyBps: number;
+  noFetchCheck: boolean;
+}
+
+/** Workers fetch the model from `uri` and verify its hash: do the same once before registering it. */
+async function checkFetchable(uri: string, contentHash: string, root: string): Promise<void> {
+  // An empty cache of its own: a copy cached earlier must not stand in for the URI.
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), "opg-fetch-check-"));
+  const progress = progressLine();
+  let downloading = false;
+  const store = new ModelStore({
+    cacheDir,
+    baseDir: root,
+    timeoutMs: 30_000,
+    onDownload: (_uri, received, total) => {
+      downloading = true;
+      progress.update(`fetching ${uri} as workers will: ${formatBytes(received, total)}`);
+    },
+  });
+  try {
+    await store.get(uri, contentHash);
+    if (downloading) progress.done(`fetched ${uri}: its sha256 matches the file`);
+  } catch (error) {
+    if (!(error instanceof ModelStoreError)) throw error;
+    throw new TaskInputError(
+      `workers could not obtain the model from ${uri}: ${error.message.split(". ")[0]} — fix --uri, or pass ` +
+        "--no-fetch-check if workers reach it from where this machine cannot",
+    );
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/** Inputs and outputs in the project's dtype vocabulary. */
+function printSchema(schema: ModelSchema): void {
+  for (const t of schema.inputs)
+    console.log(`  input  ${t.name.padEnd(12)} ${dtypeLabel(t.dtype).padEnd(8)} [${formatShape(t.shape)}]`);
+  for (const t of schema.outputs)
+    console.log(`  output ${t.name.padEnd(12)} ${dtypeLabel(t.dtype).padEnd(8)} [${formatShape(t.shape)}]`);
 }
 
 export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvironment) {
@@ -54,17 +99,30 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
   } finally {
     await runtime.close();
   }
-  const { contracts, signer } = await openProtocol(hre, args);
+  const { contracts, signer, root } = await openProtocol(hre, args);
   const [, enabled] = await contracts.hub.moduleOf(mode);
   if (!enabled) {
     throw new TaskInputError(`mode ${args.mode} is not enabled in this hub: requests to the model would be refused`);
   }
+  if (!/^\d+$/.test(args.tolerance)) {
+    throw new TaskInputError(`--tolerance must be a whole number of 10^-decimals units (got "${args.tolerance}")`);
+  }
   const tolerance = BigInt(args.tolerance);
+  // What the registry would refuse, refused here before anything is sent.
+  const fee = parseOpg(args.fee, "--fee");
+  const minFee = await contracts.registry.minFee();
+  if (fee < minFee) {
+    throw new TaskInputError(
+      `--fee ${args.fee} OPG is below the registry's minimum of ${formatOpg(minFee)}: raise --fee`,
+    );
+  }
+  const uri = args.uri !== "" ? args.uri : `file://${file}`;
+  if (!args.noFetchCheck) await checkFetchable(uri, contentHash, root);
   const receipt = await sendAndReport("registerModel", contracts.registry, () =>
     contracts.registry.connect(signer).registerModel({
       contentHash,
-      uri: args.uri !== "" ? args.uri : `file://${file}`,
-      fee: parseOpg(args.fee, "--fee"),
+      uri,
+      fee,
       mode,
       outputDecimals: args.decimals,
       tolerance,
@@ -83,8 +141,7 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
     .map((l) => contracts.registry.interface.parseLog(l))
     .find((e) => e?.name === "ModelRegistered");
   console.log(`model #${event?.args.modelId} registered: sha256 ${contentHash}`);
-  for (const t of schema.inputs) console.log(`  input  ${t.name} dtype ${t.dtype} shape [${t.shape.join(", ")}]`);
-  for (const t of schema.outputs) console.log(`  output ${t.name} dtype ${t.dtype} shape [${t.shape.join(", ")}]`);
+  printSchema(schema);
 }
 
 export async function listAction(args: { deployment: string }, hre: HardhatRuntimeEnvironment) {
@@ -102,8 +159,14 @@ export async function listAction(args: { deployment: string }, hre: HardhatRunti
 }
 
 export async function showAction(args: { deployment: string; id: string }, hre: HardhatRuntimeEnvironment) {
-  const { contracts } = await openProtocol(hre, args);
-  const id = BigInt(args.id);
+  const id = parseId(args.id, "--id", `see \`${commandHint(hre, "model:list", args)}\``);
+  const { contracts, root } = await openProtocol(hre, args);
+  const count = await contracts.registry.modelCount();
+  if (id > count) {
+    throw new TaskInputError(
+      `model #${id} does not exist (${count} registered): see \`${commandHint(hre, "model:list", args)}\``,
+    );
+  }
   const m = await contracts.registry.getModel(id);
   const [modelFee, protocolFee] = await contracts.hub.quote(id);
   console.log(`model #${id}`);
@@ -119,6 +182,13 @@ export async function showAction(args: { deployment: string; id: string }, hre: 
     `  output decimals  ${m.outputDecimals}, tolerance ${m.tolerance} (= ${Number(m.tolerance) / 10 ** Number(m.outputDecimals)})`,
   );
   console.log(`  schema digest    ${m.schemaDigest}`);
+  if (Number(m.kind) === MODEL_KIND_TENSOR) {
+    try {
+      printSchema(await registeredSchema(m, { cacheDir: path.join(root, ".opg", "models"), baseDir: root }));
+    } catch (error) {
+      console.log(`  inputs/outputs   unknown here: ${describeError(error)}`);
+    }
+  }
   console.log(`  kind             ${KIND_NAMES[Number(m.kind)] ?? m.kind}`);
   if (Number(m.kind) !== MODEL_KIND_TENSOR) {
     console.log(`  tokenizer        ${m.tokenizerHash} at ${m.tokenizerUri}`);
@@ -143,8 +213,8 @@ export async function resumeAction(
   args: { deployment: string; account: string; id: string; uri: string },
   hre: HardhatRuntimeEnvironment,
 ) {
+  const id = parseId(args.id, "--id", `see \`${commandHint(hre, "model:list", args)}\``);
   const { contracts, signer } = await openProtocol(hre, args);
-  const id = BigInt(args.id);
   const m = await contracts.registry.getModel(id);
   if (m.owner.toLowerCase() !== signer.address.toLowerCase()) {
     throw new TaskInputError(`model #${id} is owned by ${m.owner}: run this with --account of its owner`);
@@ -186,7 +256,7 @@ export async function inspectAction(args: { file: string; json: boolean }) {
     return;
   }
   const fmt = (t: { name: string; elementType: string; shape: Array<number | string> }) =>
-    `${t.name.padEnd(16)} ${t.elementType.padEnd(8)} [${t.shape.join(", ")}]`;
+    `${t.name.padEnd(16)} ${t.elementType.toLowerCase().padEnd(8)} [${t.shape.join(", ")}]`;
   console.log(`file        ${file}`);
   console.log(`size        ${info.sizeBytes} bytes`);
   console.log(`sha256      ${info.sha256}`);

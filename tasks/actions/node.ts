@@ -1,6 +1,7 @@
 /** The `worker`, `verifier` and `keeper` tasks: run a node until SIGINT or SIGTERM, then stop cleanly. */
 import path from "node:path";
 
+import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { TxSender } from "../../offchain/chain/sender.js";
@@ -14,6 +15,7 @@ import {
 import { createLogger } from "../../offchain/node/logger.js";
 import type { NodeRunner } from "../../offchain/node/runner.js";
 import { TaskInputError, formatOpg, openProtocol, parseOpg, sendAndReport, type TaskContext } from "./context.js";
+import { untilSignal } from "./signals.js";
 
 export interface NodeArgs {
   deployment: string;
@@ -39,11 +41,11 @@ export async function prepareNode(
   role: "worker" | "verifier" | "keeper",
 ): Promise<{ ctx: TaskContext; config: NodeConfig }> {
   if (args.concurrency < 1) throw new TaskInputError("--concurrency must be at least 1");
+  const stakeAmount =
+    role !== "keeper" && args.stake !== undefined && args.stake !== "0" ? parseOpg(args.stake, "--stake") : 0n;
   const ctx = await openProtocol(hre, args);
   const roleBit = role === "worker" ? 1 : 2;
-  if (role !== "keeper" && args.stake !== undefined && args.stake !== "0") {
-    await stake(ctx, parseOpg(args.stake, "--stake"), roleBit);
-  }
+  if (stakeAmount > 0n) await stake(ctx, stakeAmount, roleBit);
   const eligible = role === "keeper" || (await ctx.contracts.staking.isEligible(ctx.signer.address, roleBit));
   if (!eligible) {
     throw new TaskInputError(
@@ -77,6 +79,13 @@ export async function prepareNode(
 
 async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<void> {
   const { staking, token } = ctx.contracts;
+  const held = await token.balanceOf(ctx.signer.address);
+  if (held < amount) {
+    throw new TaskInputError(
+      `--stake ${formatOpg(amount)} is more than ${ctx.signer.address} holds (${formatOpg(held)}); nothing was sent. ` +
+        `On the local network: \`npx hardhat faucet --to ${ctx.signer.address} --amount ${ethers.formatEther(amount)}\``,
+    );
+  }
   const current = await staking.getOperator(ctx.signer.address);
   await sendAndReport("approve", token, () => token.connect(ctx.signer).approve(staking.target, amount));
   await sendAndReport(`stake ${formatOpg(amount)}`, staking, () =>
@@ -84,17 +93,10 @@ async function stake(ctx: TaskContext, amount: bigint, roles: number): Promise<v
   );
 }
 
-/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+/** Runs until SIGINT/SIGTERM, then stops every node. */
 export async function runUntilSignal(...nodes: NodeRunner[]): Promise<void> {
   for (const node of nodes) await node.start();
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.once(signal, () => process.exit(130));
-      resolve();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
+  await untilSignal();
   await Promise.all(nodes.map((node) => node.stop()));
 }
 

@@ -23,8 +23,12 @@ export async function stakeAction(args: Base & { amount: string; roles: string }
   const { contracts, signer } = await openProtocol(hre, args);
   const { staking, token } = contracts;
   const held = await token.balanceOf(signer.address);
-  if (held < amount)
-    throw new TaskInputError(`${signer.address} holds ${formatOpg(held)}, less than ${formatOpg(amount)}`);
+  if (held < amount) {
+    throw new TaskInputError(
+      `${signer.address} holds ${formatOpg(held)}, less than ${formatOpg(amount)}; nothing was sent. On the local ` +
+        `network: \`npx hardhat faucet --to ${signer.address} --amount ${ethers.formatEther(amount)}\``,
+    );
+  }
   // `stake` sets the roles: keep the ones the operator already holds (`setRoles` drops one).
   const current = Number((await staking.getOperator(signer.address)).roles);
   const combined = current | roles;

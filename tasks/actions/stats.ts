@@ -1,62 +1,284 @@
 /** `network:stats`: network health computed only from on-chain events (the indexer a web page reuses). */
+import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { NetworkIndexer, type NetworkStats } from "../../offchain/indexer/stats.js";
-import { formatOpg, openProtocol } from "./context.js";
+import {
+  MODE_LABELS,
+  bucketLabel,
+  describeDuration,
+  formatStatsJson,
+  isoTime,
+  perBucket,
+  sparkline,
+  utcTime,
+} from "../../offchain/indexer/report.js";
+import {
+  NetworkIndexer,
+  TREASURY_PARTY,
+  VERIFIERS_PARTY,
+  type FaultReason,
+  type LivenessReason,
+  type NetworkStats,
+  type Party,
+  type PartyRole,
+} from "../../offchain/indexer/stats.js";
+import { TaskInputError, openProtocol } from "./context.js";
 
 export async function statsAction(
-  args: { deployment: string; window: number; json: boolean },
+  args: { deployment: string; window: number; buckets: number; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
+  if (!(args.window > 0)) {
+    throw new TaskInputError(
+      `--window is the bucket width in seconds, e.g. 3600 (per hour) or 300 (per 5 min); got ${args.window}`,
+    );
+  }
+  if (!(args.buckets > 0)) {
+    throw new TaskInputError(`--buckets is how many time buckets the table shows, e.g. 12; got ${args.buckets}`);
+  }
   const { contracts } = await openProtocol(hre, { deployment: args.deployment });
-  const indexer = new NetworkIndexer(contracts, { startBlock: contracts.addresses.fromBlock });
-  await indexer.sync();
+  // Progress and warnings go to stderr: stdout holds the report only (with --json: one JSON document).
+  const indexer = new NetworkIndexer(contracts, {
+    startBlock: contracts.addresses.fromBlock,
+    onProgress: (p) => {
+      if (p.syncedBlock < p.toBlock) {
+        process.stderr.write(`network:stats: read blocks ${p.fromBlock}..${p.syncedBlock} of ..${p.toBlock}\n`);
+      }
+    },
+  });
+  const { fromBlock, toBlock, events } = await indexer.sync();
+  if (events === 0) {
+    process.stderr.write(
+      `network:stats: warning: no protocol events in blocks ${fromBlock}..${toBlock}; if you expected some, check ` +
+        "that --network is the network the deployment is on\n",
+    );
+  }
   const stats = indexer.stats({ windowSeconds: args.window });
   if (args.json) {
-    console.log(
-      JSON.stringify(
-        stats,
-        (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v),
-        2,
-      ),
-    );
+    process.stdout.write(`${formatStatsJson(stats)}\n`);
     return;
   }
-  printStats(stats, args.window);
+  printStats(stats, { buckets: args.buckets });
 }
 
-export function printStats(stats: NetworkStats, window: number): void {
+export interface FormatOptions {
+  /** Rows of the time-bucket table (the most recent buckets). Default 12. */
+  buckets?: number;
+  /** Buckets in the sparkline (the most recent). Default 48. */
+  sparkBuckets?: number;
+  /** Rows of the fees-by-party table. Default 20. */
+  parties?: number;
+}
+
+/** Prints {@link formatStats} (the bucket width is `stats.requests.windowSeconds`). */
+export function printStats(stats: NetworkStats, options: FormatOptions = {}): void {
+  for (const line of formatStats(stats, options)) console.log(line);
+}
+
+const FAULT_LABELS: Record<FaultReason, string> = {
+  worker: "wrong result",
+  defender: "defended a wrong result",
+  challenger: "lost challenge",
+  minority: "minority vote",
+  other: "other",
+};
+
+const LIVENESS_LABELS: Record<LivenessReason, string> = {
+  timeout: "worker timeout",
+  nonReveal: "juror did not reveal",
+  silence: "committee member silent",
+};
+
+/** The report as lines: a summary, the time-bucket table and sparkline, per-model usage, and fees by named party. */
+export function formatStats(stats: NetworkStats, options: FormatOptions = {}): string[] {
+  const out: string[] = [];
   const r = stats.requests;
   const b = r.byStatus;
-  console.log(`OPG network at block ${stats.syncedBlock}`);
-  console.log(
-    `  requests      ${r.total} (finalized ${b.finalized}, rejected ${b.rejected}, expired ${b.expired}, refunded ${b.refunded}, open ${b.open})`,
+  out.push(
+    `OPG network at block ${stats.syncedBlock}, ${utcTime(stats.now)} (times in UTC; OPG rounded to ${SHOWN_DECIMALS} decimals, exact in --json)`,
   );
-  const recent = r.perWindow.slice(-6).map((w) => `${new Date(w.start * 1000).toISOString().slice(11, 16)}:${w.count}`);
-  console.log(`  calls/${window}s  ${recent.join("  ") || "-"}`);
-  console.log(`  operators     ${stats.workers.active} active workers, ${stats.verifiers.active} active verifiers`);
-  console.log(
-    `  stake         ${formatOpg(stats.stake.active)} bonded, ${formatOpg(stats.stake.unbonding)} unbonding; sortition ${stats.stake.workerWeight} worker / ${stats.stake.verifierWeight} verifier tickets`,
+  out.push(
+    `  requests       ${r.total} (finalized ${b.finalized}, rejected ${b.rejected}, expired ${b.expired}, refunded ${b.refunded}, open ${b.open})`,
+  );
+  out.push(...formatBuckets(stats, options.buckets ?? 12, options.sparkBuckets ?? 48));
+
+  const m = stats.models;
+  out.push(`  models         ${m.registered} registered (${m.active} active, ${m.suspended} suspended)`);
+  out.push(...formatUsage(stats));
+  out.push(`  operators      ${stats.workers.active} active workers, ${stats.verifiers.active} active verifiers`);
+  out.push(
+    `  stake          ${opg(stats.stake.active)} OPG bonded, ${opg(stats.stake.unbonding)} OPG unbonding; sortition ${stats.stake.workerWeight} worker / ${stats.stake.verifierWeight} verifier tickets`,
   );
   const d = stats.disputes;
-  console.log(
-    `  disputes      ${d.opened} opened (${d.upheld} upheld, ${d.rejected} worker wrong, ${d.undecided} undecided, ${d.open} open); ${d.juries} juries, ${d.appeals} appeals`,
+  out.push(
+    `  disputes       ${d.opened} opened (${d.upheld} upheld, ${d.rejected} worker wrong, ${d.undecided} undecided, ${d.open} open); ${count(d.juries, "jury", "juries")}, ${count(d.appeals, "appeal")}`,
   );
-  console.log(`  committees    ${stats.committees.drawn} drawn`);
-  console.log(
-    `  slashes       ${stats.slashes.count}, ${formatOpg(stats.slashes.amount)} (faults; ${stats.jails} jailings)`,
+  out.push(`  committees     ${stats.committees.drawn} drawn`);
+
+  const s = stats.slashes;
+  out.push(
+    `  fault slashes  ${count(s.count, "slash", "slashes")}, ${opg(s.amount)} OPG${reasons(s.byReason, FAULT_LABELS)}; ${stats.jails.faults} jailed`,
   );
-  const penalties = Object.entries(stats.penalties).filter(([, amount]) => amount > 0n);
-  if (penalties.length > 0) {
-    console.log(`    by reason   ${penalties.map(([reason, amount]) => `${reason} ${formatOpg(amount)}`).join(", ")}`);
-  }
-  console.log(
-    `  liveness      ${r.declines} declines (no penalty), ${stats.liveness.timeouts} timeouts (${formatOpg(stats.liveness.penalties)} penalties)`,
+  const l = stats.liveness;
+  out.push(
+    `  liveness       ${count(l.timeouts, "timeout")}, ${count(r.declines, "decline")} (no penalty); ${count(l.count, "penalty", "penalties")}, ${opg(l.amount)} OPG${reasons(l.byReason, LIVENESS_LABELS)}; ${stats.jails.liveness} jailed`,
   );
   const f = stats.fees;
-  console.log(
-    `  fees          royalty ${formatOpg(f.royalty)}, workers ${formatOpg(f.worker)}, verifiers ${formatOpg(f.verifier)}, treasury ${formatOpg(f.treasury)}, refunds ${formatOpg(f.refunds)}, callbacks ${formatOpg(f.callbacks)}`,
+  out.push(
+    `  fees (OPG)     royalty ${opg(f.royalty)}, workers ${opg(f.worker)}, verifiers ${opg(f.verifier)}, treasury ${opg(f.treasury)}, refunds ${opg(f.refunds)}, callbacks ${opg(f.callbacks)}`,
   );
-  const parties = [...f.byParty.entries()].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0)).slice(0, 10);
-  for (const [party, amount] of parties) console.log(`    ${party}  ${formatOpg(amount)}`);
+  out.push(...formatParties(stats.parties, options.parties ?? 20));
+  return out;
+}
+
+/** The table of the last `rows` time buckets with their dates, then a sparkline of the last `spark` buckets. */
+function formatBuckets(stats: NetworkStats, rows: number, spark: number): string[] {
+  const width = stats.requests.windowSeconds;
+  const all = stats.requests.perWindow;
+  const rate = perBucket(width);
+  if (all.length === 0) return [`  calls ${rate}  no requests yet`];
+  const shown = all.slice(-Math.max(1, rows));
+  const earlier = all.slice(0, all.length - shown.length).reduce((n, w) => n + w.count, 0);
+  const span = shown.length < all.length ? `last ${describeDuration(shown.length * width)}` : "since the first request";
+  const out = [`  calls ${rate} (${span})`];
+  const countWidth = Math.max(...shown.map((w) => String(w.count).length));
+  const current = (w: { start: number }) => stats.now >= w.start && stats.now < w.start + width;
+  for (const w of shown) {
+    const calls = `${String(w.count).padStart(countWidth)} ${w.count === 1 ? "call" : "calls"}`;
+    out.push(`    ${bucketLabel(w.start, width)}  ${calls}${current(w) ? "  (so far)" : ""}`.trimEnd());
+  }
+  if (earlier > 0) out.push(`    earlier: ${count(earlier, "call")} since ${utcTime(all[0]!.start)}`);
+  if (all.length > 1) {
+    const recent = all.slice(-Math.max(2, spark));
+    const peak = Math.max(...recent.map((w) => w.count));
+    const first = recent[0]!.start;
+    out.push(
+      `    trend  ${sparkline(recent.map((w) => w.count))}  ${recent.length} buckets ${rate} from ${isoTime(first).slice(0, 16).replace("T", " ")}; peak ${peak}`,
+    );
+  }
+  return out;
+}
+
+/** Per-model usage: model id, mode, calls, finalized, failed, fees. */
+function formatUsage(stats: NetworkStats): string[] {
+  const usage = stats.models.usage;
+  if (usage.length === 0) return [];
+  const rows = usage.map((u) => [
+    `#${u.modelId}`,
+    u.mode === undefined ? "?" : (MODE_LABELS[u.mode] ?? `mode ${u.mode}`),
+    String(u.calls),
+    String(u.finalized),
+    String(u.failed),
+    opg(u.fees),
+  ]);
+  return table(["model", "mode", "calls", "finalized", "failed", "fees OPG"], rows, [
+    false,
+    false,
+    true,
+    true,
+    true,
+    true,
+  ]);
+}
+
+/** Fees by party: who (address), what (roles, with the models it owns or receives royalties of), how much. */
+function formatParties(parties: readonly Party[], limit: number): string[] {
+  if (parties.length === 0) return ["  fees by party  none yet"];
+  const shown = parties.slice(0, Math.max(1, limit));
+  const out = ["  fees by party (credits in the settlement contract; refunds went back to the requester's balance)"];
+  const rows = shown.map((p) => [
+    partyName(p.account),
+    roleText(p),
+    p.earned === 0n ? "-" : opg(p.earned),
+    p.refunded === 0n ? "-" : opg(p.refunded),
+  ]);
+  out.push(...table(["party", "role(s)", "earned OPG", "refunded OPG"], rows, [false, false, true, true]));
+  if (parties.length > shown.length) out.push(`    … ${parties.length - shown.length} more (all are in --json)`);
+  if (shown.some((p) => p.account === VERIFIERS_PARTY)) {
+    out.push(`    ${partyName(VERIFIERS_PARTY)}: the committee seats' fee-split pay (the event names no verifier)`);
+  }
+  return out;
+}
+
+function partyName(account: string): string {
+  if (account === VERIFIERS_PARTY) return "verifiers (pooled)";
+  if (account === TREASURY_PARTY) return "treasury (address not known)";
+  return account;
+}
+
+const ROLE_LABELS: Record<PartyRole, string> = {
+  treasury: "treasury",
+  "model-owner": "model owner",
+  "royalty-recipient": "royalty recipient",
+  worker: "worker",
+  verifier: "verifier",
+  challenger: "challenger",
+  requester: "requester",
+  "callback-deliverer": "callback deliverer",
+};
+
+function roleText(p: Party): string {
+  const ids = (models: readonly bigint[]) => models.map((id) => `#${id}`).join(", ");
+  return p.roles
+    .map((role) => {
+      if (role === "model-owner") return `${ROLE_LABELS[role]} (${ids(p.ownedModels)})`;
+      if (role === "royalty-recipient") return `${ROLE_LABELS[role]} (${ids(p.royaltyModels)})`;
+      return ROLE_LABELS[role];
+    })
+    .join(", ");
+}
+
+/** Reasons with a non-zero amount: ": wrong result 10, minority vote 0.5" (empty when there are none). */
+function reasons<K extends string>(byReason: Record<K, bigint>, labels: Record<K, string>): string {
+  const parts = (Object.keys(labels) as K[])
+    .filter((k) => byReason[k] > 0n)
+    .map((k) => `${labels[k]} ${opg(byReason[k])}`);
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+}
+
+const SHOWN_DECIMALS = 6;
+const UNIT = 10n ** BigInt(18 - SHOWN_DECIMALS);
+
+/**
+ * An OPG amount for a person: rounded to 6 decimals (half up), trailing zeros dropped ("12", "1.05", "33.263333");
+ * a non-zero amount that rounds to zero is "<0.000001". The exact wei are in `--json`.
+ */
+function opg(wei: bigint): string {
+  const negative = wei < 0n;
+  const abs = negative ? -wei : wei;
+  const rounded = ((abs + UNIT / 2n) / UNIT) * UNIT;
+  if (rounded === 0n && abs > 0n) return `${negative ? ">-" : "<"}0.${"0".repeat(SHOWN_DECIMALS - 1)}1`;
+  const text = ethers.formatEther(rounded);
+  return `${negative ? "-" : ""}${text.endsWith(".0") ? text.slice(0, -2) : text}`;
+}
+
+/** "1 timeout", "2 timeouts". */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A table indented by four spaces: text columns left-aligned, number columns (`numeric`) right-aligned with their
+ * decimal points in line.
+ */
+function table(header: readonly string[], rows: readonly string[][], numeric: readonly boolean[]): string[] {
+  const columns = header.map((_, c) => {
+    const values = rows.map((row) => row[c] ?? "");
+    return numeric[c] === true ? alignDecimals(values) : values;
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...columns[c]!.map((v) => v.length)));
+  const line = (cells: readonly string[]) =>
+    `    ${cells.map((text, c) => (numeric[c] === true ? text.padStart(widths[c]!) : text.padEnd(widths[c]!))).join("  ")}`.trimEnd();
+  return [line(header), ...rows.map((_, r) => line(columns.map((column) => column[r]!)))];
+}
+
+/** Pads numbers so that their decimal points line up ("12", "1.05" → "12   ", " 1.05"); "-" stays in the units column. */
+function alignDecimals(values: readonly string[]): string[] {
+  const split = values.map((v) => {
+    const dot = v.indexOf(".");
+    return dot < 0 ? [v, ""] : [v.slice(0, dot), v.slice(dot)];
+  });
+  const intWidth = Math.max(...split.map(([i]) => i!.length));
+  const fracWidth = Math.max(...split.map(([, f]) => f!.length));
+  return split.map(([i, f]) => `${i!.padStart(intWidth)}${f!.padEnd(fracWidth)}`);
 }

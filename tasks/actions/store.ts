@@ -6,6 +6,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { startInputStore } from "../../offchain/inputs/store.js";
 import { createLogger } from "../../offchain/node/logger.js";
 import { TaskInputError } from "./context.js";
+import { untilSignal } from "./signals.js";
 
 export async function storeAction(
   args: { host: string; port: number; dir: string; maxBytes: number; publicUrl: string; pretty: boolean },
@@ -40,14 +41,7 @@ export async function storeAction(
   if (store.publicUrl.startsWith("http://127.0.0.1") && args.host !== "127.0.0.1" && args.host !== "localhost") {
     console.log("note: workers on other machines need --public-url <url they reach this store at>");
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.once(signal, () => process.exit(130));
-      resolve();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
+  await untilSignal();
   await store.close();
   logger.info("store.stopped", { dir });
 }

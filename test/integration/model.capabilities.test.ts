@@ -12,6 +12,7 @@ import { settleAll, startLocalNetwork } from "../../offchain/devnet/network.js";
 import { Mode, OPG, registerModel } from "../../offchain/devnet/protocol.js";
 import { decodeErrorResult } from "../../offchain/model/errorResult.js";
 import { UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
+import { buildMlp } from "../../offchain/model/onnxBuilder.js";
 import { ModelRuntime } from "../../offchain/model/runtime.js";
 import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
 import { ModelStore, sha256Hex } from "../../offchain/model/store.js";
@@ -80,9 +81,9 @@ describe("Runtime capabilities (ONNX edge cases)", function () {
     }
   });
 
-  it("runs opsets 13 to 21 with byte-identical canonical outputs", async function () {
+  it("runs opsets 7 to 21 with byte-identical canonical outputs", async function () {
     const outputs = new Set<string>();
-    for (let opset = 13; opset <= 21; opset++) {
+    for (let opset = 7; opset <= 21; opset++) {
       const bytes = multiDtypeModel(opset);
       expect(inspectOnnx(bytes).defaultOpset).to.equal(opset);
       assertServable(inspectOnnx(bytes));
@@ -110,7 +111,51 @@ describe("Runtime capabilities (ONNX edge cases)", function () {
     expect(info.outputs).to.have.length(6);
   });
 
-  it("refuses external data, opsets outside 13..21 and unsupported dtypes with what to do", function () {
+  it("serves an opset-9 MLP (older exporters) exactly like its opset-17 twin, in two separate sessions", async function () {
+    const spec = {
+      inputName: "features",
+      outputName: "probabilities",
+      inputSize: 4,
+      dynamicBatch: true,
+      layers: [
+        {
+          weights: [
+            [0.5, -1, 2, 0.25],
+            [1, 1, -0.5, 0],
+            [-2, 0.5, 0, 1],
+          ],
+          bias: [0.1, 0, -0.3],
+          activation: "relu" as const,
+        },
+        {
+          weights: [
+            [1, -1, 0.5],
+            [0, 2, -1],
+          ],
+          bias: [0, 0.2],
+          activation: "softmax" as const,
+        },
+      ],
+    };
+    const old = buildMlp({ ...spec, opset: 9 });
+    expect(inspectOnnx(old).defaultOpset).to.equal(9);
+    assertServable(inspectOnnx(old));
+    const input = encodeTensors([
+      { dtype: DType.FLOAT, decimals: 0, shape: [2, 4], data: [5.1, 3.5, 1.4, 0.2, 6.3, 3.3, 6, 2.5] },
+    ]);
+    const outputs = new Set<string>();
+    for (const bytes of [old, buildMlp({ ...spec, opset: 17 })]) {
+      for (const session of [new ModelRuntime(), new ModelRuntime()]) {
+        const outcome = await session.run(await session.load(hashOf(bytes), bytes), input, 6);
+        await session.close();
+        expect(outcome.kind).to.equal("ok");
+        outputs.add(ethers.hexlify(outcome.output));
+      }
+    }
+    expect(outputs.size).to.equal(1);
+  });
+
+  it("refuses external data, opsets outside 7..21 and unsupported dtypes with what to do", function () {
     const external = buildGraph({
       inputs: [{ name: "x", elemType: ELEM.FLOAT, dims: [1, 2] }],
       outputs: [{ name: "y", elemType: ELEM.FLOAT, dims: [1, 2] }],
@@ -121,9 +166,10 @@ describe("Runtime capabilities (ONNX edge cases)", function () {
     const info = inspectOnnx(external);
     expect(info.externalData).to.deep.equal(["weights.bin"]);
     expect(() => assertServable(info)).to.throw(UnsupportedModelError, /external data.*embed the weights/);
-    expect(() => assertServable(inspectOnnx(multiDtypeModel(12)))).to.throw(
+    expect(() => assertServable(inspectOnnx(multiDtypeModel(6)))).to.throw(UnsupportedModelError, /opset 6 is outside/);
+    expect(() => assertServable(inspectOnnx(multiDtypeModel(22)))).to.throw(
       UnsupportedModelError,
-      /opset 12 is outside/,
+      /opset 22 is outside/,
     );
     const half = buildGraph({
       inputs: [{ name: "x", elemType: 10, dims: [1] }],

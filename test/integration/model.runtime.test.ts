@@ -5,7 +5,9 @@ import onnxProto from "onnx-proto";
 
 import { decodeTensors, DType, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
 import {
+  canonicalDetail,
   decodeErrorResult,
+  decodeErrorResultDetail,
   encodeErrorResult,
   ERROR_CODES,
   type ErrorCode,
@@ -47,8 +49,11 @@ function expectOk(outcome: InferenceOutcome): TensorData[] {
 function expectError(outcome: InferenceOutcome, code: ErrorCode): string {
   if (outcome.kind !== "error") expect.fail(`expected error ${code}, got an output`);
   expect(outcome.code).to.equal(code);
-  expect(outcome.output).to.deep.equal(encodeErrorResult(code));
+  // Input errors post their (deterministic) detail; the others only their code.
+  expect(outcome.output).to.deep.equal(encodeErrorResult(code, outcome.detail));
   expect(decodeErrorResult(outcome.output)).to.equal(code);
+  const posted = decodeErrorResultDetail(outcome.output)?.detail ?? null;
+  expect(posted).to.equal(code === "INPUT_DECODE" || code === "INPUT_SCHEMA" ? canonicalDetail(outcome.detail) : null);
   return outcome.detail;
 }
 
@@ -311,9 +316,9 @@ describe("model runtime", function () {
       const one: TensorData = { dtype: DType.FLOAT, decimals: 0, shape: [1, 2], data: [0, 1] };
       const cases: Array<[LoadedModel, TensorData[], RegExp]> = [
         [xor, [one, one], /takes 1 input tensor\(s\) \(bits\), got 2/],
-        [xor, [{ dtype: DType.DOUBLE, decimals: 0, shape: [1, 2], data: [0, 1] }], /must be FLOAT, got DOUBLE/],
-        [xor, [{ dtype: DType.INT64, decimals: 0, shape: [1, 2], data: [0n, 1n] }], /must be FLOAT, got INT64/],
-        [xor, [{ dtype: DType.FIXED64, decimals: 6, shape: [1, 2], data: [0n, 1n] }], /must be FLOAT, got FIXED64/],
+        [xor, [{ dtype: DType.DOUBLE, decimals: 0, shape: [1, 2], data: [0, 1] }], /must be float32, got float64/],
+        [xor, [{ dtype: DType.INT64, decimals: 0, shape: [1, 2], data: [0n, 1n] }], /must be float32, got int64/],
+        [xor, [{ dtype: DType.FIXED64, decimals: 6, shape: [1, 2], data: [0n, 1n] }], /must be float32, got fixed64/],
         [xor, [{ ...one, shape: [2], data: [0, 1] }], /rank 2/],
         [xor, [{ ...one, shape: [1, 2, 1], data: [0, 1] }], /rank 2/],
         [xor, [{ ...one, shape: [2, 2], data: [0, 1, 1, 0] }], /dimension 0 is 2, expected 1/],
@@ -470,6 +475,33 @@ describe("model runtime", function () {
       expect(decodeErrorResult(text("opg-error/1:MODEL_RUNTIME"))).to.equal(null);
       expect(decodeErrorResult(floats([1], [1]))).to.equal(null);
       expect(decodeErrorResult(new Uint8Array(0))).to.equal(null);
+    });
+
+    it("input errors carry a canonical detail; other codes never do", function () {
+      const text = (s: string) => new TextEncoder().encode(s);
+      const schema = encodeErrorResult("INPUT_SCHEMA", 'input 0 ("x") dimension 1 is 5, expected 4');
+      expect(new TextDecoder().decode(schema)).to.equal(
+        'OPG-ERROR/1:INPUT_SCHEMA:input 0 ("x") dimension 1 is 5, expected 4',
+      );
+      expect(decodeErrorResultDetail(schema)).to.deep.equal({
+        code: "INPUT_SCHEMA",
+        detail: 'input 0 ("x") dimension 1 is 5, expected 4',
+      });
+      // Runtime messages differ between machines: not posted.
+      expect(new TextDecoder().decode(encodeErrorResult("MODEL_RUNTIME", "segfault at 0x1"))).to.equal(
+        "OPG-ERROR/1:MODEL_RUNTIME",
+      );
+      expect(decodeErrorResult(text("OPG-ERROR/1:MODEL_RUNTIME:segfault"))).to.equal(null);
+      // Non-ASCII becomes "?", long text is cut at 240 bytes ending in "...".
+      expect(canonicalDetail("é\n")).to.equal("??");
+      const long = canonicalDetail("x".repeat(500));
+      expect(long).to.have.length(240);
+      expect(long.endsWith("...")).to.equal(true);
+      expect(decodeErrorResultDetail(encodeErrorResult("INPUT_DECODE", "x".repeat(500)))?.detail).to.equal(long);
+      // A detail that is not canonical, or empty, is not an error result.
+      expect(decodeErrorResult(text("OPG-ERROR/1:INPUT_SCHEMA:"))).to.equal(null);
+      expect(decodeErrorResult(text("OPG-ERROR/1:INPUT_SCHEMA:tab\there"))).to.equal(null);
+      expect(decodeErrorResult(text(`OPG-ERROR/1:INPUT_SCHEMA:${"x".repeat(241)}`))).to.equal(null);
     });
   });
 });

@@ -94,7 +94,7 @@ describe("model tolerance", function () {
 
     it("disagrees on a different dtype, decimals or tensor count", function () {
       const int64 = enc({ dtype: DType.INT64, decimals: 0, shape: [2, 2], data: BASE });
-      expect(compareOutputs(expected, int64, TOL).reason).to.match(/dtype INT64, expected FIXED64/);
+      expect(compareOutputs(expected, int64, TOL).reason).to.match(/dtype int64, expected fixed64/);
       expect(compareOutputs(expected, enc(fixed(BASE, [2, 2], 5)), TOL).reason).to.match(/5 decimals, expected 6/);
       const two = enc(fixed(BASE, [2, 2]), fixed(BASE, [2, 2]));
       expect(compareOutputs(expected, two, TOL).reason).to.match(/posted 2 tensor\(s\), expected 1/);
@@ -134,6 +134,14 @@ describe("model tolerance", function () {
       const other = compareOutputs(runtimeError, encodeErrorResult("INPUT_SCHEMA"), TOL);
       expect(other.agree).to.equal(false);
       expect(other.reason).to.match(/posted error result INPUT_SCHEMA, expected error result MODEL_RUNTIME/);
+    });
+
+    it("agree only when an input error's detail is the same too", function () {
+      const fiveWide = encodeErrorResult("INPUT_SCHEMA", 'input 0 ("x") dimension 1 is 5, expected 4');
+      expect(compareOutputs(fiveWide, fiveWide.slice(), 0n).agree).to.equal(true);
+      const other = compareOutputs(fiveWide, encodeErrorResult("INPUT_SCHEMA", 'input 0 ("x") must be float32'), TOL);
+      expect(other.agree).to.equal(false);
+      expect(other.reason).to.match(/different detail/);
     });
 
     it("never agree with an output, either way round", function () {

@@ -21,16 +21,9 @@ import {
 } from "../../offchain/devnet/multiprocess.js";
 import { NodeProcess } from "../../offchain/devnet/processes.js";
 import { Mode, Status, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
+import { until } from "./helpers/until.js";
 
 const root = process.cwd();
-
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;

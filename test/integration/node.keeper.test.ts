@@ -25,16 +25,9 @@ import { ModelStore } from "../../offchain/model/store.js";
 import { createKeeper } from "../../offchain/node/factory.js";
 import type { KeeperNode } from "../../offchain/node/keeper.js";
 import { memoryLogger } from "../../offchain/node/logger.js";
+import { until } from "./helpers/until.js";
 
 const root = process.cwd();
-
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe("Keeper", function () {
   this.timeout(120_000);

@@ -31,7 +31,23 @@ export interface GraphSpec {
   external?: boolean;
 }
 
-const IR_FOR_OPSET: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
+const IR_FOR_OPSET: Record<number, number> = {
+  7: 3,
+  8: 3,
+  9: 4,
+  10: 5,
+  11: 6,
+  12: 7,
+  13: 7,
+  14: 7,
+  15: 8,
+  16: 8,
+  17: 8,
+  18: 8,
+  19: 9,
+  20: 9,
+  21: 10,
+};
 
 function valueInfo(io: GraphIo) {
   return onnx.ValueInfoProto.create({
