@@ -1,0 +1,108 @@
+/**
+ * The protocol's sampler for text generation: Gumbel-max on canonical fixed-point logits, with noise every node
+ * derives from `keccak256(seed, requestId, position)`, so every honest worker makes the same choice and a verifier
+ * can check a claimed token from its own logits (docs/PROTOCOL.md, "Text generation").
+ *
+ * At generated position `p` (0 for the first new token), with canonical logits `z_i` (the model's float logits as
+ * FIXED64 with the model's `outputDecimals`, see `toFixed64`) and temperature `T` in thousandths:
+ *
+ *   greedy (T = 0):  score_i = z_i
+ *   sampled (T > 0): score_i = floor(z_i · 1000 / T) + g_i,   g_i = round(-ln(-ln(u_i)) · 10^decimals)
+ *
+ * and the token is the index of the highest score (the lowest index among equal scores). The uniforms are
+ * `u_i = (top 53 bits of the i-th 64-bit word of the stream + 0.5) / 2^53`, where the stream at position `p` is
+ * `keccak256(abi.encode(word, k))` for k = 0, 1, … (four 64-bit words each, big-endian) and
+ * `word = keccak256(abi.encode(uint256 seed, uint256 requestId, uint256 p))`.
+ */
+import { ethers } from "ethers";
+
+import { toFixed64 } from "../codec/tensor.js";
+
+/** Highest temperature a request may ask for, in thousandths (2.0). */
+export const MAX_TEMPERATURE_MILLI = 2_000;
+
+const TWO_POW_53 = 2 ** 53;
+const coder = ethers.AbiCoder.defaultAbiCoder();
+
+/** The position's noise word: `keccak256(abi.encode(seed, requestId, position))`. */
+export function noiseWord(seed: bigint, requestId: bigint, position: number): string {
+  return ethers.keccak256(coder.encode(["uint256", "uint256", "uint256"], [seed, requestId, BigInt(position)]));
+}
+
+/** The `count` uniforms in (0, 1) of a position's noise word (see the module comment). */
+export function uniforms(word: string, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let k = 0; 4 * k < count; k++) {
+    const block = ethers.getBytes(ethers.keccak256(coder.encode(["bytes32", "uint256"], [word, BigInt(k)])));
+    for (let j = 0; j < 4 && 4 * k + j < count; j++) {
+      let top = 0;
+      // The top 53 bits of the j-th big-endian 64-bit word: 6 whole bytes and the high 5 bits of the 7th.
+      for (let b = 0; b < 6; b++) top = top * 256 + (block[8 * j + b] as number);
+      top = top * 32 + ((block[8 * j + 6] as number) >> 3);
+      out[4 * k + j] = (top + 0.5) / TWO_POW_53;
+    }
+  }
+  return out;
+}
+
+/** Gumbel noise `round(-ln(-ln(u)) · 10^decimals)` for each uniform. */
+export function gumbelNoise(us: Float64Array, decimals: number): bigint[] {
+  return Array.from(us, (u) => toFixed64(-Math.log(-Math.log(u)), decimals));
+}
+
+/** The sampler's scores at one position from canonical logits (see the module comment). */
+export function scores(logits: readonly bigint[], temperatureMilli: number, noise: () => readonly bigint[]): bigint[] {
+  if (temperatureMilli === 0) return [...logits];
+  const t = BigInt(temperatureMilli);
+  const g = noise();
+  return logits.map((z, i) => floorDiv(z * 1000n, t) + (g[i] as bigint));
+}
+
+/** Index of the highest score; the lowest index among equal scores. */
+export function argmax(values: readonly bigint[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as bigint) > (values[best] as bigint)) best = i;
+  return best;
+}
+
+/** Everything the sampler needs about a request. */
+export interface SamplingParams {
+  requestId: bigint;
+  seed: bigint;
+  temperatureMilli: number;
+  /** The model's logit decimals (`outputDecimals`). */
+  decimals: number;
+}
+
+/** Canonical fixed-point logits of one position. */
+export function canonicalLogits(logits: ArrayLike<number>, decimals: number): bigint[] {
+  return Array.from(logits, (x) => toFixed64(x, decimals));
+}
+
+/** The scores at generated position `position` for float logits. */
+export function positionScores(logits: ArrayLike<number>, position: number, params: SamplingParams): bigint[] {
+  const z = canonicalLogits(logits, params.decimals);
+  return scores(z, params.temperatureMilli, () =>
+    gumbelNoise(uniforms(noiseWord(params.seed, params.requestId, position), z.length), params.decimals),
+  );
+}
+
+/** The token the sampler picks at generated position `position`. */
+export function sampleToken(logits: ArrayLike<number>, position: number, params: SamplingParams): number {
+  return argmax(positionScores(logits, position, params));
+}
+
+/**
+ * How far below the best score a claimed token's score may be and still be the sampler's choice, when the worker's
+ * logits may differ from the verifier's by up to `tolerance` (units of 10^-decimals) per element: each of the two
+ * scores compared may move by `tolerance · 1000 / T` (or `tolerance` when greedy), one floor rounding included.
+ */
+export function scoreSlack(tolerance: bigint, temperatureMilli: number): bigint {
+  if (temperatureMilli === 0) return 2n * tolerance;
+  return 2n * (floorDiv(tolerance * 1000n, BigInt(temperatureMilli)) + 1n);
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+}
