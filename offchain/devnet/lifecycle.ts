@@ -83,15 +83,22 @@ export function inlineRequest(
   };
 }
 
-/** Makes a request with inline input; returns its id, the assigned worker and the receipt. */
+/**
+ * Makes a request with inline input; returns its id, the assigned worker and the receipt. `gasLimit` skips the
+ * estimate: with requests in flight, the worker draw (and its gas) depends on state at mining time, so an estimate
+ * taken before can fall short.
+ */
 export async function requestInference(
   protocol: Protocol,
   requester: HardhatEthersSigner,
   modelId: bigint,
   input: Uint8Array,
-  options: { callbackGasLimit?: number; maxFee?: bigint } = {},
+  options: { callbackGasLimit?: number; maxFee?: bigint; gasLimit?: bigint } = {},
 ): Promise<{ requestId: bigint; worker: string; receipt: ContractTransactionReceipt }> {
-  const receipt = await mined(protocol.hub.connect(requester).request(inlineRequest(modelId, input, options)));
+  const overrides = options.gasLimit !== undefined ? { gasLimit: options.gasLimit } : {};
+  const receipt = await mined(
+    protocol.hub.connect(requester).request(inlineRequest(modelId, input, options), overrides),
+  );
   let requestId: bigint | undefined;
   let worker: string | undefined;
   for (const log of receipt.logs) {

@@ -16,6 +16,7 @@ import { PARAMETER_DEFAULTS } from "../../ignition/defaults.js";
 import { writeDeployment } from "../chain/deployment.js";
 import { deployLocalNetwork, type DeployedNetwork } from "./network.js";
 import { NodeProcess, ProcessGroup, type NodeProcessSpec } from "./processes.js";
+import { loadIgnitionParameters } from "./protocol.js";
 
 export interface MultiProcessOptions {
   /** Hardhat's network manager (`import { network } from "hardhat"`). */
@@ -45,6 +46,8 @@ export interface MultiProcessOptions {
    */
   flaky?: { workers?: number[]; verifiers?: number[]; failureRate: number };
   pollMs?: number;
+  /** Jobs each worker, verifier and keeper task runs at once (`--concurrency`; default: the task's, 4). */
+  concurrency?: number;
   /**
    * Also run the input store (`hardhat store`, offchain/inputs/store.ts) as a process listening on 127.0.0.1 at this
    * port, keeping its data under `<dir>/store` (default: no store).
@@ -67,6 +70,10 @@ export interface MultiProcessNetwork {
   /** Seconds the chain was behind wall time after the deployment, before it was aligned (negative: ahead). */
   chainLag: number;
   group: ProcessGroup;
+  /** Names of the node processes that logged `node.started` (their loop runs), since they were launched. */
+  started: ReadonlySet<string>;
+  /** Resolves once every node process (the input store aside) logged `node.started`; throws after `timeoutMs`. */
+  untilStarted(timeoutMs: number): Promise<void>;
   /**
    * Starts one more node process (an operator joining a running network): the operator's task with the network's
    * common arguments for account index `account`; `cacheDir` gives it its own model cache.
@@ -74,6 +81,27 @@ export interface MultiProcessNetwork {
   addNode(name: string, role: "worker" | "verifier", account: number, options?: { cacheDir?: string }): Promise<void>;
   /** SIGINT to every node, wait for them, then close the chain. */
   stop(): Promise<void>;
+}
+
+/**
+ * The local network's parameters (ignition/parameters/localhost.json) with every verification window and the
+ * response timeout at `seconds` (default and lowest: the contracts' 60-second minimum, still twice the 30 s an
+ * honest node may take to restart), for runs that must settle requests within minutes (the soak, the node
+ * benchmark).
+ */
+export async function shortWindowParameters(seconds = 60): Promise<DeploymentParameters> {
+  if (!Number.isInteger(seconds) || seconds < 60) {
+    throw new Error(`window must be a whole number of seconds of at least 60 (the contracts' minimum), got ${seconds}`);
+  }
+  const base = await loadIgnitionParameters("localhost");
+  const window = { drawWindow: seconds, commitWindow: seconds, revealWindow: seconds };
+  return {
+    ...base,
+    InferenceHub: { ...(base["InferenceHub"] ?? {}), responseTimeout: seconds },
+    OptimisticModule: { ...(base["OptimisticModule"] ?? {}), challengeWindow: seconds },
+    CommitteeModule: { ...(base["CommitteeModule"] ?? {}), ...window },
+    DisputeCourt: { ...(base["DisputeCourt"] ?? {}), ...window },
+  };
 }
 
 /**
@@ -146,6 +174,7 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     cacheDir,
     "--poll-ms",
     String(options.pollMs ?? 500),
+    ...(options.concurrency !== undefined ? ["--concurrency", String(options.concurrency)] : []),
     "--pretty",
   ];
   const devnetNode = ["run", "--network", "localhost", "--no-compile", path.join("scripts", "devnet", "node.ts")];
@@ -216,10 +245,15 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     });
   }
 
+  const started = new Set<string>();
+  const print = options.print ?? ((line: string) => process.stdout.write(line + "\n"));
   const supervisor = {
     root: options.root,
     logDir: path.join(options.dir, "logs"),
-    print: options.print,
+    print: (line: string) => {
+      if (line.includes("node.started")) started.add(line.slice(1, line.indexOf("]")));
+      print(line);
+    },
     restartDelayMs: options.restartDelayMs,
     env: { OPG_RPC_URL: url },
   };
@@ -234,6 +268,20 @@ export async function launchMultiProcessNetwork(options: MultiProcessOptions): P
     deploymentFile,
     chainLag,
     group,
+    started,
+    async untilStarted(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      const waiting = () => group.nodes.filter((n) => n.spec.name !== "input-store" && !started.has(n.spec.name));
+      while (waiting().length > 0) {
+        if (Date.now() > deadline) {
+          const names = waiting().map((n) => n.spec.name);
+          throw new Error(
+            `node processes not started within ${timeoutMs} ms: ${names.join(", ")} (see ${supervisor.logDir})`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
     async addNode(name, role, account, extra = {}) {
       const roleArgs = role === "verifier" ? ["--sample-rate", "1"] : [];
       const node = new NodeProcess(

@@ -27,7 +27,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
-import { ethers as ethersLib, type Log } from "ethers";
+import { ethers as ethersLib } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkManager } from "hardhat/types/network";
 import onnxProto from "onnx-proto";
@@ -35,9 +35,15 @@ import onnxProto from "onnx-proto";
 import { DType, encodeTensors } from "../codec/tensor.js";
 import { sha256Hex } from "../model/store.js";
 import { inlineRequest } from "./lifecycle.js";
-import { launchMultiProcessNetwork, removeIgnitionJournal, type MultiProcessNetwork } from "./multiprocess.js";
+import { LogReader, TERMINAL_EVENTS, percentile } from "./measure.js";
+import {
+  launchMultiProcessNetwork,
+  removeIgnitionJournal,
+  shortWindowParameters,
+  type MultiProcessNetwork,
+} from "./multiprocess.js";
 import type { NetworkModel } from "./network.js";
-import { Mode, OPG, ROLE_WORKER, Status, loadIgnitionParameters, registerModel } from "./protocol.js";
+import { Mode, OPG, ROLE_WORKER, Status, registerModel } from "./protocol.js";
 
 export interface SoakOptions {
   networkManager: NetworkManager;
@@ -85,17 +91,13 @@ export interface SoakReport {
 
 /**
  * Local windows for the soak: the contract minimum (60 s) for every verification window and the response timeout,
- * each still twice the 30 s an honest node may take to restart; governance short enough to finish in a minute
- * (timelock 30 s, voting 15 blocks).
+ * each still twice the 30 s an honest node may take to restart (`shortWindowParameters`); governance short enough to
+ * finish in a minute (timelock 30 s, voting 15 blocks).
  */
 export async function soakParameters(): Promise<DeploymentParameters> {
-  const base = await loadIgnitionParameters("localhost");
+  const base = await shortWindowParameters(60);
   return {
     ...base,
-    InferenceHub: { ...(base["InferenceHub"] ?? {}), responseTimeout: 60 },
-    OptimisticModule: { ...(base["OptimisticModule"] ?? {}), challengeWindow: 60 },
-    CommitteeModule: { ...(base["CommitteeModule"] ?? {}), drawWindow: 60, commitWindow: 60, revealWindow: 60 },
-    DisputeCourt: { ...(base["DisputeCourt"] ?? {}), drawWindow: 60, commitWindow: 60, revealWindow: 60 },
     Governance: { ...(base["Governance"] ?? {}), timelockDelay: 30, votingDelay: 1, votingPeriod: 15 },
   };
 }
@@ -109,19 +111,7 @@ interface Tracked {
   terminal?: { status: Status; at: number };
 }
 
-const TERMINAL_EVENTS: Record<string, Status> = {
-  RequestFinalized: Status.Finalized,
-  RequestRejected: Status.Rejected,
-  RequestExpired: Status.Expired,
-  RequestRefunded: Status.Refunded,
-};
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** The same ONNX graph with another doc string: the same behaviour under different bytes (and content hash). */
 function variantBytes(bytes: Uint8Array, docString: string): Uint8Array {
@@ -169,7 +159,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
 
   const deploymentId = `opg-soak-${process.pid}-${Date.now()}`;
-  const startedNodes = new Set<string>();
   await mkdir(options.dir, { recursive: true });
   print("soak: starting the chain, deploying, staking, starting the node processes…");
   // Workers: 0 cheats, 1 has a flaky RPC, 2 leaves mid-run, 3 is honest (and killed in turn). Verifiers: 0 is lazy,
@@ -190,10 +179,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     flaky: { workers: [1], verifiers: [1], failureRate: rpcFailureRate },
     inputStorePort: await freePort(),
     restartDelayMs: options.restartDelayMs ?? 2_000,
-    print: (line) => {
-      if (line.includes("node.started")) startedNodes.add(line.slice(1, line.indexOf("]")));
-      options.printNode?.(line);
-    },
+    print: (line) => options.printNode?.(line),
   });
   const httpServers: Server[] = [];
   try {
@@ -266,11 +252,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       uri: `file://${irisFile}`,
     });
     const maxLifecycle = Number(await hub.maxLifecycleDuration());
-    const bootDeadline = Date.now() + 120_000;
-    while (!net.group.nodes.every((n) => startedNodes.has(n.spec.name) || n.spec.name === "input-store")) {
-      if (Date.now() > bootDeadline) throw new Error("the node processes did not all start within 2 minutes");
-      await sleep(500);
-    }
+    await net.untilStarted(120_000);
 
     // ------------------------------------------------------------------------------------------- tracking
     const tracked = new Map<bigint, Tracked>();
@@ -289,27 +271,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let sent = 0;
     const slashes: Array<{ operator: string; at: number }> = [];
     const jails: Array<{ operator: string; at: number }> = [];
-    let scanned = (await provider.getBlockNumber()) + 1;
-    const interfaces = [hub.interface, staking.interface];
+    const reader = new LogReader(
+      provider,
+      [
+        { address: protocol.addresses.hub, interface: hub.interface },
+        { address: protocol.addresses.staking, interface: staking.interface },
+      ],
+      (await provider.getBlockNumber()) + 1,
+    );
     const scan = async () => {
-      const head = await provider.getBlockNumber();
-      if (head < scanned) return;
-      const logs: Log[] = await provider.getLogs({
-        address: [protocol.addresses.hub, protocol.addresses.staking],
-        fromBlock: scanned,
-        toBlock: head,
-      });
-      for (const log of logs) {
-        let parsed: ethersLib.LogDescription | null = null;
-        for (const iface of interfaces) {
-          try {
-            parsed = iface.parseLog(log);
-          } catch {
-            parsed = null;
-          }
-          if (parsed !== null) break;
-        }
-        if (parsed === null) continue;
+      for (const { event: parsed, log } of await reader.poll()) {
         const at = await blockTime(log.blockNumber);
         const terminal = TERMINAL_EVENTS[parsed.name];
         if (terminal !== undefined) {
@@ -323,7 +294,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           jails.push({ operator: (parsed.args.operator as string).toLowerCase(), at });
         }
       }
-      scanned = head + 1;
     };
 
     const operators = [...actors.workers, ...actors.verifiers, joiner].map((s) => s.address);

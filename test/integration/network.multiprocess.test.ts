@@ -57,9 +57,7 @@ describe("Multi-process local network (chain + 2 workers + 1 verifier + 1 keeper
       deploymentId,
       print: (line) => lines.push(line),
     });
-    await until("every node started", 90_000, () =>
-      net.group.nodes.every((n) => lines.some((l) => l.startsWith(`[${n.spec.name}]`) && l.includes("node.started"))),
-    );
+    await net.untilStarted(90_000);
   });
 
   after(async function () {
