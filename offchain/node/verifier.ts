@@ -28,7 +28,7 @@ import {
   type NodeDeps,
   type SendOutcome,
 } from "./jobs.js";
-import { performKeeperPlan, planKeeperStep } from "./keeper.js";
+import { performKeeperPlan, planKeeperStep, type KeeperPlan } from "./keeper.js";
 import { NodeRunner, type FeedEvent, type RunnerOptions } from "./runner.js";
 
 const STATUS_SUBMITTED = 2n;
@@ -120,6 +120,14 @@ export interface VerifierDeps extends NodeDeps<VerifierState> {
   jailCheckSeconds?: number;
   /** Seconds of chain time done jobs stay in the state file. Default 86,400. */
   retainFinishedSeconds?: number;
+  /**
+   * Largest random delay (ms) before a keeper step this node takes for a request it touches (draw, escalate, resolve,
+   * finalize), after which it plans again: the committee members, the jurors and the keepers of one request rarely
+   * send the same step. Default 1,000; its own attestations and votes are never delayed.
+   */
+  keeperJitterMs?: number;
+  /** Random source of the jitter (tests). Default Math.random. */
+  random?: () => number;
 }
 
 interface Verdict {
@@ -358,7 +366,9 @@ export class VerifierNode extends NodeRunner {
       return this.#done(job, "escalated to the court");
     }
     if (plan.kind === "waiting") return;
-    const outcome = await performKeeperPlan(this.deps, requestId, plan, { job: job.key });
+    const fresh = await this.#afterJitter(requestId);
+    if (fresh.kind !== "due" || fresh.stage !== plan.stage) return; // someone else took the step: the next run sees it
+    const outcome = await performKeeperPlan(this.deps, requestId, fresh, { job: job.key });
     if (outcome.kind === "applied" && outcome.step === "finalize") return this.#done(job, "finalized");
     if (outcome.kind === "lost" && outcome.errorName === "HubInvalidStatus") return this.#done(job, "finalized");
     if (outcome.kind === "applied" && outcome.step === "escalate") {
@@ -439,8 +449,10 @@ export class VerifierNode extends NodeRunner {
     const plan = await planKeeperStep(this.deps.contracts, requestId, await this.deps.chainTime());
     if (plan.kind === "terminal") return this.#done(job, "settled on-chain");
     if (plan.kind === "waiting" || plan.stage !== "court") return; // not opened yet, or nothing due
-    const before = plan.steps[0]?.name === "resolve" ? await court.getCase(requestId) : null;
-    const outcome = await performKeeperPlan(this.deps, requestId, plan, { job: job.key });
+    const fresh = await this.#afterJitter(requestId);
+    if (fresh.kind !== "due" || fresh.stage !== "court") return; // someone else took the step: the next run sees it
+    const before = fresh.steps[0]?.name === "resolve" ? await court.getCase(requestId) : null;
+    const outcome = await performKeeperPlan(this.deps, requestId, fresh, { job: job.key });
     if (outcome.kind === "applied" && outcome.step === "resolve" && before !== null && before.phase === PHASE_VOTING) {
       const after = await court.getCase(requestId);
       this.logger.info("case.resolved", {
@@ -455,6 +467,13 @@ export class VerifierNode extends NodeRunner {
       (outcome.kind === "applied" && outcome.step === "finalize") ||
       (outcome.kind === "lost" && outcome.errorName === "HubInvalidStatus");
     if (finalized) return this.#done(job, "finalized");
+  }
+
+  /** Waits up to `keeperJitterMs` at random, then plans the request's keeper step again. */
+  async #afterJitter(requestId: bigint): Promise<KeeperPlan> {
+    const jitter = Math.floor((this.deps.random ?? Math.random)() * (this.deps.keeperJitterMs ?? 1_000));
+    if (jitter > 0) await new Promise((resolve) => setTimeout(resolve, jitter));
+    return planKeeperStep(this.deps.contracts, requestId, await this.deps.chainTime());
   }
 
   async #vote(job: VerifierJob): Promise<void> {
