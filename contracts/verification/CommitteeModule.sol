@@ -185,7 +185,7 @@ contract CommitteeModule is ICommitteeModule, Ownable {
             round.ticketRequestedAt
         );
         if (members.length != p.committeeSize) {
-            // Gone, or too few tickets or verifiers whatever the word: a new word draws from a newer snapshot, if there is one.
+            // Gone, or too few tickets or verifiers whatever the word: a new word reads a newer snapshot, if any.
             if (snapshot == IStaking.Snapshot.Latest) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
             _requestTicket(requestId, round, drawDeadline);
             return;
