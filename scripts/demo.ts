@@ -29,21 +29,26 @@ const logger = createLogger("devnet", { pretty: true, level: quiet ? "warn" : "i
 
 console.log("OPG demo — a complete local network on Hardhat's in-process chain\n");
 console.log("1. Training the model zoo on real data (Iris, MNIST), deploying with Ignition, registering the models,");
-console.log("   staking 4 workers and 7 verifiers (one lazy) and starting their nodes…");
+console.log("   staking 4 workers and 11 verifiers (one lazy) and starting their nodes…");
+// A panel is drawn only from as many distinct non-party verifiers as seats: the escalation of a COMMITTEE result
+// excludes its 3-seat committee, so its 7-seat jury (ignition/parameters/hardhat.json) needs 10 verifiers; 11 leave
+// one to spare.
+const VERIFIERS = 11;
+const LAZY = VERIFIERS - 1;
 const net = await startLocalNetwork(connection, {
   dir,
   logger,
   workers: 4,
-  verifiers: 7,
+  verifiers: VERIFIERS,
   cheater: 3,
-  lazyVerifier: 6,
+  lazyVerifier: LAZY,
   models: "zoo",
 });
 const cheater = net.actors.workers[3]!.address;
-const lazy = net.actors.verifiers[6]!.address;
+const lazy = net.actors.verifiers[LAZY]!.address;
 const names = new Map<string, string>();
 net.actors.workers.forEach((w, i) => names.set(w.address, `worker-${i + 1}${i === 3 ? " (cheats)" : ""}`));
-net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}${i === 6 ? " (lazy)" : ""}`));
+net.actors.verifiers.forEach((v, i) => names.set(v.address, `verifier-${i + 1}${i === LAZY ? " (lazy)" : ""}`));
 const who = (a: string | null) => (a === null ? "-" : (names.get(a) ?? a.slice(0, 10)));
 for (const m of net.models) console.log(`   model #${m.id} ${m.name} (${Mode[m.mode]}) at ${path.basename(m.uri)}`);
 
@@ -60,10 +65,12 @@ for (let k = 0; k < 3; k++) {
 }
 const malformed = await client.request(net.models[0]!.id, Uint8Array.from([1, 2, 3])); // does not decode
 sent.push({ id: malformed.requestId, label: "malformed input", truth: null });
+// Two passes over the 15 nodes per step, so that every juror sees its jury within the 60-second commit window.
 const rounds = await settleAll(
   net,
   connection,
   sent.map((s) => s.id),
+  { ticksPerStep: 2 },
 );
 console.log(`   all ${sent.length} requests settled after ${rounds} node rounds\n`);
 

@@ -10,7 +10,9 @@
  * "off" to leave it down) and catches up from its persisted cursor and job file; the others never notice.
  * Ctrl-C sends SIGINT to every node, waits for them to finish their jobs, then stops the chain.
  *
- * Environment: OPG_PORT (8545), OPG_WORKERS (3), OPG_VERIFIERS (4), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
+ * Environment: OPG_PORT (8545), OPG_WORKERS (3), OPG_VERIFIERS (10: a jury is drawn only from as many distinct
+ * non-party verifiers as seats, and the 7-seat jury of an escalated COMMITTEE result excludes its 3-seat committee;
+ * with fewer, such cases end Undecided and are refunded), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
  * (index of a worker / verifier started with a dishonest strategy through scripts/devnet/node.ts), OPG_MODELS
  * (zoo | demo), OPG_STORE_PORT (8790, or "off": the input store, its own process too), OPG_KEEP_ALL=1 (every worker and verifier also keeps every request: `--keep-all`).
  *
@@ -54,7 +56,7 @@ const net = await launchMultiProcessNetwork({
   dir,
   port: int("OPG_PORT", 8545),
   workers: int("OPG_WORKERS", 3),
-  verifiers: int("OPG_VERIFIERS", 4),
+  verifiers: int("OPG_VERIFIERS", 10),
   keepers: int("OPG_KEEPERS", 1),
   models: process.env.OPG_MODELS === "demo" ? "demo" : "zoo",
   parameters: await loadIgnitionParameters("localhost"),

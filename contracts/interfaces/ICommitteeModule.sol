@@ -63,6 +63,8 @@ interface ICommitteeModule is IVerificationModule {
     error CommitteeAlreadyDrawn(uint256 requestId);
     error CommitteeNotDrawn(uint256 requestId);
     error CommitteeRandomnessPending(uint256 requestId, uint256 ticket);
+    /// @notice The snapshot holds fewer non-party tickets or fewer non-party verifiers than seats (IStaking.drawPanel:
+    ///         every seat could go to a different verifier): wait for a newer snapshot, or for the draw deadline.
     error CommitteeTooFewVerifiers(uint256 requestId, uint256 seats);
     error CommitteeNotMember(uint256 requestId, address account);
     error CommitteeAlreadyActed(uint256 requestId, address account);

@@ -146,7 +146,8 @@ interface IDisputeCourt {
     /// @notice The jury's word is known but the jury is not drawn: a join now would change who can be drawn. Draw the
     ///         jury first (anyone can), then join before the commit deadline.
     error CourtDrawPending(uint256 requestId, uint256 ticket);
-    /// @notice Fewer eligible jurors than seats: wait for more stake, or for the draw deadline to pass.
+    /// @notice The snapshot holds fewer non-party tickets or fewer non-party verifiers than seats (IStaking.drawPanel:
+    ///         every seat could go to a different verifier): wait for a newer snapshot, or for the draw deadline.
     error CourtTooFewJurors(uint256 requestId, uint256 seats);
     error CourtNotJuror(uint256 requestId, address account);
     error CourtAlreadyActed(uint256 requestId, address account);

@@ -152,21 +152,29 @@ interface IStaking {
 
     /// @notice Draws a panel of exactly `seats` seats of `role`: distinct tickets drawn by stake without replacement,
     ///         excluding every ticket of the `excluded` addresses, from the weights frozen at the start of the
-    ///         snapshot epoch of `requestedAt` (the end of the epoch before it).
+    ///         snapshot epoch of `requestedAt` (the end of the epoch before it). A panel is drawn only from a pool in
+    ///         which every seat could go to a different operator: at least `seats` addresses other than the
+    ///         `excluded` ones hold weight in that snapshot.
     /// @dev Frozen weights are what makes a draw unsteerable: `requestedAt` is when the caller asked the randomness
     ///      source for the draw's word, so every weight the draw reads was fixed before that word existed. Available
     ///      while the current epoch is `requestedAt`'s or the next one ({snapshotAvailable}); later, the result is
     ///      empty and `snapshot` Unavailable, and the caller asks for a new word. A member is seated by its frozen
     ///      tickets even if it has since unstaked, been slashed or jailed (its unbonding stake stays slashable for
-    ///      the panel's lifecycle).
+    ///      the panel's lifecycle), and counts towards the pool of that snapshot for the same reason.
+    ///      The pool is the number of members with weight at that snapshot minus the `excluded` addresses that held
+    ///      weight in it (duplicates counted once). It depends on the snapshot and the parties only, never on
+    ///      `seed`: a pool too small for the panel is a shortage like too few tickets (the caller waits for a newer
+    ///      snapshot and, by its draw deadline, refunds or ends Undecided), not a re-roll. One address holding most
+    ///      tickets may still hold most seats of a panel drawn from a large enough pool: seats follow stake.
     /// @param seed Random word (from a delayed randomness source).
     /// @param seats Panel size (at most `MAX_PANEL_SEATS`).
     /// @param excluded Parties of the request (at most `MAX_EXCLUDED`); excluded with their frozen tickets, also if
     ///        they have left since.
     /// @param requestedAt Timestamp of the block in which the draw's randomness was requested.
     /// @return members One entry per seat, in draw order (an address appears once per seat it holds); empty when
-    ///         fewer than `seats` non-excluded tickets exist (the caller waits or escalates — never a smaller panel)
-    ///         or the snapshot is Unavailable.
+    ///         fewer than `seats` non-excluded tickets or fewer than `seats` non-excluded addresses with weight exist
+    ///         (the caller waits for a newer snapshot or gives up at its deadline — never a smaller panel) or the
+    ///         snapshot is Unavailable.
     /// @return snapshot {snapshotOf}(`requestedAt`): with an empty panel, Superseded means a new word would draw from
     ///         a newer snapshot, Latest that nothing can change before the next epoch.
     function drawPanel(

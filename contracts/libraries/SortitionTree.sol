@@ -16,7 +16,9 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      passes the current one to {set}. Each node keeps its current value and its values at the end of the two
 ///      epochs before its last write (one storage word: three uint64 sums and two uint32 epochs; rewritten on every
 ///      update, as a plain Fenwick node would be). So the tree can answer "as at the end of epoch `q`" for any `q`
-///      from `current - 2` on ({drawPanel}, {totalAt}, {weightAt}); `CURRENT` reads the live values. A slot keeps its
+///      from `current - 2` on ({drawPanel}, {totalAt}, {weightAt}); `CURRENT` reads the live values. The number of
+///      members with weight keeps the same history in one more word of the same encoding ({membersAt}; written only
+///      when a member's weight goes from zero to positive or back). A slot keeps its
 ///      member after that member's weight drops to zero and is only handed to another member two epochs later, so
 ///      the member of every slot with weight in a readable snapshot is known, and a member that left since the
 ///      snapshot is still excluded with its snapshot tickets.
@@ -26,7 +28,10 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///      replacement: `r` uniform in `[0, remaining)` is mapped to the `r`-th ticket that is not excluded by skipping
 ///      the excluded intervals in ascending order ({ticketAt}); the drawn ticket is then excluded itself. Whole
 ///      members (parties of a request) are excluded as their full interval. Memory: one interval per excluded member
-///      and per drawn ticket; a panel of s seats is O(s × log n) storage reads and O(s²) memory work.
+///      and per drawn ticket; a panel of s seats is O(s × log n) storage reads and O(s²) memory work. A draw may
+///      also require a minimum number of distinct members outside the exclusions in its snapshot (`minMembers`): the
+///      excluded members that held weight then are counted while they are excluded, so the check costs one storage
+///      read ({membersAt}) and depends on the snapshot and the exclusions only, never on the seed.
 ///
 ///      Weights are uint64 and the total weight must fit uint64 (the caller counts whole tokens; an increase beyond
 ///      reverts, a decrease never does).
@@ -58,8 +63,10 @@ library SortitionTree {
         uint64 highestSlot;
         /// @dev Number of slots of the Fenwick tree (its capacity): 0 before the first member, then a power of two.
         uint64 fenwickSize;
-        /// @dev Members that hold weight now.
-        uint64 members;
+        /// @dev Number of members that hold weight, with the history of a Fenwick node (same packing as `nodes`):
+        ///      live count, counts at the end of the epoch before the last change and of the epoch before the change
+        ///      before, and the epochs of those two changes.
+        uint256 memberHistory;
     }
 
     /// @notice Ticket intervals excluded from a draw, in memory, sorted by start and pairwise disjoint.
@@ -98,10 +105,10 @@ library SortitionTree {
         }
         uint256 capacity_ = tree.fenwickSize;
         if (weight > old) {
-            if (old == 0) ++tree.members;
+            if (old == 0) tree.memberHistory = _written(tree.memberHistory, 1, true, epoch32);
             _update(tree, slot, weight - old, true, epoch32, capacity_);
         } else {
-            if (weight == 0) --tree.members;
+            if (weight == 0) tree.memberHistory = _written(tree.memberHistory, 1, false, epoch32);
             _update(tree, slot, old - weight, false, epoch32, capacity_);
         }
         if (weight == 0) {
@@ -129,20 +136,27 @@ library SortitionTree {
     /// @param seed Random word; seat `i` is drawn with `keccak256(abi.encode(seed, i))`.
     /// @param seats Tickets to draw.
     /// @param excluded Members none of whose tickets may be drawn (duplicates and non-members are ignored).
-    /// @return members One entry per seat in draw order; empty when fewer than `seats` tickets remain.
+    /// @param minMembers Fewest distinct members outside `excluded` that must hold weight at the end of `epoch` (0:
+    ///        no minimum). Independent of `seed`.
+    /// @return members One entry per seat in draw order; empty when fewer than `seats` tickets or fewer than
+    ///         `minMembers` members remain.
     function drawPanel(
         Tree storage tree,
         uint256 seed,
         uint256 seats,
         address[] memory excluded,
-        uint256 epoch
+        uint256 epoch,
+        uint256 minMembers
     ) internal view returns (address[] memory members) {
         Exclusions memory ex = newExclusions(excluded.length + seats);
+        uint256 excludedMembers;
         for (uint256 i = 0; i < excluded.length; ++i) {
-            excludeMember(tree, ex, excluded[i], epoch);
+            if (excludeMember(tree, ex, excluded[i], epoch)) ++excludedMembers;
         }
         uint256 total_ = totalAt(tree, epoch);
         if (total_ - ex.tickets < seats) return new address[](0);
+        // Every excluded member with weight at `epoch` added exactly one interval, so this never underflows.
+        if (minMembers > 0 && membersAt(tree, epoch) - excludedMembers < minMembers) return new address[](0);
         members = new address[](seats);
         for (uint256 i = 0; i < seats; ++i) {
             uint256 ticket = ticketAt(ex, uint256(keccak256(abi.encode(seed, i))) % (total_ - ex.tickets));
@@ -250,7 +264,13 @@ library SortitionTree {
 
     /// @notice Number of members that hold weight now.
     function size(Tree storage tree) internal view returns (uint256) {
-        return tree.members;
+        return tree.memberHistory & MASK_64;
+    }
+
+    /// @notice Number of members that held weight at the end of epoch `epoch` (at least the current epoch minus two;
+    ///         the live number with `CURRENT`).
+    function membersAt(Tree storage tree, uint256 epoch) internal view returns (uint256) {
+        return _valueAt(tree.memberHistory, epoch);
     }
 
     /// @notice Number of slots of the Fenwick tree (0 before the first member, then a power of two).

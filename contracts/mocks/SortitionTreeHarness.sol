@@ -59,7 +59,7 @@ contract SortitionTreeHarness {
         uint256 seats,
         address[] calldata excluded
     ) public view returns (address[] memory members) {
-        return _tree.drawPanel(seed, seats, excluded, SortitionTree.CURRENT);
+        return _tree.drawPanel(seed, seats, excluded, SortitionTree.CURRENT, 0);
     }
 
     /// @notice A panel from the weights at the end of epoch `atEpoch`.
@@ -69,7 +69,19 @@ contract SortitionTreeHarness {
         address[] calldata excluded,
         uint256 atEpoch
     ) external view returns (address[] memory members) {
-        return _tree.drawPanel(seed, seats, excluded, atEpoch);
+        return _tree.drawPanel(seed, seats, excluded, atEpoch, 0);
+    }
+
+    /// @notice A panel from the weights at the end of epoch `atEpoch`, drawn only when at least `minMembers`
+    ///         members outside `excluded` held weight then.
+    function drawPanelAmong(
+        uint256 seed,
+        uint256 seats,
+        address[] calldata excluded,
+        uint256 atEpoch,
+        uint256 minMembers
+    ) external view returns (address[] memory members) {
+        return _tree.drawPanel(seed, seats, excluded, atEpoch, minMembers);
     }
 
     /// @notice {draw} in a transaction (for gas measurements).
@@ -143,6 +155,10 @@ contract SortitionTreeHarness {
 
     function size() external view returns (uint256) {
         return _tree.size();
+    }
+
+    function membersAt(uint256 atEpoch) external view returns (uint256) {
+        return _tree.membersAt(atEpoch);
     }
 
     function capacity() external view returns (uint256) {

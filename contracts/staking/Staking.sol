@@ -26,6 +26,12 @@ import {SortitionTree} from "../libraries/SortitionTree.sol";
 ///        A member is seated by its frozen tickets even if it has since unstaked, been slashed or jailed: skipping it
 ///        would let an operator redraw a seat by making itself ineligible after seeing the word. Its unbonding stake
 ///        stays slashable for the panel's whole lifecycle (the unbonding delay exceeds it by two epochs).
+///      - A panel is drawn only from a pool in which every seat could go to a different operator: the snapshot holds
+///        at least `seats` members (addresses with weight) besides the excluded ones. A smaller pool gives no panel,
+///        exactly like too few tickets, so a jury is never one or two addresses after the parties are excluded. The
+///        count reads the same snapshot and does not depend on the word, so it is no re-roll anyone can choose. It
+///        counts addresses: one holder of several addresses counts several times (that only helps it to a seat it
+///        would hold by its tickets anyway; capture by stake share is the hypergeometric residual).
 ///      - Weights include locked stake: a drawn worker whose free stake cannot cover the collateral is skipped.
 ///      - Unbonding stake remains slashable until it is withdrawn, even after its release time.
 ///      - `locked` is the exact sum of open jobs' collateral: {assignWorker} adds the job's amount, {unlockCollateral}
@@ -269,7 +275,9 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @inheritdoc IStaking
     /// @dev Reverts with {StakingInvalidRoles} unless `role` is exactly one role and with {StakingPanelTooLarge} beyond
     ///      `MAX_PANEL_SEATS` or `MAX_EXCLUDED`. Seat `i` is drawn with `keccak256(abi.encode(seed, i))` from the
-    ///      weights at the end of the epoch before `requestedAt`'s.
+    ///      weights at the end of the epoch before `requestedAt`'s. The distinct operators of the pool are counted in
+    ///      the same snapshot: the tree's member count at that epoch minus the excluded addresses that held weight
+    ///      then (one storage read more than the draw itself).
     function drawPanel(
         uint8 role,
         uint256 seed,
@@ -283,7 +291,8 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         }
         snapshot = snapshotOf(requestedAt);
         if (snapshot == Snapshot.Unavailable) return (new address[](0), snapshot);
-        members = tree.drawPanel(seed, seats, excluded, _epochOf(requestedAt) - 1);
+        // Every seat could go to a different operator: at least `seats` non-excluded members in the snapshot.
+        members = tree.drawPanel(seed, seats, excluded, _epochOf(requestedAt) - 1, seats);
     }
 
     /// @inheritdoc IStaking

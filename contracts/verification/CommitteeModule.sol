@@ -150,7 +150,8 @@ contract CommitteeModule is ICommitteeModule, Ownable {
     // ------------------------------------------------------------------------------------------------- anyone
 
     /// @inheritdoc ICommitteeModule
-    /// @dev Reverts with {CommitteeTooFewVerifiers} while the snapshot holds fewer non-party tickets than seats and
+    /// @dev Reverts with {CommitteeTooFewVerifiers} while the snapshot holds fewer non-party tickets, or fewer
+    ///      non-party verifiers (a panel is drawn only if every seat could go to a different operator), than seats and
     ///      no later snapshot exists yet (the caller may retry until the draw deadline); once one does, requests a
     ///      new ticket instead (the shortage does not depend on the word, so this re-roll cannot be chosen). An
     ///      Expired ticket, or one requested so long ago that Staking no longer has its weight snapshot, is replaced
@@ -184,7 +185,7 @@ contract CommitteeModule is ICommitteeModule, Ownable {
             round.ticketRequestedAt
         );
         if (members.length != p.committeeSize) {
-            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            // Gone, or too few tickets or verifiers whatever the word: a new word reads a newer snapshot, if any.
             if (snapshot == IStaking.Snapshot.Latest) revert CommitteeTooFewVerifiers(requestId, p.committeeSize);
             _requestTicket(requestId, round, drawDeadline);
             return;

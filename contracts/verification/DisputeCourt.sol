@@ -186,7 +186,7 @@ contract DisputeCourt is IDisputeCourt, Ownable, ReentrancyGuard {
             c.ticketRequestedAt
         );
         if (members.length != seats) {
-            // Gone, or too few tickets whatever the word: a new word draws from a newer snapshot, if there is one.
+            // Gone, or too few tickets or verifiers whatever the word: a new word reads a newer snapshot, if any.
             if (snapshot == IStaking.Snapshot.Latest) revert CourtTooFewJurors(requestId, seats);
             return _reissueTicket(requestId, c);
         }

@@ -106,7 +106,8 @@ export async function deployLocalNetwork(
     parameters: options.parameters,
     deploymentId: options.deploymentId,
   });
-  const actors = assignActors(await ethers.getSigners(), options.workers ?? 4, options.verifiers ?? 5);
+  // Default: enough distinct verifiers for the local 7-seat jury of an escalated 3-seat committee (IStaking.drawPanel).
+  const actors = assignActors(await ethers.getSigners(), options.workers ?? 4, options.verifiers ?? 10);
   await stakeNetwork(protocol, actors, {
     fund: 50_000n * OPG,
     workerStake: 10_000n * OPG,
@@ -235,17 +236,19 @@ export async function startLocalNetwork(
 
 /**
  * Runs node rounds until every request in `requestIds` is terminal, advancing chain time between rounds so that
- * windows close (an in-process chain only moves when told). Returns the rounds it took.
+ * windows close (an in-process chain only moves when told). Returns the rounds it took. `ticksPerStep` passes over
+ * every node per step (default 1): each block moves chain time by a second, so on a network of many nodes one pass
+ * can close a 60-second window before a node ticked early in it sees what a later node did (a jury drawn, say).
  */
 export async function settleAll(
   net: LocalNetwork,
   connection: NetworkConnection,
   requestIds: bigint[],
-  options: { stepSeconds?: number; maxRounds?: number } = {},
+  options: { stepSeconds?: number; maxRounds?: number; ticksPerStep?: number } = {},
 ): Promise<number> {
   const maxRounds = options.maxRounds ?? 200;
   for (let round = 1; round <= maxRounds; round++) {
-    await net.tick();
+    for (let t = 0; t < (options.ticksPerStep ?? 1); t++) await net.tick();
     const statuses = await Promise.all(requestIds.map(async (id) => (await net.protocol.hub.getRequest(id)).status));
     if (statuses.every((s) => TERMINAL_STATUSES.has(s))) return round;
     await connection.networkHelpers.time.increase(options.stepSeconds ?? 20);

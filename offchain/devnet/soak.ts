@@ -92,12 +92,16 @@ export interface SoakReport {
 /**
  * Local windows for the soak: the contract minimum (60 s) for every verification window and the response timeout,
  * each still twice the 30 s an honest node may take to restart (`shortWindowParameters`); governance short enough to
- * finish in a minute (timelock 30 s, voting 15 blocks).
+ * finish in a minute (timelock 30 s, voting 15 blocks); a 5-seat jury (7 on appeal) that the soak's nine verifiers
+ * can seat.
  */
 export async function soakParameters(): Promise<DeploymentParameters> {
   const base = await shortWindowParameters(60);
   return {
     ...base,
+    // A jury is drawn only from as many distinct non-party verifiers as seats: 9 verifiers minus a 3-seat committee
+    // seat 5 (the localhost 7-seat jury would need 10 verifiers, more than the chain's accounts leave).
+    DisputeCourt: { ...(base["DisputeCourt"] ?? {}), jurySize: 5, appealJurySize: 7 },
     Governance: { ...(base["Governance"] ?? {}), timelockDelay: 30, votingDelay: 1, votingPeriod: 15 },
   };
 }
@@ -162,14 +166,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await mkdir(options.dir, { recursive: true });
   print("soak: starting the chain, deploying, staking, starting the node processes…");
   // Workers: 0 cheats, 1 has a flaky RPC, 2 leaves mid-run, 3 is honest (and killed in turn). Verifiers: 0 is lazy,
-  // 1 has a flaky RPC, 2-4 are honest. One keeper.
+  // 1 has a flaky RPC, 2-8 are honest (nine: as many as the 20-account chain leaves beside the requesters and the
+  // joiner; enough for the soak's 5-seat jury of an escalated 3-seat committee, see soakParameters). One keeper.
   const net: MultiProcessNetwork = await launchMultiProcessNetwork({
     networkManager: options.networkManager,
     root: options.root,
     dir: options.dir,
     port: 0,
     workers: 4,
-    verifiers: 5,
+    verifiers: 9,
     keepers: 1,
     models: "demo",
     parameters: await soakParameters(),

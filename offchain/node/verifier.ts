@@ -113,7 +113,8 @@ export interface VerifierDeps extends NodeDeps<VerifierState> {
   bondReserve?: bigint;
   /**
    * Join an open case only if at least this many other verifiers would remain outside it to sit on the jury
-   * (parties cannot). Default 3.
+   * (parties cannot). Default: the court's `jurySize` — a jury is drawn only from at least as many distinct
+   * non-party verifiers as seats (IStaking.drawPanel), so a join below it leaves the case without a jury.
    */
   minJuryPool?: number;
   /** Seconds of chain time between two checks of the operator's jail. Default 60. */
@@ -334,8 +335,8 @@ export class VerifierNode extends NodeRunner {
   }
 
   /**
-   * Whether joining leaves at least `minJuryPool` verifiers outside the case: a case where every verifier is a
-   * challenger has no jury and ends Undecided.
+   * Whether joining leaves at least `minJuryPool` (default the court's `jurySize`) verifiers outside the case: a
+   * jury needs as many distinct non-party verifiers as seats, and a case without one ends Undecided.
    */
   async #mayJoin(requestId: bigint): Promise<boolean> {
     const { staking, court, hub } = this.deps.contracts;
@@ -352,7 +353,8 @@ export class VerifierNode extends NodeRunner {
     ]);
     let inPool = total;
     for (const party of parties) if ((await staking.weightOf(party, ROLE_VERIFIER)) > 0n) inPool -= 1n;
-    return inPool >= BigInt(this.deps.minJuryPool ?? 3);
+    const min = this.deps.minJuryPool ?? Number((await court.params()).jurySize);
+    return inPool >= BigInt(min);
   }
 
   /** COMMITTEE keeper: draw the committee, then finalize or escalate once the reveals are over (keeper.ts). */

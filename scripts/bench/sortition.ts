@@ -1,6 +1,6 @@
 /**
- * Sortition benchmark: gas of a draw, of 5- and 11-seat panel draws and of a stake change (a weight update and a new
- * member) in trees of 1k, 10k and 100k members (`SortitionTree` through `SortitionTreeHarness`).
+ * Sortition benchmark: gas of a draw, of 5- and 11-seat panel draws and of a stake change (a weight update, a new
+ * member and a member leaving) in trees of 1k, 10k and 100k members (`SortitionTree` through `SortitionTreeHarness`).
  *
  *   npx hardhat run scripts/bench/sortition.ts                 table
  *   OPG_BENCH_JSON=1 npx hardhat run scripts/bench/sortition.ts JSON (hardhat run takes no script arguments)
@@ -28,6 +28,7 @@ interface Row {
   panel11: number;
   setUpdate: number;
   setInsert: number;
+  setRemove: number;
   fillSeconds: number;
 }
 
@@ -86,7 +87,7 @@ for (const size of [...SIZES].sort((a, b) => a - b)) {
   const draw = await average(seeds.map((s) => () => harness.drawTx.estimateGas(s)));
   const panel5 = await average(seeds.map((s) => () => harness.drawPanelTx.estimateGas(s, 5, [])));
   const panel11 = await average(seeds.map((s) => () => harness.drawPanelTx.estimateGas(s, 11, [])));
-  // A stake change of an existing member (spread over the tree) and the arrival of a new member.
+  // A stake change of an existing member (spread over the tree), the arrival of a new member and a member leaving.
   const setUpdate = await average(
     seeds.map((s) => async () => {
       const i = Number(s % BigInt(size));
@@ -96,14 +97,17 @@ for (const size of [...SIZES].sort((a, b) => a - b)) {
   const setInsert = await average(
     seeds.map((s) => () => harness.set.estimateGas(ethers.getAddress(ethers.toBeHex(s % 2n ** 160n, 20)), 5n)),
   );
-  rows.push({ members: size, capacity, draw, panel5, panel11, setUpdate, setInsert, fillSeconds });
+  const setRemove = await average(
+    seeds.map((s) => async () => harness.set.estimateGas(await harness.memberOf(Number(s % BigInt(size))), 0n)),
+  );
+  rows.push({ members: size, capacity, draw, panel5, panel11, setUpdate, setInsert, setRemove, fillSeconds });
   log(`filled ${size.toLocaleString("en-US")} members in ${fillSeconds.toFixed(1)} s`);
 }
 
 if (asJson) {
   console.log(JSON.stringify({ unit: "gas per transaction (estimateGas)", samples: SAMPLES, rows }, null, 2));
 } else {
-  const header = ["members", "capacity", "draw", "panel 5", "panel 11", "set (update)", "set (insert)"];
+  const header = ["members", "capacity", "draw", "panel 5", "panel 11", "set (update)", "set (insert)", "set (remove)"];
   const cells = rows.map((r) => [
     r.members.toLocaleString("en-US"),
     r.capacity.toLocaleString("en-US"),
@@ -112,6 +116,7 @@ if (asJson) {
     r.panel11.toLocaleString("en-US"),
     r.setUpdate.toLocaleString("en-US"),
     r.setInsert.toLocaleString("en-US"),
+    r.setRemove.toLocaleString("en-US"),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]?.length ?? 0)));
   const line = (values: string[]): string => values.map((v, c) => v.padStart(widths[c] ?? 0)).join("  ");

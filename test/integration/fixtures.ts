@@ -37,8 +37,9 @@ export interface HubFixture {
 }
 
 /**
- * The v2 protocol deployed by Ignition (deployer still owns the setters unless `governed`), 4 workers and 4
- * verifiers staked, verifiers holding a settlement balance for challenge bonds, the requester one for fees, and one
+ * The v2 protocol deployed by Ignition (deployer still owns the setters unless `governed`), 4 workers and 12
+ * verifiers staked (a panel needs as many distinct non-party verifiers as seats: 12 seat the local 9-seat appeal jury
+ * of a case that excludes a 3-seat committee), verifiers holding a settlement balance for challenge bonds, the requester one for fees, and one
  * model per verification mode.
  */
 export async function hubFixture(
@@ -46,7 +47,7 @@ export async function hubFixture(
   options: { workers?: number; verifiers?: number; governed?: boolean } = {},
 ): Promise<HubFixture> {
   const signers = await connection.ethers.getSigners();
-  const actors = assignActors(signers, options.workers ?? 4, options.verifiers ?? 4);
+  const actors = assignActors(signers, options.workers ?? 4, options.verifiers ?? 12);
   const { requester, modelOwner, outsider, workers, verifiers } = actors;
   const protocol = await deployProtocol(connection, { governed: options.governed ?? false });
   await stakeNetwork(protocol, actors, {

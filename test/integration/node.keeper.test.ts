@@ -40,7 +40,8 @@ describe("Keeper", function () {
     beforeEach(async function () {
       connection = await network.create();
       dir = await mkdtemp(path.join(os.tmpdir(), "opg-keeper-"));
-      net = await startLocalNetwork(connection, { dir, logger: memoryLogger(), workers: 2, verifiers: 5 });
+      // 10 verifiers: the 7-seat jury of an escalated 3-seat committee needs 10 distinct non-party verifiers.
+      net = await startLocalNetwork(connection, { dir, logger: memoryLogger(), workers: 2, verifiers: 10 });
     });
 
     afterEach(async function () {
@@ -54,7 +55,7 @@ describe("Keeper", function () {
       const logger = memoryLogger();
       const node: KeeperNode = await createKeeper({
         contracts: net.contracts,
-        signer: signers[12 + index]!,
+        signer: signers[4 + net.actors.workers.length + net.actors.verifiers.length + index]!,
         logger,
         stateDir: path.join(dir, "state"),
         cacheDir: path.join(dir, "cache"),

@@ -12,12 +12,13 @@ import {ProtocolV2Deployer} from "../utils/ProtocolV2Deployer.sol";
 ///         (ProtocolV2Deployer, BlockhashRandomness): inclusive deadline edges (response, challenge window,
 ///         committee draw/commit/reveal, jury commit/reveal), quorum edges, the majority rule with ties, and the
 ///         tie → appeal → Undecided → Refunded path; nothing finalizes in the block of its own draw.
-/// @dev Actors: one worker (5,000 OPG), one requester, seven verifiers with equal stakes (1,000 OPG), so panels are
-///      drawable with any shipped panel size (tickets, not addresses: a verifier may hold several seats).
+/// @dev Actors: one worker (5,000 OPG), one requester, sixteen verifiers with equal stakes (1,000 OPG), so panels are
+///      drawable with any shipped panel size: a panel needs as many distinct non-party verifiers as seats
+///      (IStaking.drawPanel), and a 15-seat appeal jury of an OPTIMISTIC case excludes its challenger.
 contract LifecyclePropertiesTest is ProtocolV2Deployer {
     uint256 internal constant T0 = 1_000_000;
     uint256 internal constant B0 = 1_000;
-    uint256 internal constant VERIFIERS = 7;
+    uint256 internal constant VERIFIERS = 16;
     address internal constant WORKER = address(0x1000);
     address internal constant REQUESTER = address(0x3000);
     address internal constant MODEL_OWNER = address(0x40DE1);
@@ -328,7 +329,100 @@ contract LifecyclePropertiesTest is ProtocolV2Deployer {
         assertGe(p.settlement.creditsOf(challenger), CHALLENGE_BOND, "bond returned");
     }
 
+    /// @notice THREAT_MODEL §6.4a on the real protocol: the whole committee rejects a COMMITTEE result, and the
+    ///         escalation finds only jurySize - 1 verifiers besides the committee (many tickets, too few operators):
+    ///         no jury is drawn, and by the draw deadline the case is Undecided and the request Refunded — the
+    ///         requester gets the whole fee back, nobody is paid or slashed.
+    function test_committee_escalationWithASmallPoolRefundedByTheDrawDeadline() public {
+        (uint256 id, address[] memory members) = _escalatedWithASmallPool();
+        uint256 requesterBefore = p.settlement.balanceOf(REQUESTER);
+        uint256 fee = uint256(p.hub.getRequest(id).modelFee) + p.hub.getRequest(id).protocolFee;
+        uint256 workerActive = p.staking.getOperator(WORKER).active;
+        uint256[] memory memberStakes = new uint256[](members.length);
+        for (uint256 i; i < members.length; ++i) memberStakes[i] = p.staking.getOperator(members[i]).active;
+        IDisputeCourt.Case memory c = p.court.getCase(id);
+        _readyTicket(c.ticket);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtTooFewJurors.selector, id, c.seats));
+        p.court.drawJury(id);
+
+        vm.warp(c.drawDeadline + 1);
+        p.court.resolve(id);
+        (IDisputeCourt.Outcome outcome, ) = p.court.outcomeOf(id);
+        assertEq(uint256(outcome), uint256(IDisputeCourt.Outcome.Undecided), "no jury by the draw deadline");
+        p.hub.finalize(id);
+        assertEq(uint256(p.hub.getRequest(id).status), uint256(IInferenceHub.Status.Refunded), "refunded");
+        assertEq(p.settlement.balanceOf(REQUESTER), requesterBefore + fee, "requester refunded in full");
+        assertEq(p.settlement.creditsOf(WORKER), 0, "worker unpaid");
+        assertEq(p.staking.getOperator(WORKER).active, workerActive, "worker unslashed");
+        assertEq(p.staking.getOperator(WORKER).locked, 0, "collateral released");
+        for (uint256 i; i < members.length; ++i) {
+            assertEq(p.staking.getOperator(members[i]).active, memberStakes[i], "committee member unslashed");
+        }
+    }
+
+    /// @notice The same escalation once one more verifier has staked: the draw waits while the snapshot is the
+    ///         latest, asks for a new word once a newer snapshot holds the newcomer, and seats a full jury without
+    ///         a party.
+    function test_committee_escalationWithASmallPoolDrawnOnceANewVerifierIsInANewerSnapshot() public {
+        (uint256 id, address[] memory members) = _escalatedWithASmallPool();
+        IDisputeCourt.Case memory c = p.court.getCase(id);
+        _readyTicket(c.ticket);
+        address newcomer = address(uint160(0x2000 + VERIFIERS));
+        _fund(p, newcomer, 1_000e18);
+        _stake(p, newcomer, 1_000e18, ROLE_VERIFIER);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtTooFewJurors.selector, id, c.seats));
+        p.court.drawJury(id); // the newcomer is not in this snapshot
+        vm.warp(block.timestamp + 601); // the next epoch, inside the draw window
+        p.court.drawJury(id); // a newer snapshot exists: a new word
+        uint256 ticket = p.court.getCase(id).ticket;
+        assertGt(ticket, c.ticket, "new ticket");
+        _readyTicket(ticket);
+        p.court.drawJury(id);
+        address[] memory seats = p.court.juryOf(id, 1);
+        assertEq(seats.length, p.court.params().jurySize, "a full jury");
+        for (uint256 s; s < seats.length; ++s) {
+            assertTrue(seats[s] != WORKER && seats[s] != REQUESTER, "no worker or requester");
+            for (uint256 i; i < members.length; ++i) assertTrue(seats[s] != members[i], "no committee member");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------- helpers
+
+    /// @dev A COMMITTEE request whose whole committee disagrees, escalated 10 minutes before an epoch ends on a
+    ///      network where only jurySize - 1 verifiers besides the committee remain (the others left the role after
+    ///      the committee draw, in the epoch before the escalation). Returns the request and its distinct members.
+    function _escalatedWithASmallPool() internal returns (uint256 id, address[] memory members) {
+        id = _request(modelCommittee);
+        vm.prank(WORKER);
+        p.hub.submitResult(id, OUTPUT, false);
+        _readyTicket(p.committee.roundOf(id).ticket);
+        p.committee.drawCommittee(id);
+        members = _unique(p.committee.committeeOf(id));
+        for (uint256 i; i < members.length; ++i) {
+            bytes32 commitment = p.committee.attestationCommitment(id, members[i], false, bytes32(i));
+            vm.prank(members[i]);
+            p.committee.commitAttestation(id, commitment);
+        }
+        for (uint256 i; i < members.length; ++i) {
+            vm.prank(members[i]);
+            p.committee.revealAttestation(id, false, bytes32(i));
+        }
+        uint256 keep = p.court.params().jurySize - 1;
+        for (uint256 i; i < verifiers.length; ++i) {
+            bool member;
+            for (uint256 j; j < members.length; ++j) member = member || members[j] == verifiers[i];
+            if (member) continue;
+            if (keep > 0) {
+                --keep;
+                continue;
+            }
+            vm.prank(verifiers[i]);
+            p.staking.setRoles(0);
+        }
+        vm.warp(((block.timestamp / SNAPSHOT_PERIOD) + 2) * SNAPSHOT_PERIOD - 600);
+        vm.roll(block.number + 1);
+        p.committee.escalate(id);
+    }
 
     function _request(uint256 modelId) internal returns (uint256 id) {
         (uint256 modelFee, uint256 protocolFee) = p.hub.quote(modelId);

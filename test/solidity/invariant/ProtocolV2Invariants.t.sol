@@ -13,8 +13,9 @@ import {CampaignConsumer, ProtocolV2Handler} from "./ProtocolV2Handler.sol";
 /// @notice docs/PROTOCOL.md "Invariants" 1–8 for the whole v2 protocol, one `invariant_*` each, checked after every
 ///         call of a stateful campaign against the real contracts deployed and wired as Ignition does
 ///         (ProtocolV2Deployer); ProtocolV2Handler holds the actions and the ghost books.
-/// @dev Actors: 12 operators — 4 workers, 4 verifiers, 4 dual-role (WORKER|VERIFIER), one of which also makes
-///      requests — 3 requesters besides it (an account, a consumer contract with callbacks, a permit signer), a model
+/// @dev Actors: 24 operators — 4 workers, 16 verifiers, 4 dual-role (WORKER|VERIFIER), one of which also makes
+///      requests; 20 verifiers so that the largest shipped panel (a 15-seat appeal jury) has 15 distinct non-party
+///      verifiers besides a committee or a few challengers (IStaking.drawPanel) — 3 requesters besides it (an account, a consumer contract with callbacks, a permit signer), a model
 ///      owner with one model per mode. Campaign size comes from hardhat.config.ts (48 runs × depth 40;
 ///      `npm run test:deep` raises it). EDR finds the fuzz target by its artifact, so run this file with its
 ///      handler: `npx hardhat test solidity test/solidity/invariant/*.sol test/solidity/utils/*.sol`.
@@ -44,12 +45,15 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
         vm.label(address(consumer), "consumer");
 
         ProtocolV2Handler.Actors memory actors;
-        actors.operators = new address[](12);
-        actors.homeRoles = new uint8[](12);
+        actors.operators = new address[](24);
+        actors.homeRoles = new uint8[](24);
         for (uint256 i; i < 4; ++i) {
             _operator(actors, i, address(uint160(0x1000 + i)), ROLE_WORKER, 3_000e18 + i * 1_000e18);
             _operator(actors, 4 + i, address(uint160(0x2000 + i)), ROLE_VERIFIER, 800e18 + i * 500e18);
             _operator(actors, 8 + i, address(uint160(0x4000 + i)), ROLE_BOTH, 2_500e18 + i * 500e18);
+        }
+        for (uint256 i; i < 12; ++i) {
+            _operator(actors, 12 + i, address(uint160(0x2004 + i)), ROLE_VERIFIER, 800e18 + (i % 4) * 500e18);
         }
         actors.permitRequester = vm.addr(0xA11CE);
         actors.requesters = new address[](4);
@@ -285,7 +289,7 @@ contract ProtocolV2InvariantsTest is ProtocolV2Deployer {
 
     /// @notice From the current state, time plus the permissionless time-based calls alone (reassign, finalize,
     ///         escalate, resolve — no draw, vote or attestation) bring every request to a terminal state, after any
-    ///         parameter change and with 12 operators; the books still balance afterwards.
+    ///         parameter change and with 24 operators; the books still balance afterwards.
     /// @dev Mutates state; the campaign discards it after the check.
     function invariant_liveness() public {
         _driveToTerminal();

@@ -489,6 +489,88 @@ contract SortitionTreeTest is BaseTest {
         assertEq(_countOf(panel, _member(1)), 4, "all four seats are member 1's");
     }
 
+    /// @notice The member count keeps the same two-epoch history as a Fenwick node: it changes when a weight goes from
+    ///         zero to positive or back, never on another weight change.
+    function test_membersAt_countsMembersWithWeightAtTheEndOfEachOfTheLastTwoEpochs() public {
+        tree.set(_member(1), 10); // epoch 2
+        tree.set(_member(2), 20);
+        tree.setEpoch(3);
+        tree.set(_member(1), 15); // a weight change: same members
+        tree.set(_member(3), 30);
+        tree.setEpoch(4);
+        tree.set(_member(2), 0);
+        tree.set(_member(4), 1);
+        tree.set(_member(4), 0); // joined and left within the epoch
+        tree.set(_member(1), 1);
+        assertEq(tree.membersAt(2), 2, "end of epoch 2");
+        assertEq(tree.membersAt(3), 3, "end of epoch 3");
+        assertEq(tree.membersAt(4), 2, "epoch 4 so far == live");
+        assertEq(tree.membersAt(SortitionTree.CURRENT), 2, "live");
+        assertEq(tree.size(), 2, "size == live count");
+    }
+
+    function test_membersAt_emptyBeforeTheFirstMemberAndAfterTheLast() public {
+        assertEq(tree.membersAt(SortitionTree.CURRENT), 0, "empty tree");
+        tree.set(_member(1), 10);
+        tree.setEpoch(3);
+        tree.set(_member(1), 0);
+        assertEq(tree.membersAt(2), 1, "end of epoch 2");
+        assertEq(tree.membersAt(SortitionTree.CURRENT), 0, "the last member left");
+        assertEq(tree.size(), 0, "size");
+    }
+
+    /// @notice A minimum number of members: enough tickets for every seat is not enough when fewer members than
+    ///         `minMembers` hold them.
+    function test_drawPanelAmong_tooFewMembersIsEmptyWhateverTheTickets() public {
+        tree.set(_member(0), 100);
+        tree.set(_member(1), 100);
+        tree.setEpoch(3);
+        assertEq(tree.drawPanelAmong(1, 3, _none(), 2, 3).length, 0, "200 tickets, 2 members < 3");
+        assertEq(tree.drawPanelAmong(1, 3, _none(), 2, 2).length, 3, "2 members >= 2: drawn");
+        assertEq(tree.drawPanelAt(1, 3, _none(), 2).length, 3, "no minimum: drawn");
+    }
+
+    function test_drawPanelAmong_exactlyMinMembersIsDrawn() public {
+        for (uint256 i = 0; i < 3; i++) tree.set(_member(i), 1);
+        tree.set(_member(3), 50);
+        tree.setEpoch(3);
+        address[] memory panel = tree.drawPanelAmong(5, 4, _none(), 2, 4);
+        assertEq(panel.length, 4, "4 members, 4 required");
+        assertEq(tree.drawPanelAmong(5, 4, _none(), 2, 5).length, 0, "4 members, 5 required");
+    }
+
+    /// @notice Excluded members that hold weight in the snapshot do not count; duplicates, non-members and members
+    ///         without weight in the snapshot are not subtracted.
+    function test_drawPanelAmong_excludedMembersDoNotCount() public {
+        for (uint256 i = 0; i < 5; i++) tree.set(_member(i), 10);
+        tree.setEpoch(3);
+        tree.set(_member(8), 10); // joins after the snapshot
+        address[] memory excluded = new address[](5);
+        excluded[0] = _member(0);
+        excluded[1] = _member(1);
+        excluded[2] = _member(0); // duplicate
+        excluded[3] = _member(8); // no weight in the snapshot
+        excluded[4] = _member(9); // never a member
+        assertEq(tree.drawPanelAmong(1, 3, excluded, 2, 3).length, 3, "5 members - 2 excluded == 3");
+        assertEq(tree.drawPanelAmong(1, 4, excluded, 2, 4).length, 0, "3 members left < 4");
+    }
+
+    /// @notice The count is the snapshot's: a member that left after it still counts (it is seated by its frozen
+    ///         tickets), a member that joined after it does not.
+    function test_drawPanelAmong_countsTheMembersOfTheSnapshot() public {
+        for (uint256 i = 0; i < 3; i++) tree.set(_member(i), 10);
+        tree.setEpoch(3);
+        tree.set(_member(0), 0); // leaves after the snapshot
+        tree.set(_member(7), 10); // joins after it
+        tree.set(_member(8), 10);
+        assertEq(tree.membersAt(2), 3, "snapshot");
+        assertEq(tree.size(), 4, "live");
+        address[] memory panel = tree.drawPanelAmong(3, 3, _none(), 2, 3);
+        assertEq(panel.length, 3, "the leaver still counts in its snapshot");
+        for (uint256 s = 0; s < 3; s++) assertTrue(panel[s] != _member(7) && panel[s] != _member(8), "not a joiner");
+        assertEq(tree.drawPanelAmong(3, 4, _none(), 2, 4).length, 0, "the joiners do not count");
+    }
+
     function test_snapshot_capacityDoubledSinceKeepsTheFrozenTree() public {
         for (uint256 i = 0; i < 4; i++) tree.set(_member(i), i + 1);
         assertEq(tree.capacity(), 4, "full");
@@ -524,18 +606,26 @@ contract SortitionTreeTest is BaseTest {
         }
         for (uint256 q = epoch >= 4 ? epoch - 2 : 2; q < epoch; q++) {
             uint256 sum;
+            uint256 members;
             for (uint256 i = 0; i < n; i++) {
                 assertEq(tree.weightAt(_member(i), q), history[q][i], "weight at q");
                 sum += history[q][i];
+                if (history[q][i] > 0) members++;
             }
             assertEq(tree.totalAt(q), sum, "total at q");
+            assertEq(tree.membersAt(q), members, "members at q");
         }
         uint256 liveSum;
+        uint256 liveMembers;
         for (uint256 i = 0; i < n; i++) {
             assertEq(tree.weightOf(_member(i)), live[i], "live weight");
             liveSum += live[i];
+            if (live[i] > 0) liveMembers++;
         }
         assertEq(tree.total(), liveSum, "live total");
+        assertEq(tree.size(), liveMembers, "live members");
+        assertEq(tree.membersAt(SortitionTree.CURRENT), liveMembers, "live members by membersAt");
+        assertEq(tree.membersAt(epoch), liveMembers, "the current epoch so far == live");
     }
 
     function _copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
@@ -674,5 +764,57 @@ contract SortitionTreeTest is BaseTest {
             assertLe(c, tree.weightOf(_member(i)), "no more seats than tickets");
         }
         for (uint256 s = 0; s < seats; s++) assertTrue(panel[s] != address(0), "seat filled");
+    }
+
+    /// @dev Any tree, changes after its snapshot, exclusion list (with duplicates), seat count and member minimum:
+    ///      the snapshot's panel is empty exactly when fewer than `seats` tickets or fewer than `minMembers` members
+    ///      outside the exclusions held weight in the snapshot; otherwise it is full and has no excluded member.
+    function testFuzz_drawPanelAmong_emptyExactlyWhenTheSnapshotPoolIsTooSmall(
+        uint256 seed,
+        uint256 seats,
+        uint256 minMembers,
+        uint256 excludeMask
+    ) public {
+        uint256 n = bound(seed % 1013, 1, 24);
+        seats = bound(seats, 1, 31);
+        minMembers = bound(minMembers, 0, 26);
+        uint256[] memory frozen = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) {
+            frozen[i] = uint256(keccak256(abi.encode(seed, i))) % 4; // some zero
+            tree.set(_member(i), frozen[i]);
+        }
+        tree.setEpoch(3);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 h = uint256(keccak256(abi.encode(seed, "after", i)));
+            if (h % 3 == 0) tree.set(_member(i), (h >> 8) % 4); // leaves, joins or changes after the snapshot
+        }
+        uint256 excludedCount;
+        for (uint256 i = 0; i < n; i++) if ((excludeMask >> i) & 1 == 1) excludedCount++;
+        address[] memory excluded = new address[](2 * excludedCount);
+        uint256 k;
+        for (uint256 i = 0; i < n; i++) {
+            if ((excludeMask >> i) & 1 == 0) continue;
+            excluded[k++] = _member(i);
+            excluded[k++] = _member(i); // every one twice
+        }
+        uint256 tickets;
+        uint256 members;
+        for (uint256 i = 0; i < n; i++) {
+            if ((excludeMask >> i) & 1 == 1 || frozen[i] == 0) continue;
+            tickets += frozen[i];
+            members++;
+        }
+
+        address[] memory panel = tree.drawPanelAmong(seed, seats, excluded, 2, minMembers);
+        if (tickets < seats || members < minMembers) {
+            assertEq(panel.length, 0, "empty when the pool is too small");
+            return;
+        }
+        assertEq(panel.length, seats, "exact size");
+        for (uint256 i = 0; i < n; i++) {
+            uint256 c = _countOf(panel, _member(i));
+            if ((excludeMask >> i) & 1 == 1) assertEq(c, 0, "excluded never drawn");
+            assertLe(c, frozen[i], "no more seats than frozen tickets");
+        }
     }
 }

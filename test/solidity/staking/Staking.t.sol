@@ -883,11 +883,71 @@ contract StakingTest is StakingBase {
                 jailDuration: JAIL
             })
         );
-        _stake(alice, 2e18, V);
-        _stake(bob, 2e18, V);
+        for (uint256 i = 0; i < 4; i++) _stake(_operatorAt(i), 1e18, V);
         _freeze();
         assertEq(_panel(V, 1, 5, _none()).length, 0, "4 tickets < 5 seats");
         assertEq(_panel(V, 1, 4, _none()).length, 4, "4 tickets, 4 seats");
+    }
+
+    /// @notice THREAT_MODEL §6.4a: a panel is drawn only from a pool in which every seat could go to a different
+    ///         operator. Two verifiers with thousands of tickets each are no pool for three seats.
+    function test_drawPanel_enoughTicketsButTooFewOperatorsIsEmpty() public {
+        _stake(alice, 100_000e18, V);
+        _stake(bob, 100_000e18, V);
+        _freeze();
+        (address[] memory members, IStaking.Snapshot snapshot) = staking.drawPanel(V, 1, 3, _none(), block.timestamp);
+        assertEq(members.length, 0, "200,000 tickets, 2 operators < 3 seats");
+        assertEq(uint256(snapshot), uint256(IStaking.Snapshot.Latest), "reported like too few tickets");
+        assertEq(_panel(V, 1, 2, _none()).length, 2, "2 operators, 2 seats");
+    }
+
+    /// @notice Exactly `seats` distinct operators suffice, however unequal their stakes: seats still follow tickets.
+    function test_drawPanel_exactlySeatsOperatorsIsDrawn() public {
+        _stake(alice, 1_000_000e18, V);
+        for (uint256 i = 0; i < 4; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
+        address[] memory panel = _panel(V, 7, 5, _none());
+        assertEq(panel.length, 5, "5 operators, 5 seats");
+        assertGe(_countOf(panel, alice), 2, "the large stake holds several seats");
+        assertEq(_panel(V, 7, 6, _none()).length, 0, "5 operators < 6 seats");
+    }
+
+    /// @notice Excluded parties with tickets in the snapshot do not count towards the pool; duplicates, the zero
+    ///         address and addresses without verifier tickets are not subtracted twice or at all.
+    function test_drawPanel_excludedPartiesDoNotCountTowardsThePool() public {
+        _stake(alice, 100_000e18, V);
+        _stake(bob, 100_000e18, V);
+        _stake(carol, 100_000e18, W); // no verifier tickets
+        for (uint256 i = 0; i < 3; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
+        address[] memory excluded = new address[](5);
+        excluded[0] = alice;
+        excluded[1] = bob;
+        excluded[2] = alice;
+        excluded[3] = carol;
+        excluded[4] = address(0);
+        assertEq(_panel(V, 1, 3, excluded).length, 3, "5 verifiers - 2 parties == 3 seats");
+        assertEq(_panel(V, 1, 4, excluded).length, 0, "3 non-parties < 4 seats");
+        assertEq(_panel(V, 1, 5, _none()).length, 5, "without exclusions: 5 operators");
+    }
+
+    /// @notice The pool is counted in the snapshot the panel is drawn from: an operator that unstaked after it still
+    ///         counts (it is seated by its frozen tickets), one that joined after it does not.
+    function test_drawPanel_poolIsCountedInTheSnapshot() public {
+        for (uint256 i = 0; i < 3; i++) _stake(_operatorAt(i), 500e18, V);
+        _freeze();
+        vm.prank(_operatorAt(0));
+        staking.unstake(500e18); // leaves after the snapshot
+        _stake(alice, 100_000e18, V); // joins after it
+        _stake(bob, 100_000e18, V);
+        assertEq(staking.operatorCount(V), 4, "live operators");
+        address[] memory panel = _panel(V, 2, 3, _none());
+        assertEq(panel.length, 3, "three operators in the snapshot");
+        assertEq(_countOf(panel, alice) + _countOf(panel, bob), 0, "joiners not drawn");
+        assertEq(_panel(V, 2, 4, _none()).length, 0, "joiners do not count");
+        _freeze();
+        assertEq(_panel(V, 2, 4, _none()).length, 4, "the next snapshot holds the joiners and not the leaver");
+        assertEq(_panel(V, 2, 5, _none()).length, 0, "nor the leaver");
     }
 
     /// @notice The open finding of THREAT_MODEL §6.11, fixed: once the word is known, no weight change of anyone
@@ -963,16 +1023,24 @@ contract StakingTest is StakingBase {
         _freeze();
         assertEq(_panel(V, 3, 5, _none()).length, 5, "stale weights still hold tickets");
         for (uint256 i = 0; i < 5; i++) staking.refresh(_operatorAt(i));
+        for (uint256 i = 5; i < 9; i++) _stake(_operatorAt(i), 1_000e18, V); // above the new minimum
         _freeze();
-        for (uint256 k = 0; k < 10; k++) assertEq(_countOf(_panel(V, k, 5, _none()), alice), 5, "after refresh");
+        for (uint256 k = 0; k < 10; k++) {
+            address[] memory panel = _panel(V, k, 5, _none());
+            assertEq(panel.length, 5, "5 seats");
+            for (uint256 i = 0; i < 5; i++) assertEq(_countOf(panel, _operatorAt(i)), 0, "refreshed: no tickets");
+        }
     }
 
     function test_drawPanel_workerRole() public {
         _stake(alice, 2_000e18, W);
+        _stake(bob, 2_000e18, W);
+        _stake(carol, 2_000e18, W);
+        _stake(stranger, 100_000e18, V); // verifier only: never on a worker panel
         _freeze();
         address[] memory panel = _panel(W, 1, 3, _none());
         assertEq(panel.length, 3, "3 seats");
-        assertEq(_countOf(panel, alice), 3, "alice holds 3 tickets");
+        assertEq(_countOf(panel, alice) + _countOf(panel, bob) + _countOf(panel, carol), 3, "workers only");
     }
 
     function test_snapshotOf_latestThenSupersededThenUnavailable() public {

@@ -32,6 +32,9 @@ contract CommitteeModuleTest is ModuleTestBase {
     uint32 internal constant COMMIT_WINDOW = 300;
     uint32 internal constant REVEAL_WINDOW = 300;
     uint256 internal constant REQUEST = 7;
+    address internal constant WHALE = address(0x5010);
+    /// @dev A million times the minimum verifier stake: the whale holds nearly every seat of a committee.
+    uint256 internal constant WHALE_STAKE = 500_000_000e18;
 
     CommitteeModule internal module;
     uint256 internal _nextRequest = 100;
@@ -398,7 +401,7 @@ contract CommitteeModuleTest is ModuleTestBase {
         assertEq(found, 1, "CommitteeDrawn emitted once");
     }
 
-    function test_draw_singleVerifierHoldsEverySeat() public {
+    function test_draw_aLargeStakeHoldsSeveralSeats() public {
         module.setParams(
             ICommitteeModule.CommitteeParams({
                 committeeSize: 5,
@@ -409,18 +412,68 @@ contract CommitteeModuleTest is ModuleTestBase {
                 revealWindow: REVEAL_WINDOW
             })
         );
-        _deployLoneVerifier();
+        _deployWhalePool(5);
         _submit(REQUEST);
         address[] memory seats = _draw(REQUEST);
         assertEq(seats.length, 5, "five seats");
-        for (uint256 i; i < 5; ++i) assertEq(seats[i], address(0x5010), "one member");
-        assertEq(module.attestationOf(REQUEST, address(0x5010)).seats, 5, "five seats held");
+        uint256 held = module.attestationOf(REQUEST, WHALE).seats;
+        assertGe(held, 2, "several seats");
+        uint256 listed;
+        for (uint256 i; i < 5; ++i) if (seats[i] == WHALE) ++listed;
+        assertEq(listed, held, "one entry per seat");
     }
 
-    /// @dev Replaces the verifier set by one verifier (the others leave the role).
-    function _deployLoneVerifier() internal {
+    /// @notice THREAT_MODEL §6.4a: a lone verifier with tickets for every seat is no committee; neither are two.
+    function test_revert_draw_tooFewDistinctVerifiersWhateverTheirTickets() public {
         for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
-        _stake(address(0x5010), VERIFIER_STAKE, ROLE_VERIFIER);
+        _stake(WHALE, WHALE_STAKE, ROLE_VERIFIER);
+        _stake(address(0x5011), WHALE_STAKE, ROLE_VERIFIER);
+        _submit(REQUEST);
+        _ready(module.roundOf(REQUEST).ticket);
+        vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeTooFewVerifiers.selector, REQUEST, SIZE));
+        module.drawCommittee(REQUEST);
+    }
+
+    /// @notice Two verifiers for three seats: the draw waits; once a third verifier's stake is in a newer snapshot,
+    ///         a new word draws a committee of three seats (the shortage did not depend on the word).
+    function test_draw_tooFewDistinctVerifiersThenALaterSnapshotHasAThird() public {
+        for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
+        _stake(WHALE, WHALE_STAKE, ROLE_VERIFIER);
+        _stake(address(0x5011), WHALE_STAKE, ROLE_VERIFIER);
+        vm.warp(((block.timestamp / SNAPSHOT_PERIOD) + 1) * SNAPSHOT_PERIOD - 600); // 10 minutes before an epoch ends
+        _submit(REQUEST);
+        _ready(module.roundOf(REQUEST).ticket);
+        _stakeNow(address(0x5012), VERIFIER_STAKE, ROLE_VERIFIER);
+        vm.expectRevert(abi.encodeWithSelector(ICommitteeModule.CommitteeTooFewVerifiers.selector, REQUEST, SIZE));
+        module.drawCommittee(REQUEST);
+        vm.warp(block.timestamp + 601); // the next epoch, inside the draw window
+        vm.expectEmit(address(module));
+        emit ICommitteeModule.DrawRequested(REQUEST, block.number + 1, module.roundOf(REQUEST).drawDeadline);
+        module.drawCommittee(REQUEST);
+        assertEq(_draw(REQUEST).length, SIZE, "drawn from the newer snapshot");
+    }
+
+    /// @dev Replaces the verifier set by `count` verifiers: the whale (WHALE_STAKE) and `count - 1` at the minimum
+    ///      verifier stake (a committee needs as many verifiers as seats).
+    function _deployWhalePool(uint256 count) internal {
+        for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
+        for (uint256 i = 1; i < count; ++i) _stakeNow(address(uint160(0x5010 + i)), 500e18, ROLE_VERIFIER);
+        _stake(WHALE, WHALE_STAKE, ROLE_VERIFIER);
+    }
+
+    /// @dev The distinct members of `requestId`'s committee.
+    function _members(uint256 requestId) internal view returns (address[] memory unique) {
+        address[] memory seats = module.committeeOf(requestId);
+        unique = new address[](seats.length);
+        uint256 n;
+        for (uint256 i; i < seats.length; ++i) {
+            bool seen;
+            for (uint256 j; j < n; ++j) if (unique[j] == seats[i]) seen = true;
+            if (!seen) unique[n++] = seats[i];
+        }
+        assembly ("memory-safe") {
+            mstore(unique, n)
+        }
     }
 
     function test_gas_drawMaxCommittee() public {
@@ -775,15 +828,17 @@ contract CommitteeModuleTest is ModuleTestBase {
     }
 
     function test_reveal_multiSeatMemberVotesWithEverySeat() public {
-        _deployLoneVerifier();
+        _deployWhalePool(SIZE);
         _submit(REQUEST);
         _draw(REQUEST);
-        address member = address(0x5010);
-        _commit(REQUEST, member, false);
-        _reveal(REQUEST, member, false);
+        uint256 held = module.attestationOf(REQUEST, WHALE).seats;
+        assertGe(held, 2, "several seats");
+        _commit(REQUEST, WHALE, false);
+        vm.warp(module.roundOf(REQUEST).commitDeadline + 1);
+        _reveal(REQUEST, WHALE, false);
         ICommitteeModule.Round memory round = module.roundOf(REQUEST);
-        assertEq(round.committedSeats, SIZE, "committed seats");
-        assertEq(round.disagreeSeats, SIZE, "disagree seats");
+        assertEq(round.committedSeats, held, "committed seats");
+        assertEq(round.disagreeSeats, held, "disagree seats");
     }
 
     // ------------------------------------------------------------------------------------------------- settle
@@ -1040,15 +1095,20 @@ contract CommitteeModuleTest is ModuleTestBase {
     }
 
     function test_escalate_multiSeatSilentMemberPenalisedPerSeat() public {
-        _deployLoneVerifier();
+        _deployWhalePool(SIZE);
         _submit(REQUEST);
         _draw(REQUEST);
         _afterReveals(REQUEST);
-        address member = address(0x5010);
-        uint256 stake = _stakeOf(member);
+        uint256 held = module.attestationOf(REQUEST, WHALE).seats;
+        assertGe(held, 2, "several seats");
+        uint256 stake = _stakeOf(WHALE);
         module.escalate(REQUEST);
-        assertEq(_stakeOf(member), stake - _penalty(stake, SILENCE_BPS, SIZE), "penalised for each seat");
-        assertEq(_excluded(REQUEST).length, 1, "excluded once");
+        assertEq(_stakeOf(WHALE), stake - _penalty(stake, SILENCE_BPS, held), "penalised for each seat");
+        address[] memory excluded = _excluded(REQUEST);
+        assertEq(excluded.length, _members(REQUEST).length, "each member excluded once");
+        uint256 listed;
+        for (uint256 i; i < excluded.length; ++i) if (excluded[i] == WHALE) ++listed;
+        assertEq(listed, 1, "the multi-seat member excluded once");
     }
 
     function test_escalate_silencePenaltyCappedAtWholeStake() public {
@@ -1062,14 +1122,23 @@ contract CommitteeModuleTest is ModuleTestBase {
                 revealWindow: REVEAL_WINDOW
             })
         );
-        _deployLoneVerifier();
+        _deployWhalePool(15);
         _submit(REQUEST);
         _draw(REQUEST);
         _afterReveals(REQUEST);
-        uint256 stake = _stakeOf(address(0x5010));
+        uint256 held = module.attestationOf(REQUEST, WHALE).seats;
+        assertGe(held, 10, "ten seats or more x 10 % reach the whole stake");
+        address[] memory members = _members(REQUEST);
+        uint256 expected;
+        for (uint256 i; i < members.length; ++i) {
+            uint256 seats = module.attestationOf(REQUEST, members[i]).seats;
+            expected += _penalty(_stakeOf(members[i]), module.MAX_SILENCE_PENALTY_BPS(), seats);
+        }
+        uint256 stake = _stakeOf(WHALE);
         module.escalate(REQUEST);
-        assertEq(_stakeOf(address(0x5010)), 0, "15 silent seats x 10 % take the whole stake, no more");
-        assertEq(settlement.creditsOf(TREASURY), stake, "treasury credited the whole stake");
+        assertEq(_stakeOf(WHALE), 0, "silent seats x 10 % take the whole stake, no more");
+        assertGe(expected, stake, "the whale's penalty is its whole stake");
+        assertEq(settlement.creditsOf(TREASURY), expected, "treasury credited every penalty");
     }
 
     function testFuzz_escalate_silencePenaltyExact(uint256 stake, uint16 bps) public {
@@ -1079,14 +1148,21 @@ contract CommitteeModuleTest is ModuleTestBase {
         p.silencePenaltyBps = bps;
         module.setParams(p);
         for (uint256 i; i < verifiers.length; ++i) _retire(verifiers[i]);
-        _stake(address(0x5010), stake, ROLE_VERIFIER);
+        for (uint256 i; i < SIZE; ++i) _stakeNow(address(uint160(0x5010 + i)), stake, ROLE_VERIFIER);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
         _submit(REQUEST);
         _draw(REQUEST);
         _afterReveals(REQUEST);
         module.escalate(REQUEST);
-        uint256 penalty = _penalty(stake, bps, SIZE);
-        assertEq(_stakeOf(address(0x5010)), stake - penalty, "stake after penalty");
-        assertEq(settlement.creditsOf(TREASURY), penalty, "treasury credit");
+        uint256 total;
+        for (uint256 i; i < SIZE; ++i) {
+            address member = address(uint160(0x5010 + i));
+            uint256 penalty = _penalty(stake, bps, module.attestationOf(REQUEST, member).seats);
+            assertEq(_stakeOf(member), stake - penalty, "stake after penalty");
+            total += penalty;
+        }
+        assertGe(total, _penalty(stake, bps, 1), "a silent seat was penalised");
+        assertEq(settlement.creditsOf(TREASURY), total, "treasury credit");
     }
 
     function test_escalate_onlyAfterRevealDeadline() public {

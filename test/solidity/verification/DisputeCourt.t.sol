@@ -805,6 +805,82 @@ contract DisputeCourtTest is CourtFixture {
         assertEq(settlement.totalBonded(), 0, "no bond left");
     }
 
+    /// @dev THREAT_MODEL §6.4a, the case seen on the local network: an escalated COMMITTEE case (two disagreeing
+    ///      members challenge with their stake, the agreeing one defends, the whole committee is excluded) on a network
+    ///      where only `others` verifiers are not parties — the first of them with ten times the stake of the rest,
+    ///      like the lazy verifier that held 7 of 9 seats. Returns the committee.
+    function _openEscalatedCommitteeCase(uint256 others) internal returns (address[] memory committee) {
+        for (uint256 i; i < verifiers.length; ++i) {
+            vm.prank(verifiers[i]);
+            staking.setRoles(0);
+        }
+        committee = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            committee[i] = address(uint160(0xD000 + i));
+            _stakeNow(committee[i], VERIFIER_STAKE, ROLE_VERIFIER);
+        }
+        _stakeNow(address(0xF000), 10 * VERIFIER_STAKE, ROLE_VERIFIER);
+        for (uint256 i = 1; i < others; ++i) _stakeNow(address(uint160(0xF000 + i)), VERIFIER_STAKE, ROLE_VERIFIER);
+        vm.warp(block.timestamp + SNAPSHOT_PERIOD);
+        module.open(ID, _parties(COLLATERAL, _single(committee[2]), committee), committee[0], 0);
+        module.join(ID, committee[1], 0);
+    }
+
+    /// @notice Eight non-party verifiers hold far more tickets than nine seats, but a jury drawn from them would give
+    ///         one address most seats: no jury is drawn, and by the draw deadline the case is Undecided — the module
+    ///         refunds, nobody is slashed, no bond is held.
+    function test_resolve_escalatedCommitteeWithASmallPoolIsUndecidedByTheDrawDeadline() public {
+        address[] memory committee = _openEscalatedCommitteeCase(JURY - 1);
+        IDisputeCourt.Case memory c = _case(ID);
+        uint256 tickets;
+        for (uint256 i; i < JURY - 1; ++i) {
+            tickets += staking.panelWeightOf(address(uint160(0xF000 + i)), ROLE_VERIFIER, c.ticketRequestedAt);
+        }
+        assertGe(tickets, JURY, "tickets for every seat: a draw by tickets alone would seat a jury");
+        _ready(ID);
+        _expectRevert(IDisputeCourt.CourtTooFewJurors.selector, ID, JURY);
+        court.drawJury(ID);
+
+        vm.warp(c.drawDeadline + 1);
+        uint256 staked = token.balanceOf(address(staking));
+        uint256[] memory stakes = new uint256[](3);
+        for (uint256 i; i < 3; ++i) stakes[i] = _staked(committee[i]);
+        uint256 workerStake = _staked(WORKER);
+        vm.expectEmit(address(court));
+        emit IDisputeCourt.CaseResolved(ID, IDisputeCourt.Outcome.Undecided, 0, 0);
+        court.resolve(ID);
+        (IDisputeCourt.Outcome outcome, ) = court.outcomeOf(ID);
+        assertEq(uint256(outcome), uint256(IDisputeCourt.Outcome.Undecided), "undecided: the module refunds");
+        assertEq(court.juryOf(ID, 1).length, 0, "no jury");
+        assertEq(token.balanceOf(address(staking)), staked, "nobody slashed");
+        for (uint256 i; i < 3; ++i) assertEq(_staked(committee[i]), stakes[i], "committee member unslashed");
+        assertEq(_staked(WORKER), workerStake, "worker unslashed");
+        assertEq(settlement.totalBonded(), 0, "no bond held");
+    }
+
+    /// @notice The same case once a ninth non-party verifier has joined: the draw waits while the snapshot is the
+    ///         latest, asks for a new word once a newer snapshot holds the joiner, and draws nine seats, no party.
+    function test_drawJury_escalatedCommitteeWithASmallPoolIsDrawnOnceANewVerifierIsInANewerSnapshot() public {
+        vm.warp(((block.timestamp / SNAPSHOT_PERIOD) + 2) * SNAPSHOT_PERIOD - 600); // 10 minutes before an epoch ends
+        address[] memory committee = _openEscalatedCommitteeCase(JURY - 1);
+        _ready(ID);
+        _stakeNow(address(uint160(0xF000 + JURY - 1)), VERIFIER_STAKE, ROLE_VERIFIER);
+        _expectRevert(IDisputeCourt.CourtTooFewJurors.selector, ID, JURY);
+        court.drawJury(ID); // the joiner is not in this snapshot
+        vm.warp(block.timestamp + 601); // the next epoch, inside the draw window
+        uint256 oldTicket = _case(ID).ticket;
+        vm.expectEmit(address(court));
+        emit IDisputeCourt.RoundOpened(ID, 1, JURY, oldTicket + 1, _case(ID).drawDeadline);
+        court.drawJury(ID);
+        _draw(ID);
+        assertEq(court.juryOf(ID, 1).length, JURY, "nine seats");
+        address[] memory parties = new address[](5);
+        parties[0] = WORKER;
+        parties[1] = REQUESTER;
+        for (uint256 i; i < 3; ++i) parties[2 + i] = committee[i];
+        _assertNoParty(ID, 1, parties);
+    }
+
     function test_revert_drawJury_wrongPhaseOrUnknown() public {
         _expectRevert(IDisputeCourt.CourtUnknownCase.selector, ID);
         court.drawJury(ID);
