@@ -1,9 +1,11 @@
 /**
  * The network indexer's database: one SQLite file per chain and deployment (Node's built-in `node:sqlite`, no
  * native build) holding the decoded protocol events, the facts derived from them when they are stored, the sync
- * cursor and the hashes of the most recent blocks. {@link IndexerStore.stats} computes {@link NetworkStats} with
- * SQL aggregates (calls per time bucket, per model, fees by party, slashes by reason), so a query stays fast with a
- * long history; it gives the numbers the in-memory {@link NetworkState} gives for the same events.
+ * cursor and the hashes of the most recent blocks. {@link IndexerStore.stats} computes {@link NetworkStats} from
+ * SQL: counts by event name, calls per time bucket (only the buckets shown are read) and per model, and running
+ * totals of every amount kept as the events are stored (fees by party and by model, slashes and penalties by
+ * reason, stake), so a query does not grow with the history; it gives the numbers the in-memory
+ * {@link NetworkState} gives for the same events.
  *
  * Every derived row carries the block of the event it came from, so a reorg is undone by deleting everything from
  * the fork block on ({@link IndexerStore.rollback}). Derived rows only depend on earlier events (the treasury of a
@@ -178,9 +180,9 @@ CREATE INDEX requests_model ON requests (model_id);
 CREATE TABLE ledger (id INTEGER PRIMARY KEY, block INTEGER NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
   party TEXT, model_id TEXT, amount TEXT NOT NULL) STRICT;
 CREATE INDEX ledger_block ON ledger (block);
-CREATE INDEX ledger_kind ON ledger (kind, reason);
-CREATE INDEX ledger_party ON ledger (party, kind) WHERE party IS NOT NULL;
-CREATE INDEX ledger_model ON ledger (model_id) WHERE model_id IS NOT NULL;
+CREATE TABLE totals (scope TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL, key TEXT NOT NULL,
+  n INTEGER NOT NULL, amount TEXT NOT NULL, first_id INTEGER NOT NULL,
+  PRIMARY KEY (scope, kind, reason, key)) STRICT, WITHOUT ROWID;
 CREATE TABLE latest (id INTEGER PRIMARY KEY, block INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
   value TEXT NOT NULL) STRICT;
 CREATE INDEX latest_key ON latest (kind, key);
@@ -199,6 +201,20 @@ const DATA_TABLES = [
   ["facts", "block"],
   ["blocks", "number"],
 ] as const;
+
+/**
+ * The ledger's running totals (count and sum) kept in `totals`, so a query reads one row per group instead of
+ * summing the whole history: `all` per (kind, reason); `party` per (kind, account) of the non-zero amounts with an
+ * account; `model` per (kind, reason, model) of the amounts of a known request. A rollback subtracts the deleted rows.
+ */
+type TotalScope = "all" | "party" | "model";
+
+interface TotalDelta {
+  n: number;
+  amount: bigint;
+  /** Ledger id of the group's first row (its first-seen order). */
+  firstId: number;
+}
 
 /** Ledger kinds credited to a party (`fees.byParty`). */
 const CREDIT_KINDS = ["royalty", "worker", "verifier", "treasury", "credit", "callback"] as const;
@@ -226,6 +242,11 @@ export class IndexerStore {
   readonly #db: DatabaseSync;
   readonly #hub: string;
   readonly #statements = new Map<string, StatementSync>();
+  /** Totals of the rows inserted by the running {@link append}, written at its end. */
+  readonly #pendingTotals = new Map<
+    string,
+    { scope: TotalScope; kind: string; reason: string; key: string } & TotalDelta
+  >();
 
   private constructor(
     file: string,
@@ -349,7 +370,9 @@ export class IndexerStore {
     this.#transaction(() => {
       const found = this.cursor()?.block ?? this.identity.startBlock - 1;
       if (found !== batch.after) throw new StoreCursorMovedError(batch.after, found);
+      this.#pendingTotals.clear(); // nothing left from a failed append
       for (const event of batch.events) this.#insert(event, batch.timestamps);
+      this.#flushTotals();
       const putBlock = this.#prepare(
         "INSERT OR REPLACE INTO blocks (number, hash, parent_hash, timestamp) VALUES (?, ?, ?, ?)",
       );
@@ -367,6 +390,7 @@ export class IndexerStore {
     let deleted = 0;
     this.#transaction(() => {
       deleted = this.eventCount(forkBlock);
+      this.#subtractTotals(forkBlock);
       for (const [table, column] of DATA_TABLES) {
         this.#prepare(`DELETE FROM ${table} WHERE ${column} >= ?`).run(forkBlock);
       }
@@ -379,6 +403,7 @@ export class IndexerStore {
   reset(): void {
     this.#transaction(() => {
       for (const [table] of DATA_TABLES) this.#db.exec(`DELETE FROM ${table}`);
+      this.#db.exec("DELETE FROM totals");
       this.#prepare(
         "DELETE FROM meta WHERE key IN ('cursorBlock', 'cursorHash', 'cursorTime', 'confirmedBlock')",
       ).run();
@@ -399,15 +424,33 @@ export class IndexerStore {
     }
     const count = (name: string): number => counts.get(name) ?? 0;
 
-    // One pass over the ledger: every amount by kind and reason, reasons in first-seen order.
+    // The ledger's running totals, groups in first-seen order.
     const ledger = new Map<string, Map<string, { n: number; total: bigint }>>();
-    for (const row of this.#prepare(
-      "SELECT kind, reason, COUNT(*) AS n, big_sum(amount) AS total FROM ledger GROUP BY kind, reason ORDER BY MIN(id)",
-    ).all()) {
+    const byParty = new Map<string, bigint>();
+    const refundsByRequester = new Map<string, bigint>();
+    const perModel: Array<{ modelId: string; kind: string; reason: string; n: number; total: bigint }> = [];
+    for (const row of this.#prepare("SELECT scope, kind, reason, key, n, amount FROM totals ORDER BY first_id").all()) {
       const kind = String(row.kind);
-      let reasons = ledger.get(kind);
-      if (reasons === undefined) ledger.set(kind, (reasons = new Map()));
-      reasons.set(String(row.reason), { n: Number(row.n), total: BigInt(String(row.total)) });
+      const reason = String(row.reason);
+      const key = String(row.key);
+      const n = Number(row.n);
+      const total = BigInt(String(row.amount));
+      switch (String(row.scope) as TotalScope) {
+        case "all": {
+          let reasons = ledger.get(kind);
+          if (reasons === undefined) ledger.set(kind, (reasons = new Map()));
+          reasons.set(reason, { n, total });
+          break;
+        }
+        case "party":
+          if (kind === "close") refundsByRequester.set(key, (refundsByRequester.get(key) ?? 0n) + total);
+          else if ((CREDIT_KINDS as readonly string[]).includes(kind))
+            byParty.set(key, (byParty.get(key) ?? 0n) + total);
+          break;
+        case "model":
+          perModel.push({ modelId: key, kind, reason, n, total });
+          break;
+      }
     }
     const entry = (kind: string, reason = "") => ledger.get(kind)?.get(reason) ?? { n: 0, total: 0n };
     const closes = (reason: string) => entry("close", reason).n;
@@ -426,21 +469,6 @@ export class IndexerStore {
     for (const e of ledger.get("close")?.values() ?? []) refunds += e.total;
     const faults = byReason<FaultReason>("fault", FAULT_REASONS);
     const liveness = byReason<LivenessReason>("liveness", LIVENESS_REASONS);
-
-    const byParty = new Map<string, bigint>();
-    for (const row of this.#prepare(
-      `SELECT party, big_sum(amount) AS total FROM ledger WHERE party IS NOT NULL AND amount <> '0' AND kind IN ` +
-        `(${CREDIT_KINDS.map(() => "?").join(", ")}) GROUP BY party ORDER BY MIN(id)`,
-    ).all(...CREDIT_KINDS)) {
-      byParty.set(String(row.party), BigInt(String(row.total)));
-    }
-    const refundsByRequester = new Map<string, bigint>();
-    for (const row of this.#prepare(
-      "SELECT party, big_sum(amount) AS total FROM ledger WHERE kind = 'close' AND party IS NOT NULL " +
-        "AND amount <> '0' GROUP BY party ORDER BY MIN(id)",
-    ).all()) {
-      refundsByRequester.set(String(row.party), BigInt(String(row.total)));
-    }
 
     // Last values per key, and first-seen facts.
     const weights: Array<[string, bigint]> = [];
@@ -518,16 +546,11 @@ export class IndexerStore {
     for (const row of this.#prepare("SELECT model_id, COUNT(*) AS n FROM requests GROUP BY model_id").all()) {
       record(String(row.model_id)).calls = Number(row.n);
     }
-    for (const row of this.#prepare(
-      "SELECT model_id, kind, reason, COUNT(*) AS n, big_sum(amount) AS total FROM ledger " +
-        "WHERE model_id IS NOT NULL GROUP BY model_id, kind, reason",
-    ).all()) {
-      const m = record(String(row.model_id));
-      const kind = String(row.kind);
-      const total = BigInt(String(row.total));
+    for (const { modelId, kind, reason, n, total } of perModel) {
+      const m = record(modelId);
       if (kind === "close") {
-        if (row.reason === "finalized") m.finalized += Number(row.n);
-        else m.failed += Number(row.n);
+        if (reason === "finalized") m.finalized += n;
+        else m.failed += n;
       } else if (FEE_KINDS.has(kind)) {
         m.fees += total;
         if (kind === "royalty") m.royalty += total;
@@ -609,15 +632,15 @@ export class IndexerStore {
       "INSERT INTO events (block, log, block_hash, tx_hash, contract, address, name, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(block, e.logIndex, e.blockHash, e.txHash, e.source, e.address, e.name, encodeArgs(e.args));
     const { big, address, bool, bytes32Text } = eventArgs;
-    const ledger = (kind: string, reason: string, party: string | null, modelId: string | null, amount: bigint) =>
-      this.#prepare("INSERT INTO ledger (block, kind, reason, party, model_id, amount) VALUES (?, ?, ?, ?, ?, ?)").run(
-        block,
-        kind,
-        reason,
-        party,
-        modelId,
-        amount.toString(),
-      );
+    const ledger = (kind: string, reason: string, party: string | null, modelId: string | null, amount: bigint) => {
+      const { lastInsertRowid } = this.#prepare(
+        "INSERT INTO ledger (block, kind, reason, party, model_id, amount) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(block, kind, reason, party, modelId, amount.toString());
+      const delta = { n: 1, amount, firstId: Number(lastInsertRowid) };
+      this.#addTotal("all", kind, reason, "", delta);
+      if (party !== null && amount !== 0n) this.#addTotal("party", kind, "", party, delta);
+      if (modelId !== null) this.#addTotal("model", kind, reason, modelId, delta);
+    };
     const latest = (kind: string, key: string, value: string) =>
       this.#prepare("INSERT INTO latest (block, kind, key, value) VALUES (?, ?, ?, ?)").run(block, kind, key, value);
     const fact = (kind: string, key: string, value = "") => this.#fact(block, kind, key, value);
@@ -777,6 +800,72 @@ export class IndexerStore {
       default:
         // counted by name only (CaseOpened, JuryDrawn, Appealed, CommitteeDrawn, WorkerDeclined)
         break;
+    }
+  }
+
+  #addTotal(scope: TotalScope, kind: string, reason: string, key: string, delta: TotalDelta): void {
+    const id = `${scope}\u0000${kind}\u0000${reason}\u0000${key}`;
+    const pending = this.#pendingTotals.get(id);
+    if (pending === undefined) this.#pendingTotals.set(id, { scope, kind, reason, key, ...delta });
+    else {
+      pending.n += delta.n;
+      pending.amount += delta.amount;
+    }
+  }
+
+  /** Adds the running append's totals to the stored ones. */
+  #flushTotals(): void {
+    const get = this.#prepare("SELECT n, amount FROM totals WHERE scope = ? AND kind = ? AND reason = ? AND key = ?");
+    const put = this.#prepare(
+      "INSERT INTO totals (scope, kind, reason, key, n, amount, first_id) VALUES (?, ?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (scope, kind, reason, key) DO UPDATE SET n = excluded.n, amount = excluded.amount",
+    );
+    try {
+      for (const t of this.#pendingTotals.values()) {
+        const row = get.get(t.scope, t.kind, t.reason, t.key);
+        const n = Number(row?.n ?? 0) + t.n;
+        const amount = BigInt(String(row?.amount ?? "0")) + t.amount;
+        put.run(t.scope, t.kind, t.reason, t.key, n, amount.toString(), t.firstId);
+      }
+    } finally {
+      this.#pendingTotals.clear();
+    }
+  }
+
+  /** Takes the ledger rows of block `forkBlock` and later out of the totals (before they are deleted). */
+  #subtractTotals(forkBlock: number): void {
+    const groups: Array<{ scope: TotalScope; sql: string }> = [
+      {
+        scope: "all",
+        sql: "SELECT kind, reason, '' AS key, COUNT(*) AS n, big_sum(amount) AS total FROM ledger WHERE block >= ? GROUP BY kind, reason",
+      },
+      {
+        scope: "party",
+        sql:
+          "SELECT kind, '' AS reason, party AS key, COUNT(*) AS n, big_sum(amount) AS total FROM ledger " +
+          "WHERE block >= ? AND party IS NOT NULL AND amount <> '0' GROUP BY kind, party",
+      },
+      {
+        scope: "model",
+        sql:
+          "SELECT kind, reason, model_id AS key, COUNT(*) AS n, big_sum(amount) AS total FROM ledger " +
+          "WHERE block >= ? AND model_id IS NOT NULL GROUP BY kind, reason, model_id",
+      },
+    ];
+    const get = this.#prepare("SELECT n, amount FROM totals WHERE scope = ? AND kind = ? AND reason = ? AND key = ?");
+    const update = this.#prepare(
+      "UPDATE totals SET n = ?, amount = ? WHERE scope = ? AND kind = ? AND reason = ? AND key = ?",
+    );
+    const remove = this.#prepare("DELETE FROM totals WHERE scope = ? AND kind = ? AND reason = ? AND key = ?");
+    for (const { scope, sql } of groups) {
+      for (const row of this.#prepare(sql).all(forkBlock)) {
+        const ids = [scope, String(row.kind), String(row.reason), String(row.key)] as const;
+        const stored = get.get(...ids);
+        if (stored === undefined) throw new Error(`indexer totals lack ${ids.join("/")}: rebuild the database`);
+        const n = Number(stored.n) - Number(row.n);
+        if (n <= 0) remove.run(...ids);
+        else update.run(n, (BigInt(String(stored.amount)) - BigInt(String(row.total))).toString(), ...ids);
+      }
     }
   }
 

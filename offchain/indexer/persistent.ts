@@ -13,7 +13,7 @@
  * hash, and the last block's hash must not change during the read; otherwise the batch is dropped and the sync
  * starts over from the reorg check.
  */
-import type { Block, Provider } from "ethers";
+import { ZeroHash, type Block, type Provider } from "ethers";
 
 import { DEFAULT_RPC_RETRY, withRetry, type RetryOptions } from "../chain/retry.js";
 import {
@@ -211,9 +211,9 @@ export class PersistentIndexer {
       const headers = await this.#headers(tailStart <= end ? tailStart : end, end);
       const byNumber = new Map(headers.map((h) => [h.number, h]));
       for (let i = 1; i < headers.length; i++) {
-        if (headers[i]!.parentHash !== headers[i - 1]!.hash) throw new ChainMovedError("headers do not link");
+        if (!links(headers[i]!, headers[i - 1]!.hash)) throw new ChainMovedError("headers do not link");
       }
-      if (cursor !== undefined && headers[0]!.number === cursor.block + 1 && headers[0]!.parentHash !== cursor.hash) {
+      if (cursor !== undefined && headers[0]!.number === cursor.block + 1 && !links(headers[0]!, cursor.hash)) {
         throw new ChainMovedError(`block ${cursor.block} was replaced`);
       }
       const events = await readProtocolEvents(this.#readers, start, end);
@@ -347,4 +347,12 @@ export class PersistentIndexer {
   #rpc<T>(fn: () => Promise<T>): Promise<T> {
     return withRetry(fn, this.#retry);
   }
+}
+
+/**
+ * Whether `header` is the child of the block with hash `parent`. A zero parent hash is no answer: Hardhat reports
+ * it for the blocks `hardhat_mine` reserves without building them.
+ */
+function links(header: StoredBlock, parent: string): boolean {
+  return header.parentHash === parent || header.parentHash === ZeroHash;
 }
