@@ -46,7 +46,7 @@ import {
 } from "./stats.js";
 
 /** Bumped on every change of the tables or of what is derived into them: an older file is rebuilt from scratch. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The default database file of a deployment: `.opg/indexer/<chainId>-<hub address>.sqlite` under `root`. */
 export function defaultIndexerDbFile(root: string, chainId: bigint | number | string, hub: string): string {
