@@ -924,44 +924,48 @@ export class IndexerStore {
 
 /** Creates the tables when the file is new, of another schema version or another start block. */
 function prepareSchema(db: DatabaseSync, file: string, identity: StoreIdentity): StoreRebuildReason | undefined {
+  // Checked and rebuilt under the write lock: two processes opening a new file at once create it once.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const reason = rebuildReason(db, file, identity);
+    if (reason !== undefined) {
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .all()
+        .map((row) => String(row.name));
+      for (const table of tables) db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);
+      db.exec(SCHEMA);
+      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      put.run("schema", String(SCHEMA_VERSION));
+      put.run("chainId", identity.chainId);
+      put.run("hub", identity.hub);
+      put.run("startBlock", String(identity.startBlock));
+    }
+    db.exec("COMMIT");
+    return reason;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Why the file must be created from scratch (undefined: it can be resumed); throws for another deployment's. */
+function rebuildReason(db: DatabaseSync, file: string, identity: StoreIdentity): StoreRebuildReason | undefined {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   const meta = new Map<string, string>();
   if (hasMeta) {
     for (const row of db.prepare("SELECT key, value FROM meta").all()) meta.set(String(row.key), String(row.value));
   }
-  const stored = (key: string) => meta.get(key);
-  let reason: StoreRebuildReason | undefined;
-  if (!hasMeta || stored("schema") === undefined) reason = "new";
-  else if (stored("schema") !== String(SCHEMA_VERSION)) reason = "schema";
-  else {
-    const chainId = stored("chainId") ?? "";
-    if (chainId !== identity.chainId) throw new IndexerStoreMismatchError(file, "chain", chainId, identity.chainId);
-    const hub = stored("hub") ?? "";
-    if (hub.toLowerCase() !== identity.hub.toLowerCase()) {
-      throw new IndexerStoreMismatchError(file, "the deployment of hub", hub, identity.hub);
-    }
-    if (stored("startBlock") !== String(identity.startBlock)) reason = "startBlock";
+  const schema = meta.get("schema");
+  if (schema === undefined) return "new";
+  if (schema !== String(SCHEMA_VERSION)) return "schema";
+  const chainId = meta.get("chainId") ?? "";
+  if (chainId !== identity.chainId) throw new IndexerStoreMismatchError(file, "chain", chainId, identity.chainId);
+  const hub = meta.get("hub") ?? "";
+  if (hub.toLowerCase() !== identity.hub.toLowerCase()) {
+    throw new IndexerStoreMismatchError(file, "the deployment of hub", hub, identity.hub);
   }
-  if (reason === undefined) return undefined;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-      .all()
-      .map((row) => String(row.name));
-    for (const table of tables) db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);
-    db.exec(SCHEMA);
-    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    put.run("schema", String(SCHEMA_VERSION));
-    put.run("chainId", identity.chainId);
-    put.run("hub", identity.hub);
-    put.run("startBlock", String(identity.startBlock));
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
-  return reason;
+  return meta.get("startBlock") === String(identity.startBlock) ? undefined : "startBlock";
 }
 
 /** An event's arguments as JSON: named arguments as an object, integers as decimal strings. */

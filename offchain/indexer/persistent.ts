@@ -90,7 +90,7 @@ class ChainMovedError extends Error {
   override readonly name = "ChainMovedError";
 }
 
-/** Syncs that start over at most this often before the error reaches the caller. */
+/** A sync starts over at most this often for a chain that moves while it reads, then the error reaches the caller. */
 const MAX_RESTARTS = 4;
 /** Headers fetched at once. */
 const HEADER_CONCURRENCY = 8;
@@ -180,14 +180,15 @@ export class PersistentIndexer {
    */
   async sync(toBlock?: number): Promise<PersistentSyncResult> {
     let reorg: ReorgReport | undefined;
-    for (let attempt = 0; ; attempt++) {
+    for (let restarts = 0; ;) {
       try {
         const result = await this.#syncOnce(toBlock);
         reorg ??= result.reorg;
         return reorg === undefined ? result : { ...result, reorg };
       } catch (error) {
-        if (!(error instanceof ChainMovedError || error instanceof StoreCursorMovedError)) throw error;
-        if (attempt >= MAX_RESTARTS) throw error;
+        // Another process stored the batch first: it made progress, so go on from its cursor (no limit needed).
+        if (error instanceof StoreCursorMovedError) continue;
+        if (!(error instanceof ChainMovedError) || ++restarts > MAX_RESTARTS) throw error;
       }
     }
   }

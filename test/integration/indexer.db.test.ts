@@ -333,6 +333,19 @@ describe("PersistentIndexer: SQLite store, incremental catch-up, reorgs", functi
       indexer.close();
     });
 
+    it("lets two indexers sync one file at once: each goes on from the other's stored batches", async function () {
+      const f = await loadFixture(scenarioFixture);
+      const file = dbFile();
+      const one = await openIndexer(f, { file, batchBlocks: 16 });
+      const two = await openIndexer(f, { file, batchBlocks: 16 });
+      const [a, b] = await Promise.all([one.sync(), two.sync()]);
+      expect(a.events + b.events).to.equal(one.store.eventCount()); // every event stored once
+      expect(one.stats(STATS)).to.deep.equal(await freshStats(f));
+      expect(two.stats(STATS)).to.deep.equal(one.stats(STATS));
+      one.close();
+      two.close();
+    });
+
     it("rebuilds a database of another schema version from scratch", async function () {
       const f = await loadFixture(scenarioFixture);
       const file = dbFile();
