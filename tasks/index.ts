@@ -396,6 +396,19 @@ export const opgTasks = [
       defaultValue: 12,
     })
     .addFlag({ name: "json", description: "Print one JSON document on stdout (progress and warnings go to stderr)" })
+    .addOption({
+      name: "db",
+      description: "Indexer database (SQLite) to catch up and read (default .opg/indexer/<chainId>-<hub>.sqlite)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "noDb", description: "No database: read every event since the deployment into memory" })
+    .addOption({
+      name: "confirmations",
+      description:
+        "Events of the newest blocks the database counts as tentative; reorgs up to this depth and 64 blocks more are rolled back, deeper ones rebuild it",
+      type: ArgumentType.INT,
+      defaultValue: 12,
+    })
     .setAction(
       guardedAction(
         () => import("./actions/stats.js"),

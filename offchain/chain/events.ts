@@ -19,6 +19,8 @@ export interface ParsedEvent {
   name: string;
   args: Result;
   blockNumber: number;
+  /** Hash of the block the log is in (a reorg replaces it). */
+  blockHash: string;
   logIndex: number;
   txHash: string;
   /** The emitting contract (checksummed). */
@@ -121,6 +123,7 @@ export class EventReader<C extends BaseContract = BaseContract> {
       name: parsed.name,
       args: parsed.args,
       blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
       logIndex: log.index,
       txHash: log.transactionHash,
       address: log.address,

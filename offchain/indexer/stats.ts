@@ -10,7 +10,7 @@
  */
 import { decodeBytes32String, type Provider } from "ethers";
 
-import { EventReader, sortEvents, type EventName, type ParsedEvent } from "../chain/events.js";
+import { EventReader, sortEvents, type EventName, type EventReaderOptions, type ParsedEvent } from "../chain/events.js";
 import { DEFAULT_RPC_RETRY, withRetry, type RetryOptions } from "../chain/retry.js";
 import type {
   ICommitteeModule,
@@ -213,15 +213,36 @@ export const TREASURY_PARTY = "treasury";
 /** The key under which fee-split verifier pay appears in `fees.byParty` (the event names no verifier). */
 export const VERIFIERS_PARTY = "verifiers";
 
-const ROLE_WORKER = 1;
-const ROLE_VERIFIER = 2;
+/** Staking role bits (`WeightUpdated.role`, `Staked.roles`). */
+export const ROLE_WORKER = 1;
+export const ROLE_VERIFIER = 2;
 const OUTCOME_UPHELD = 2n;
 const OUTCOME_REJECTED = 3n;
 const OUTCOME_UNDECIDED = 4n;
 /** `Penalised` reasons of the court that are liveness penalties (every other reason is a fault). */
 const COURT_LIVENESS_REASONS: ReadonlySet<string> = new Set<LivenessReason>(["nonReveal"]);
 
-interface ModelRecord {
+/** A court `Penalised` reason as the statistics count it: a missed reveal is liveness, anything else a fault. */
+export function courtPenalty(
+  reason: string,
+): { kind: "liveness"; reason: LivenessReason } | { kind: "fault"; reason: FaultReason } {
+  if (COURT_LIVENESS_REASONS.has(reason)) return { kind: "liveness", reason: reason as LivenessReason };
+  return {
+    kind: "fault",
+    reason: (FAULT_REASONS as readonly string[]).includes(reason) ? (reason as FaultReason) : "other",
+  };
+}
+
+/** A `CaseResolved` outcome as the statistics count it (undefined: an outcome the indexer does not know). */
+export function caseOutcome(outcome: bigint): "upheld" | "rejected" | "undecided" | undefined {
+  if (outcome === OUTCOME_UPHELD) return "upheld";
+  if (outcome === OUTCOME_REJECTED) return "rejected";
+  if (outcome === OUTCOME_UNDECIDED) return "undecided";
+  return undefined;
+}
+
+/** What the indexer knows of one model (its usage, and who owns it or received its royalties). */
+export interface ModelRecord {
   mode: number | undefined;
   owner: string | undefined;
   /** Every account that received this model's royalties or was set as its recipient. */
@@ -457,21 +478,17 @@ export class NetworkState {
         this.#appeals++;
         break;
       case "CaseResolved": {
-        const outcome = big(e, "outcome");
-        if (outcome === OUTCOME_UPHELD) this.#upheld++;
-        else if (outcome === OUTCOME_REJECTED) this.#disputesRejected++;
-        else if (outcome === OUTCOME_UNDECIDED) this.#undecided++;
+        const outcome = caseOutcome(big(e, "outcome"));
+        if (outcome === "upheld") this.#upheld++;
+        else if (outcome === "rejected") this.#disputesRejected++;
+        else if (outcome === "undecided") this.#undecided++;
         break;
       }
       case "Penalised": {
-        const reason = bytes32Text(e, "reason");
+        const penalty = courtPenalty(bytes32Text(e, "reason"));
         const amount = big(e, "amount");
-        if (COURT_LIVENESS_REASONS.has(reason)) this.#addLiveness(reason as LivenessReason, amount);
-        else
-          this.#addFault(
-            (FAULT_REASONS as readonly string[]).includes(reason) ? (reason as FaultReason) : "other",
-            amount,
-          );
+        if (penalty.kind === "liveness") this.#addLiveness(penalty.reason, amount);
+        else this.#addFault(penalty.reason, amount);
         break;
       }
       default:
@@ -621,119 +638,35 @@ export class NetworkState {
     return model;
   }
 
-  /** Every account credited or refunded, with its roles; most earned first, then most refunded, then by address. */
-  #parties(): Party[] {
-    const accounts = new Set([...this.#byParty.keys(), ...this.#refundsByRequester.keys()]);
-    const models = [...this.#modelRecords.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const parties: Party[] = [];
-    for (const account of accounts) {
-      const roles = new Set<PartyRole>(this.#roles.get(account));
-      if (this.#treasuries.has(account) || account === TREASURY_PARTY) roles.add("treasury");
-      if (account === VERIFIERS_PARTY) roles.add("verifier");
-      const ownedModels: bigint[] = [];
-      const royaltyModels: bigint[] = [];
-      for (const [modelId, model] of models) {
-        if (model.owner === account) ownedModels.push(modelId);
-        else if (model.royaltyRecipients.has(account)) royaltyModels.push(modelId);
-      }
-      if (ownedModels.length > 0) roles.add("model-owner");
-      if (royaltyModels.length > 0) roles.add("royalty-recipient");
-      parties.push({
-        account,
-        roles: PARTY_ROLES.filter((role) => roles.has(role)),
-        ownedModels,
-        royaltyModels,
-        earned: this.#byParty.get(account) ?? 0n,
-        refunded: this.#refundsByRequester.get(account) ?? 0n,
-      });
-    }
-    return parties.sort(
-      (a, b) =>
-        compareDesc(a.earned, b.earned) ||
-        compareDesc(a.refunded, b.refunded) ||
-        (a.account < b.account ? -1 : a.account > b.account ? 1 : 0),
-    );
-  }
-
-  /** The numbers as of the last applied event. */
-  stats(options: StatsOptions): NetworkStats {
-    if (!(options.windowSeconds > 0)) throw new RangeError("windowSeconds must be a positive number of seconds");
-    const now = options.now ?? this.syncedTimestamp;
-    const total = this.#requestTimes.length;
-    let workers = 0;
-    let verifiers = 0;
-    let workerWeight = 0n;
-    let verifierWeight = 0n;
-    for (const [key, weight] of this.#weights) {
-      if (weight === 0n) continue;
-      if (key.startsWith(`${ROLE_WORKER}:`)) {
-        workers++;
-        workerWeight += weight;
-      } else if (key.startsWith(`${ROLE_VERIFIER}:`)) {
-        verifiers++;
-        verifierWeight += weight;
-      }
-    }
-    let active = 0n;
-    for (const amount of this.#active.values()) active += amount;
-    const terminal = this.#finalized + this.#rejected + this.#expired + this.#refunded;
-    const resolved = this.#upheld + this.#disputesRejected + this.#undecided;
-    // A suspended model that is also inactive counts once, as inactive.
-    let unavailable = this.#inactiveModels.size;
-    for (const id of this.#suspendedModels) if (!this.#inactiveModels.has(id)) unavailable++;
-    // Stake slashed with no reason event the indexer knows is a fault of an unknown kind.
-    const livenessAmount = sum(Object.values(this.#liveness));
-    const faults = { ...this.#faults };
-    faults.other += this.#slashedAmount - livenessAmount - sum(Object.values(this.#faults));
-    const faultCount = Math.max(this.#faultCount, this.#slashedCount - this.#livenessCount);
-    const usage: ModelUsage[] = [...this.#modelRecords.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([modelId, m]) => ({
-        modelId,
-        mode: m.mode,
-        owner: m.owner,
-        calls: m.calls,
-        finalized: m.finalized,
-        failed: m.failed,
-        fees: m.fees,
-        royalty: m.royalty,
-      }));
+  /** The aggregates as of the last applied event. */
+  totals(): StatsTotals {
     return {
       syncedBlock: this.syncedBlock,
-      now,
-      requests: {
-        total,
-        windowSeconds: options.windowSeconds,
-        perWindow: windows(this.#requestTimes, options.windowSeconds, now, options.maxWindows ?? 1_000),
-        byStatus: {
-          finalized: this.#finalized,
-          rejected: this.#rejected,
-          expired: this.#expired,
-          refunded: this.#refunded,
-          open: total - terminal,
-        },
-        declines: this.#declines,
+      syncedTimestamp: this.syncedTimestamp,
+      requests: this.#requestTimes.length,
+      perWindow: (width, now, maxWindows) => requestWindows(this.#requestTimes, width, now, maxWindows),
+      closed: {
+        finalized: this.#finalized,
+        rejected: this.#rejected,
+        expired: this.#expired,
+        refunded: this.#refunded,
       },
-      workers: { active: workers },
-      verifiers: { active: verifiers },
-      stake: { active, unbonding: this.#unbonding, workerWeight, verifierWeight },
+      declines: this.#declines,
+      weights: this.#weights,
+      active: [...this.#active.values()].reduce((a, b) => a + b, 0n),
+      unbonding: this.#unbonding,
       disputes: {
         opened: this.#disputesOpened,
         upheld: this.#upheld,
         rejected: this.#disputesRejected,
         undecided: this.#undecided,
-        open: this.#disputesOpened - resolved,
         juries: this.#juries,
         appeals: this.#appeals,
       },
-      committees: { drawn: this.#committees },
-      slashes: { count: faultCount, amount: sum(Object.values(faults)), byReason: faults },
-      liveness: {
-        timeouts: this.#timeouts,
-        count: this.#livenessCount,
-        amount: livenessAmount,
-        byReason: { ...this.#liveness },
-      },
+      committees: this.#committees,
+      slashed: { count: this.#slashedCount, amount: this.#slashedAmount },
+      faults: { count: this.#faultCount, byReason: this.#faults },
+      liveness: { count: this.#livenessCount, byReason: this.#liveness, timeouts: this.#timeouts },
       jails: { faults: this.#faultJails, liveness: this.#livenessJails },
       fees: {
         royalty: this.#royalty,
@@ -742,18 +675,194 @@ export class NetworkState {
         treasury: this.#treasuryPay,
         refunds: this.#refunds,
         callbacks: this.#callbacks,
-        credits: { ...this.#credits },
-        byParty: new Map(this.#byParty),
+        credits: this.#credits,
       },
-      parties: this.#parties(),
+      byParty: this.#byParty,
+      refundsByRequester: this.#refundsByRequester,
+      roles: this.#roles,
+      treasuries: this.#treasuries,
       models: {
         registered: this.#models,
-        active: this.#models - unavailable,
-        suspended: this.#suspendedModels.size,
-        usage,
+        records: this.#modelRecords,
+        inactive: this.#inactiveModels,
+        suspended: this.#suspendedModels,
       },
     };
   }
+
+  /** The numbers as of the last applied event. */
+  stats(options: StatsOptions): NetworkStats {
+    return assembleStats(this.totals(), options);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- assembly
+
+/**
+ * The aggregates {@link NetworkStats} is assembled from: what {@link NetworkState} keeps in memory, and what the
+ * persistent indexer (`db.ts`) queries from its database. Both go through {@link assembleStats}.
+ */
+export interface StatsTotals {
+  syncedBlock: number;
+  syncedTimestamp: number;
+  /** `InferenceRequested` events. */
+  requests: number;
+  /** The request windows for a window width, `now` and the most recent windows to keep (see {@link requestWindows}). */
+  perWindow: (windowSeconds: number, now: number, maxWindows: number) => Array<{ start: number; count: number }>;
+  closed: { finalized: number; rejected: number; expired: number; refunded: number };
+  declines: number;
+  /** The last sortition weight per `${role}:${operator}` (zero weights included). */
+  weights: Iterable<[string, bigint]>;
+  /** Bonded stake of all operators (see `NetworkStats.stake`). */
+  active: bigint;
+  unbonding: bigint;
+  disputes: { opened: number; upheld: number; rejected: number; undecided: number; juries: number; appeals: number };
+  committees: number;
+  /** Every `Slashed` that took stake. */
+  slashed: { count: number; amount: bigint };
+  /** Court penalties classified as faults (that took stake). */
+  faults: { count: number; byReason: Readonly<Record<FaultReason, bigint>> };
+  /** Liveness penalties (that took stake), and every `WorkerTimedOut`. */
+  liveness: { count: number; byReason: Readonly<Record<LivenessReason, bigint>>; timeouts: number };
+  jails: { faults: number; liveness: number };
+  fees: Omit<NetworkStats["fees"], "byParty" | "credits"> & { credits: Readonly<Record<string, bigint>> };
+  /** Non-zero credits per account, in the order the accounts were first credited. */
+  byParty: ReadonlyMap<string, bigint>;
+  /** Non-zero refunds per requester of the requests indexed. */
+  refundsByRequester: ReadonlyMap<string, bigint>;
+  /** Roles other than the treasury's and the models': account -> roles. */
+  roles: ReadonlyMap<string, ReadonlySet<PartyRole>>;
+  /** Every address that was the treasury. */
+  treasuries: ReadonlySet<string>;
+  models: {
+    /** `ModelRegistered` events. */
+    registered: number;
+    records: ReadonlyMap<bigint, Readonly<ModelRecord>>;
+    /** Models whose last `ModelActiveSet` was false. */
+    inactive: ReadonlySet<bigint>;
+    /** Models suspended and not resumed since. */
+    suspended: ReadonlySet<bigint>;
+  };
+}
+
+/** {@link NetworkStats} from its aggregates. */
+export function assembleStats(t: StatsTotals, options: StatsOptions): NetworkStats {
+  if (!(options.windowSeconds > 0)) throw new RangeError("windowSeconds must be a positive number of seconds");
+  const now = options.now ?? t.syncedTimestamp;
+  let workers = 0;
+  let verifiers = 0;
+  let workerWeight = 0n;
+  let verifierWeight = 0n;
+  for (const [key, weight] of t.weights) {
+    if (weight === 0n) continue;
+    if (key.startsWith(`${ROLE_WORKER}:`)) {
+      workers++;
+      workerWeight += weight;
+    } else if (key.startsWith(`${ROLE_VERIFIER}:`)) {
+      verifiers++;
+      verifierWeight += weight;
+    }
+  }
+  const { finalized, rejected, expired, refunded } = t.closed;
+  const d = t.disputes;
+  // A suspended model that is also inactive counts once, as inactive.
+  let unavailable = t.models.inactive.size;
+  for (const id of t.models.suspended) if (!t.models.inactive.has(id)) unavailable++;
+  // Stake slashed with no reason event the indexer knows is a fault of an unknown kind.
+  const livenessAmount = sum(Object.values(t.liveness.byReason));
+  const faults = { ...t.faults.byReason };
+  faults.other += t.slashed.amount - livenessAmount - sum(Object.values(t.faults.byReason));
+  const faultCount = Math.max(t.faults.count, t.slashed.count - t.liveness.count);
+  const models = [...t.models.records.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const usage: ModelUsage[] = models.map(([modelId, m]) => ({
+    modelId,
+    mode: m.mode,
+    owner: m.owner,
+    calls: m.calls,
+    finalized: m.finalized,
+    failed: m.failed,
+    fees: m.fees,
+    royalty: m.royalty,
+  }));
+  return {
+    syncedBlock: t.syncedBlock,
+    now,
+    requests: {
+      total: t.requests,
+      windowSeconds: options.windowSeconds,
+      perWindow: t.perWindow(options.windowSeconds, now, options.maxWindows ?? 1_000),
+      byStatus: {
+        finalized,
+        rejected,
+        expired,
+        refunded,
+        open: t.requests - finalized - rejected - expired - refunded,
+      },
+      declines: t.declines,
+    },
+    workers: { active: workers },
+    verifiers: { active: verifiers },
+    stake: { active: t.active, unbonding: t.unbonding, workerWeight, verifierWeight },
+    disputes: {
+      opened: d.opened,
+      upheld: d.upheld,
+      rejected: d.rejected,
+      undecided: d.undecided,
+      open: d.opened - d.upheld - d.rejected - d.undecided,
+      juries: d.juries,
+      appeals: d.appeals,
+    },
+    committees: { drawn: t.committees },
+    slashes: { count: faultCount, amount: sum(Object.values(faults)), byReason: faults },
+    liveness: {
+      timeouts: t.liveness.timeouts,
+      count: t.liveness.count,
+      amount: livenessAmount,
+      byReason: { ...t.liveness.byReason },
+    },
+    jails: { ...t.jails },
+    fees: { ...t.fees, credits: { ...t.fees.credits }, byParty: new Map(t.byParty) },
+    parties: parties(t, models),
+    models: {
+      registered: t.models.registered,
+      active: t.models.registered - unavailable,
+      suspended: t.models.suspended.size,
+      usage,
+    },
+  };
+}
+
+/** Every account credited or refunded, with its roles; most earned first, then most refunded, then by address. */
+function parties(t: StatsTotals, models: ReadonlyArray<[bigint, Readonly<ModelRecord>]>): Party[] {
+  const accounts = new Set([...t.byParty.keys(), ...t.refundsByRequester.keys()]);
+  const out: Party[] = [];
+  for (const account of accounts) {
+    const roles = new Set<PartyRole>(t.roles.get(account));
+    if (t.treasuries.has(account) || account === TREASURY_PARTY) roles.add("treasury");
+    if (account === VERIFIERS_PARTY) roles.add("verifier");
+    const ownedModels: bigint[] = [];
+    const royaltyModels: bigint[] = [];
+    for (const [modelId, model] of models) {
+      if (model.owner === account) ownedModels.push(modelId);
+      else if (model.royaltyRecipients.has(account)) royaltyModels.push(modelId);
+    }
+    if (ownedModels.length > 0) roles.add("model-owner");
+    if (royaltyModels.length > 0) roles.add("royalty-recipient");
+    out.push({
+      account,
+      roles: PARTY_ROLES.filter((role) => roles.has(role)),
+      ownedModels,
+      royaltyModels,
+      earned: t.byParty.get(account) ?? 0n,
+      refunded: t.refundsByRequester.get(account) ?? 0n,
+    });
+  }
+  return out.sort(
+    (a, b) =>
+      compareDesc(a.earned, b.earned) ||
+      compareDesc(a.refunded, b.refunded) ||
+      (a.account < b.account ? -1 : a.account > b.account ? 1 : 0),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------- indexer
@@ -841,10 +950,51 @@ const REGISTRY_EVENTS = [
   "ModelUriUpdated",
 ] as const satisfies readonly EventName<IModelRegistry>[];
 
+/** The events the indexer reads, per contract. */
+export const INDEXED_EVENTS = {
+  hub: HUB_EVENTS,
+  settlement: SETTLEMENT_EVENTS,
+  court: COURT_EVENTS,
+  committee: COMMITTEE_EVENTS,
+  staking: STAKING_EVENTS,
+  registry: REGISTRY_EVENTS,
+} as const satisfies Record<ProtocolContract, readonly string[]>;
+
+/** An event with the contract that emitted it. */
+export type SourcedEvent = ParsedEvent & { source: ProtocolContract };
+
+/** One {@link EventReader} per indexed contract. */
+export type ProtocolReaders = ReadonlyArray<{ source: ProtocolContract; reader: EventReader }>;
+
+/** The readers of every contract the indexer reads, in a fixed order. */
+export function protocolReaders(contracts: IndexedContracts, options: EventReaderOptions = {}): ProtocolReaders {
+  return [
+    { source: "hub", reader: new EventReader(contracts.hub, HUB_EVENTS, options) },
+    { source: "settlement", reader: new EventReader(contracts.settlement, SETTLEMENT_EVENTS, options) },
+    { source: "court", reader: new EventReader(contracts.court, COURT_EVENTS, options) },
+    { source: "committee", reader: new EventReader(contracts.modules.committee, COMMITTEE_EVENTS, options) },
+    { source: "staking", reader: new EventReader(contracts.staking, STAKING_EVENTS, options) },
+    { source: "registry", reader: new EventReader(contracts.registry, REGISTRY_EVENTS, options) },
+  ];
+}
+
+/** Every indexed event of blocks `fromBlock..toBlock`, tagged with its contract, in chain order. */
+export async function readProtocolEvents(
+  readers: ProtocolReaders,
+  fromBlock: number,
+  toBlock: number,
+): Promise<SourcedEvent[]> {
+  const tagged: SourcedEvent[] = [];
+  for (const { source, reader } of readers) {
+    for (const event of await reader.read(fromBlock, toBlock)) tagged.push({ ...event, source });
+  }
+  return sortEvents(tagged);
+}
+
 /** Incrementally indexes the protocol's events into a {@link NetworkState}. */
 export class NetworkIndexer {
   readonly state: NetworkState;
-  readonly #readers: ReadonlyArray<{ source: ProtocolContract; reader: EventReader }>;
+  readonly #readers: ProtocolReaders;
   readonly #provider: Provider;
   readonly #settlement: ISettlement;
   readonly #confirmations: number;
@@ -863,15 +1013,7 @@ export class NetworkIndexer {
     this.#settlement = contracts.settlement;
     const hub = typeof contracts.hub.target === "string" ? contracts.hub.target : undefined;
     this.state = new NetworkState({ hub });
-    const readerOptions = { maxBlockSpan: options.maxBlockSpan, retry: options.retry };
-    this.#readers = [
-      { source: "hub", reader: new EventReader(contracts.hub, HUB_EVENTS, readerOptions) },
-      { source: "settlement", reader: new EventReader(contracts.settlement, SETTLEMENT_EVENTS, readerOptions) },
-      { source: "court", reader: new EventReader(contracts.court, COURT_EVENTS, readerOptions) },
-      { source: "committee", reader: new EventReader(contracts.modules.committee, COMMITTEE_EVENTS, readerOptions) },
-      { source: "staking", reader: new EventReader(contracts.staking, STAKING_EVENTS, readerOptions) },
-      { source: "registry", reader: new EventReader(contracts.registry, REGISTRY_EVENTS, readerOptions) },
-    ];
+    this.#readers = protocolReaders(contracts, { maxBlockSpan: options.maxBlockSpan, retry: options.retry });
     this.#next = options.startBlock ?? 0;
     this.#confirmations = options.confirmations ?? 0;
     this.#batchBlocks = Math.max(1, Math.floor(options.batchBlocks ?? 20_000));
@@ -897,11 +1039,7 @@ export class NetworkIndexer {
     let applied = 0;
     for (let start = fromBlock; start <= target; start += this.#batchBlocks) {
       const end = Math.min(target, start + this.#batchBlocks - 1);
-      const tagged: Array<ParsedEvent & { source: ProtocolContract }> = [];
-      for (const { source, reader } of this.#readers) {
-        for (const event of await reader.read(start, end)) tagged.push({ ...event, source });
-      }
-      sortEvents(tagged);
+      const tagged = await readProtocolEvents(this.#readers, start, end);
       // Every RPC call of the batch happens before the first event is applied: a failure leaves the state as it
       // was, and the next sync reads the batch again.
       const timestamps = new Map<number, number>();
@@ -951,25 +1089,51 @@ export class NetworkIndexer {
 
 // ------------------------------------------------------------------------------------------------- helpers
 
-function windows(
+/**
+ * Requests per window of `width` seconds (windows start at multiples of `width`), from the window of the first
+ * request to the one holding `now`, zero-filled, the most recent `maxWindows` only.
+ */
+export function requestWindows(
   times: readonly number[],
   width: number,
   now: number,
   maxWindows: number,
 ): Array<{ start: number; count: number }> {
   if (times.length === 0) return [];
-  const bucket = (t: number): number => Math.floor(t / width) * width;
-  let first = Infinity;
-  for (const t of times) first = Math.min(first, bucket(t));
-  const last = Math.max(bucket(now), first);
-  const lowest = Math.max(first, last - (Math.max(1, maxWindows) - 1) * width);
+  let earliest = Infinity;
+  for (const t of times) earliest = Math.min(earliest, t);
+  const range = windowRange(earliest, width, now, maxWindows);
   const counts = new Map<number, number>();
   for (const t of times) {
-    const b = bucket(t);
-    if (b >= lowest && b <= last) counts.set(b, (counts.get(b) ?? 0) + 1);
+    const b = Math.floor(t / width) * width;
+    if (b >= range.lowest && b <= range.last) counts.set(b, (counts.get(b) ?? 0) + 1);
   }
+  return fillWindows(range, width, counts);
+}
+
+/** The first and last window start {@link requestWindows} reports, given the earliest request time. */
+export function windowRange(
+  earliest: number,
+  width: number,
+  now: number,
+  maxWindows: number,
+): { lowest: number; last: number } {
+  const bucket = (t: number): number => Math.floor(t / width) * width;
+  const first = bucket(earliest);
+  const last = Math.max(bucket(now), first);
+  return { lowest: Math.max(first, last - (Math.max(1, maxWindows) - 1) * width), last };
+}
+
+/** Every window of `range` with its count (zero when `counts` has none for its start). */
+export function fillWindows(
+  range: { lowest: number; last: number },
+  width: number,
+  counts: ReadonlyMap<number, number>,
+): Array<{ start: number; count: number }> {
   const out: Array<{ start: number; count: number }> = [];
-  for (let start = lowest; start <= last; start += width) out.push({ start, count: counts.get(start) ?? 0 });
+  for (let start = range.lowest; start <= range.last; start += width) {
+    out.push({ start, count: counts.get(start) ?? 0 });
+  }
   return out;
 }
 
@@ -992,6 +1156,14 @@ function value(e: ParsedEvent, name: string): unknown {
     return undefined;
   }
 }
+
+/** Typed argument readers that fail with {@link IndexerDecodeError} (shared with the persistent indexer). */
+export const eventArgs = {
+  big: (e: ParsedEvent, name: string) => big(e, name),
+  address: (e: ParsedEvent, name: string) => address(e, name),
+  bool: (e: ParsedEvent, name: string) => bool(e, name),
+  bytes32Text: (e: ParsedEvent, name: string) => bytes32Text(e, name),
+} as const;
 
 function big(e: ParsedEvent, name: string): bigint {
   const v = value(e, name);

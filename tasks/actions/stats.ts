@@ -1,7 +1,15 @@
-/** `network:stats`: network health computed only from on-chain events (the indexer a web page reuses). */
+/**
+ * `network:stats`: network health computed only from on-chain events (the indexer a web page reuses). By default
+ * the events are kept in an SQLite database per deployment (`.opg/indexer/<chainId>-<hub>.sqlite`), so a run only
+ * reads the blocks since the last one; `--no-db` reads the whole history into memory instead.
+ */
+import path from "node:path";
+
 import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { IndexerStoreMismatchError, defaultIndexerDbFile } from "../../offchain/indexer/db.js";
+import { PersistentIndexer, type ReorgReport } from "../../offchain/indexer/persistent.js";
 import {
   MODE_LABELS,
   bucketLabel,
@@ -21,13 +29,27 @@ import {
   type NetworkStats,
   type Party,
   type PartyRole,
+  type SyncProgress,
 } from "../../offchain/indexer/stats.js";
-import { TaskInputError, openProtocol } from "./context.js";
+import { TaskInputError, openProtocol, type TaskContext } from "./context.js";
 
-export async function statsAction(
-  args: { deployment: string; window: number; buckets: number; json: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+export interface StatsArgs {
+  deployment: string;
+  window: number;
+  buckets: number;
+  json: boolean;
+  /** Database file ("" for the default one). */
+  db: string;
+  /** Read everything into memory, no database. */
+  noDb: boolean;
+  /** Events of the newest blocks that count as tentative (the database's reorg depth). */
+  confirmations: number;
+}
+
+/** Progress and warnings go to stderr: stdout holds the report only (with --json: one JSON document). */
+const note = (line: string): void => void process.stderr.write(`network:stats: ${line}\n`);
+
+export async function statsAction(args: StatsArgs, hre: HardhatRuntimeEnvironment) {
   if (!(args.window > 0)) {
     throw new TaskInputError(
       `--window is the bucket width in seconds, e.g. 3600 (per hour) or 300 (per 5 min); got ${args.window}`,
@@ -36,29 +58,88 @@ export async function statsAction(
   if (!(args.buckets > 0)) {
     throw new TaskInputError(`--buckets is how many time buckets the table shows, e.g. 12; got ${args.buckets}`);
   }
-  const { contracts } = await openProtocol(hre, { deployment: args.deployment });
-  // Progress and warnings go to stderr: stdout holds the report only (with --json: one JSON document).
-  const indexer = new NetworkIndexer(contracts, {
-    startBlock: contracts.addresses.fromBlock,
-    onProgress: (p) => {
-      if (p.syncedBlock < p.toBlock) {
-        process.stderr.write(`network:stats: read blocks ${p.fromBlock}..${p.syncedBlock} of ..${p.toBlock}\n`);
-      }
-    },
-  });
-  const { fromBlock, toBlock, events } = await indexer.sync();
-  if (events === 0) {
-    process.stderr.write(
-      `network:stats: warning: no protocol events in blocks ${fromBlock}..${toBlock}; if you expected some, check ` +
-        "that --network is the network the deployment is on\n",
-    );
+  if (!Number.isSafeInteger(args.confirmations) || args.confirmations < 0) {
+    throw new TaskInputError(`--confirmations is a number of blocks, 0 or more (e.g. 12); got ${args.confirmations}`);
   }
-  const stats = indexer.stats({ windowSeconds: args.window });
+  if (args.noDb && args.db !== "") throw new TaskInputError("--db and --no-db exclude each other: pick one");
+  const ctx = await openProtocol(hre, { deployment: args.deployment });
+  const stats = args.noDb ? await inMemoryStats(ctx, args) : await databaseStats(ctx, args);
   if (args.json) {
     process.stdout.write(`${formatStatsJson(stats)}\n`);
     return;
   }
   printStats(stats, { buckets: args.buckets });
+}
+
+const onProgress = (p: SyncProgress): void => {
+  if (p.syncedBlock < p.toBlock) note(`read blocks ${p.fromBlock}..${p.syncedBlock} of ..${p.toBlock}`);
+};
+
+function warnIfEmpty(events: number, fromBlock: number, toBlock: number): void {
+  if (events > 0) return;
+  note(
+    `warning: no protocol events in blocks ${fromBlock}..${toBlock}; if you expected some, check that --network ` +
+      "is the network the deployment is on",
+  );
+}
+
+/** Every event from the deployment block on, read into memory. */
+async function inMemoryStats({ contracts }: TaskContext, args: StatsArgs): Promise<NetworkStats> {
+  const indexer = new NetworkIndexer(contracts, { startBlock: contracts.addresses.fromBlock, onProgress });
+  const { fromBlock, toBlock, events } = await indexer.sync();
+  warnIfEmpty(events, fromBlock, toBlock);
+  return indexer.stats({ windowSeconds: args.window });
+}
+
+/** The persistent indexer: catch up from the database's cursor, then compute the statistics in the database. */
+async function databaseStats({ contracts, chainId, root }: TaskContext, args: StatsArgs): Promise<NetworkStats> {
+  const file = args.db !== "" ? path.resolve(args.db) : defaultIndexerDbFile(root, chainId, contracts.addresses.hub);
+  const inside = path.relative(process.cwd(), file);
+  const shown = inside !== "" && !inside.startsWith("..") && !path.isAbsolute(inside) ? inside : file;
+  let indexer: PersistentIndexer;
+  try {
+    indexer = await PersistentIndexer.open(contracts, {
+      file,
+      startBlock: contracts.addresses.fromBlock,
+      confirmations: args.confirmations,
+      onProgress,
+      onReorg: (r) => note(describeReorg(r, shown, args.confirmations)),
+    });
+  } catch (error) {
+    if (error instanceof IndexerStoreMismatchError) throw new TaskInputError(error.message.replace(/\.$/, ""));
+    throw error;
+  }
+  try {
+    if (indexer.rebuilt === "schema" || indexer.rebuilt === "startBlock") {
+      const why = indexer.rebuilt === "schema" ? "was written by another version" : "starts at another block";
+      note(`${shown} ${why}: indexing again from block ${contracts.addresses.fromBlock}`);
+    }
+    const result = await indexer.sync();
+    const span = result.blocks === 0 ? "" : ` (blocks ${result.fromBlock}..${result.toBlock})`;
+    const tentative =
+      result.tentativeEvents > 0
+        ? `; ${result.tentativeEvents} of them in the last ${args.confirmations} blocks (tentative)`
+        : "";
+    note(
+      `caught up ${result.blocks} ${result.blocks === 1 ? "block" : "blocks"}${span}, ${result.events} new events; ` +
+        `${indexer.store.eventCount()} events in ${shown}${tentative}`,
+    );
+    warnIfEmpty(indexer.store.eventCount(), contracts.addresses.fromBlock, indexer.syncedBlock);
+    return indexer.stats({ windowSeconds: args.window });
+  } finally {
+    indexer.close();
+  }
+}
+
+function describeReorg(r: ReorgReport, file: string, confirmations: number): string {
+  if (r.kind === "rebuild") {
+    return (
+      `warning: none of the blocks kept in ${file} is on the chain any more (a reorg deeper than the kept window, ` +
+      `or a restarted local chain): its ${r.events} events were dropped, indexing again from block ${r.forkBlock}`
+    );
+  }
+  const depth = r.beyondConfirmations ? `, deeper than --confirmations ${confirmations}` : "";
+  return `reorg: blocks ${r.forkBlock}..${r.previousBlock} were replaced (${r.events} events dropped${depth}); indexing the new ones`;
 }
 
 export interface FormatOptions {
