@@ -31,6 +31,8 @@ export class InputFetchError extends Error {
   constructor(
     readonly uri: string,
     reason: string,
+    /** Whether trying again later may succeed (network errors, 5xx answers), unlike a 404 or a hash mismatch. */
+    readonly retryable = false,
   ) {
     super(`input ${uri}: ${reason}`);
   }
@@ -96,12 +98,12 @@ async function download(uri: string, url: string, maxBytes: number, options: Fet
     try {
       response = await fetchImpl(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
     } catch (error) {
-      last = new InputFetchError(uri, `GET ${url} failed: ${describeFetchFailure(error)}`);
+      last = new InputFetchError(uri, `GET ${url} failed: ${describeFetchFailure(error)}`, true);
       continue;
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      last = new InputFetchError(uri, `GET ${url} answered ${response.status}`);
+      last = new InputFetchError(uri, `GET ${url} answered ${response.status}`, response.status >= 500);
       if (response.status >= 500) continue;
       throw last;
     }
@@ -114,7 +116,7 @@ async function download(uri: string, url: string, maxBytes: number, options: Fet
       return await readLimited(uri, response, maxBytes);
     } catch (error) {
       if (error instanceof InputFetchError) throw error;
-      last = new InputFetchError(uri, `GET ${url} broke off: ${describeFetchFailure(error)}`);
+      last = new InputFetchError(uri, `GET ${url} broke off: ${describeFetchFailure(error)}`, true);
     }
   }
   throw last ?? new InputFetchError(uri, `GET ${url} failed`);

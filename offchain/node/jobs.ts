@@ -14,7 +14,7 @@ import type {
   ISettlement,
   IStaking,
 } from "../../typechain-types/index.js";
-import { fetchInput } from "../inputs/fetch.js";
+import { InputFetchError, fetchInput } from "../inputs/fetch.js";
 import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
@@ -72,6 +72,8 @@ export interface RequestContext {
   /** Canonical input bytes, or null when they could not be obtained (then `inputProblem` says why). */
   input: Uint8Array | null;
   inputProblem: string | null;
+  /** Whether fetching the input may succeed later (its source was unreachable or answered 5xx). */
+  inputRetryable: boolean;
 }
 
 /** Thrown when a request's on-chain data cannot be found (wrong hub address or pruned logs). */
@@ -98,12 +100,21 @@ export async function loadRequestContext(
   const model = await registry.getModel(request.modelId);
   const { input, inputUri, inputHash } = event.args;
   if (ethers.dataLength(input) > 0) {
-    return { requestId, request, model, input: ethers.getBytes(input), inputProblem: null };
+    return { requestId, request, model, input: ethers.getBytes(input), inputProblem: null, inputRetryable: false };
   }
   try {
-    return { requestId, request, model, input: await fetchInput(inputUri, inputHash, ipfsGateway), inputProblem: null };
+    const bytes = await fetchInput(inputUri, inputHash, ipfsGateway);
+    return { requestId, request, model, input: bytes, inputProblem: null, inputRetryable: false };
   } catch (error) {
-    return { requestId, request, model, input: null, inputProblem: (error as Error).message };
+    const retryable = error instanceof InputFetchError && error.retryable;
+    return {
+      requestId,
+      request,
+      model,
+      input: null,
+      inputProblem: (error as Error).message,
+      inputRetryable: retryable,
+    };
   }
 }
 

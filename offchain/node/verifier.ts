@@ -584,6 +584,10 @@ export class VerifierNode extends NodeRunner {
 
   async #recompute(requestId: bigint): Promise<Verdict> {
     const context = await loadRequestContext(this.deps.hub, this.deps.registry, requestId, this.deps.ipfsGateway);
+    if (context.input === null && context.inputRetryable) {
+      // No verdict on an input source that is down right now: the runner retries the job (and this check) later.
+      throw new Error(`request ${requestId}: input temporarily unavailable (${context.inputProblem}); retrying`);
+    }
     const [mine, posted] = await Promise.all([
       execute(context, this.deps.store, this.deps.runtime, await this.#limits()),
       loadPostedResult(this.deps.hub, requestId),

@@ -247,6 +247,18 @@ export class WorkerNode extends NodeRunner {
     job.attempts += 1;
     const started = performance.now();
     const context = await loadRequestContext(hub, registry, requestId, this.deps.ipfsGateway);
+    if (context.input === null && context.inputRetryable) {
+      // An input source that is down may be back before the deadline: an INPUT_FETCH posted now would lose its
+      // dispute against verifiers that fetch it later. Retry with backoff; post INPUT_FETCH only at the last chance.
+      const lastChance = request.deadline - BigInt(this.deps.declineMarginSeconds ?? 20);
+      if (now < lastChance) {
+        const retryAt = now + 5n * 2n ** BigInt(Math.min(job.attempts - 1, 6));
+        job.nextCheck = String(retryAt < lastChance ? retryAt : lastChance);
+        log.warn("input.fetch_retry", { attempt: job.attempts, retryAt: job.nextCheck, error: context.inputProblem });
+        await this.persist();
+        return;
+      }
+    }
     let outcome: InferenceOutcome;
     try {
       outcome = await execute(context, this.deps.store, this.deps.runtime, await this.#limits());

@@ -4,6 +4,8 @@
  * verifier nodes fetch it from the store, check it against the on-chain hash and serve it.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -126,6 +128,41 @@ describe("Inputs through the input store (end to end on the devnet)", function (
     const record = await c.status(requestId);
     expect(record.status).to.equal("Finalized");
     expect([record.output?.isError, record.output?.errorCode]).to.deep.equal([true, "INPUT_FETCH"]);
+  });
+
+  it("a store that is down for a while: the worker retries, posts the real output, and nobody is slashed", async function () {
+    const c = client();
+    const { uri, hash } = await c.storeInput(LARGE_INPUT);
+    // A front for the store that answers 503 to its first requests (the store restarting), then passes them on.
+    let refusals = 5;
+    const front = http.createServer((req, res) => {
+      if (refusals > 0) {
+        refusals--;
+        res.writeHead(503).end();
+        return;
+      }
+      fetch(`${store.url}${req.url}`)
+        .then(async (upstream) => res.writeHead(upstream.status).end(Buffer.from(await upstream.arrayBuffer())))
+        .catch(() => res.writeHead(502).end());
+    });
+    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (front.address() as AddressInfo).port;
+      const flakyUri = uri.replace(new URL(store.url).origin, `http://127.0.0.1:${port}`);
+      const stakeBefore = await Promise.all(net.actors.workers.map((w) => net.protocol.staking.getOperator(w.address)));
+      const { requestId } = await c.request(rowMean, { uri: flakyUri, hash });
+      await settleAll(net, connection, [requestId], { stepSeconds: 5 });
+      const record = await c.status(requestId);
+      expect(refusals).to.equal(0);
+      expect(record.status).to.equal("Finalized");
+      expect(record.output?.isError, record.output?.errorCode ?? "").to.equal(false);
+      expect(record.output!.tensors![0]!.data).to.deep.equal(LARGE_INPUT_MEANS);
+      expect(record.dispute).to.equal(null);
+      const stakeAfter = await Promise.all(net.actors.workers.map((w) => net.protocol.staking.getOperator(w.address)));
+      expect(stakeAfter.map((o) => o.active)).to.deep.equal(stakeBefore.map((o) => o.active));
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
   });
 
   it("without a store, an input above the inline limit is refused before anything is sent", async function () {
