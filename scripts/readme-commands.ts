@@ -19,7 +19,9 @@ const TIMEOUT_MS = 180_000;
 function commands(markdown: string): string[] {
   const out: string[] = [];
   for (const block of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    for (const raw of (block[1] ?? "").split("\n")) {
+    // A line ending in a backslash continues on the next, as in a shell.
+    const joined = (block[1] ?? "").replace(/\\\n\s*/g, " ");
+    for (const raw of joined.split("\n")) {
       const line = raw.replace(/\s+#.*$/, "").trim();
       if (line.startsWith("npx hardhat ")) out.push(line);
     }

@@ -128,9 +128,13 @@ export class InsufficientFundsError extends Error {
 /** An input too large for calldata, and no input store configured to pass it by URI. */
 export class InputNeedsStoreError extends Error {
   constructor(size: number, maxInline: bigint) {
+    const why =
+      BigInt(size) > maxInline
+        ? `input is ${size} bytes, above the hub's inline limit of ${maxInline} bytes`
+        : "passing the input through the input store was asked for, but no store is configured";
     super(
-      `input is ${size} bytes, above the hub's inline limit of ${maxInline} bytes: pass it through an input store ` +
-        "(--store <url> or OPG_STORE_URL; start one with `npx hardhat store`), or by a URI of your own " +
+      `${why}: pass it through an input store (--store <url> or OPG_STORE_URL; \`npm run network\` runs one at ` +
+        "http://127.0.0.1:8790, or start one with `npx hardhat store`), or by a URI of your own " +
         "(`infer --local-file` for workers on this machine only)",
     );
     this.name = "InputNeedsStoreError";

@@ -2,7 +2,7 @@
  * Sortition benchmark: gas of a draw, of 5- and 11-seat panel draws and of a stake change (a weight update, a new
  * member and a member leaving) in trees of 1k, 10k and 100k members (`SortitionTree` through `SortitionTreeHarness`).
  *
- *   npx hardhat run scripts/bench/sortition.ts                 table
+ *   npm run bench:sortition                                     table (builds the contracts first)
  *   OPG_BENCH_JSON=1 npx hardhat run scripts/bench/sortition.ts JSON (hardhat run takes no script arguments)
  *   npx tsx scripts/bench/sortition.ts --json                   JSON
  *
