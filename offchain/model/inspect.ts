@@ -7,6 +7,8 @@ import { createHash } from "node:crypto";
 
 import onnxProto, { type onnx as OnnxTypes } from "onnx-proto";
 
+import { DecoderConventionError, decoderSignature, looksLikeDecoder } from "../lm/convention.js";
+
 // onnx-proto is CommonJS: take the namespace from its default export.
 const { onnx } = onnxProto;
 
@@ -49,6 +51,30 @@ export interface OnnxTensorInfo {
   shape: Array<number | string>;
 }
 
+/** What a graph in the decoder I/O convention (`offchain/lm/convention.ts`) declares. */
+export interface DecoderInspection {
+  /** The registry's model kind for it (`IModelRegistry.ModelKind.CAUSAL_LM`). */
+  kind: "CAUSAL_LM";
+  /** Columns of `logits` (or rows of the token embedding, or `metadata_props`), null when the file does not say. */
+  vocabSize: number | null;
+  /**
+   * Longest sequence the model declares: `metadata_props` (`opg.context_length`, `max_position_embeddings`,
+   * `n_positions`, `context_length`), else the rows of a position-embedding or rotary table initializer; null when
+   * the file does not say (the registrant then states it).
+   */
+  contextLength: number | null;
+  /** Number of `past_key_values` pairs; for a model without a cache, `metadata_props` or null. */
+  layers: number | null;
+  /** Whether it takes `past_key_values` (and returns `present`). */
+  hasCache: boolean;
+  hasPositionIds: boolean;
+  /** Key/value heads and head size, when declared. */
+  kvHeads: number | null;
+  headDim: number | null;
+  /** Why the graph breaks the decoder convention, or null when it follows it. */
+  problem: string | null;
+}
+
 export interface OnnxInspection {
   sha256: string;
   sizeBytes: number;
@@ -64,6 +90,8 @@ export interface OnnxInspection {
   externalData: string[];
   docString: string;
   metadata: Record<string, string>;
+  /** Set when the inputs and outputs follow the decoder convention (`input_ids` in, `logits` out). */
+  decoder: DecoderInspection | null;
 }
 
 /** The bytes are not an ONNX model. */
@@ -124,6 +152,11 @@ export function inspectOnnx(bytes: Uint8Array): OnnxInspection {
   }));
   const metadata: Record<string, string> = {};
   for (const prop of model.metadataProps ?? []) metadata[prop.key ?? ""] = prop.value ?? "";
+  const inputs = (graph.input ?? []).filter((i) => !initializerNames.has(i.name ?? "")).map(tensorInfo);
+  const outputs = (graph.output ?? []).map(tensorInfo);
+  const initializerDims = new Map(
+    (graph.initializer ?? []).map((t) => [t.name ?? "", (t.dims ?? []).map((d) => toNumber(d as number | Long))]),
+  );
   return {
     sha256: "0x" + createHash("sha256").update(bytes).digest("hex"),
     sizeBytes: bytes.length,
@@ -134,12 +167,58 @@ export function inspectOnnx(bytes: Uint8Array): OnnxInspection {
     opsets,
     defaultOpset: opsets.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? null,
     // Older exporters list initializers among the inputs: they are weights, not request inputs.
-    inputs: (graph.input ?? []).filter((i) => !initializerNames.has(i.name ?? "")).map(tensorInfo),
-    outputs: (graph.output ?? []).map(tensorInfo),
+    inputs,
+    outputs,
     initializers: initializerNames.size,
     externalData,
     docString: model.docString ?? "",
     metadata,
+    decoder: looksLikeDecoder(inputs, outputs) ? inspectDecoder(inputs, outputs, metadata, initializerDims) : null,
+  };
+}
+
+/** Metadata keys that state a decoder's context length, in the order they are tried. */
+const CONTEXT_KEYS = ["opg.context_length", "max_position_embeddings", "n_positions", "context_length"];
+/** Initializers whose first dimension is the context length: learned position embeddings, rotary tables. */
+const POSITION_TABLE = /(^|[./_])(wpe|position_embeddings|embed_positions|pos_emb)(\.weight)?$|rotary_emb\.(cos|sin)/;
+/** Initializers whose first dimension is the vocabulary: token embeddings. */
+const TOKEN_TABLE = /(^|[./_])(wte|embed_tokens|word_embeddings|tok_embeddings)(\.weight)?$/;
+
+function inspectDecoder(
+  inputs: OnnxTensorInfo[],
+  outputs: OnnxTensorInfo[],
+  metadata: Record<string, string>,
+  initializerDims: Map<string, number[]>,
+): DecoderInspection {
+  const declared = (keys: string[]): number | null => {
+    for (const key of keys) {
+      const value = Number(metadata[key]);
+      if (metadata[key] !== undefined && Number.isSafeInteger(value) && value > 0) return value;
+    }
+    return null;
+  };
+  const tableRows = (pattern: RegExp): number | null => {
+    for (const [name, dims] of initializerDims) if (pattern.test(name) && dims.length === 2) return dims[0] ?? null;
+    return null;
+  };
+  let problem: string | null = null;
+  let signature = null;
+  try {
+    signature = decoderSignature(inputs, outputs);
+  } catch (error) {
+    if (!(error instanceof DecoderConventionError)) throw error;
+    problem = error.message;
+  }
+  return {
+    kind: "CAUSAL_LM",
+    vocabSize: signature?.vocabSize ?? declared(["opg.vocab_size", "vocab_size"]) ?? tableRows(TOKEN_TABLE),
+    contextLength: declared(CONTEXT_KEYS) ?? tableRows(POSITION_TABLE),
+    layers: signature?.hasCache === true ? signature.layers : declared(["opg.layers", "num_hidden_layers", "n_layer"]),
+    hasCache: signature?.hasCache ?? false,
+    hasPositionIds: signature?.hasPositionIds ?? false,
+    kvHeads: signature?.kvHeads ?? null,
+    headDim: signature?.headDim ?? null,
+    problem,
   };
 }
 
@@ -147,7 +226,10 @@ export function inspectOnnx(bytes: Uint8Array): OnnxInspection {
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 
-/** Throws {@link UnsupportedModelError} when OPG cannot serve the model as it is. */
+/**
+ * Throws {@link UnsupportedModelError} when OPG cannot serve the model as it is. A decoder (`input_ids` in,
+ * `logits` out) must also follow the decoder I/O convention throughout (`offchain/lm/convention.ts`).
+ */
 export function assertServable(info: OnnxInspection): void {
   if (info.externalData.length > 0) {
     throw new UnsupportedModelError(
@@ -160,6 +242,11 @@ export function assertServable(info: OnnxInspection): void {
     throw new UnsupportedModelError(
       `default opset ${info.defaultOpset ?? "missing"} is outside the supported ${MIN_OPSET}..${MAX_OPSET}: ` +
         "convert the model (onnx.version_converter.convert_version) and register the converted file",
+    );
+  }
+  if (info.decoder?.problem != null) {
+    throw new UnsupportedModelError(
+      `the model looks like a causal language model (input_ids → logits) but ${info.decoder.problem}`,
     );
   }
   for (const t of [...info.inputs, ...info.outputs]) {

@@ -264,6 +264,13 @@ export async function inspectAction(args: { file: string; json: boolean }) {
     `ir version  ${info.irVersion}, opsets ${info.opsets.map((o) => `${o.domain || "ai.onnx"} ${o.version}`).join(", ")}`,
   );
   console.log(`producer    ${info.producer || "-"}`);
+  const lm = info.decoder;
+  console.log(`kind        ${lm === null ? "TENSOR" : lm.kind}`);
+  if (lm !== null) {
+    console.log(`vocabulary  ${lm.vocabSize ?? "not declared"}`);
+    console.log(`context     ${lm.contextLength ?? "not declared (state it when registering)"}`);
+    console.log(`layers      ${lm.layers ?? "not declared"} (${lm.hasCache ? "key/value cache" : "no cache"})`);
+  }
   for (const t of info.inputs) console.log(`input       ${fmt(t)}`);
   for (const t of info.outputs) console.log(`output      ${fmt(t)}`);
   console.log(
