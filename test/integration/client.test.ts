@@ -194,6 +194,33 @@ describe("OpgClient (v2)", function () {
   });
 
   describe("time-based steps", function () {
+    it("shows the open windows: the worker's deadline, the challenge window, a committee's phases, none once final", async function () {
+      const f = await loadFixture(fixture);
+      const c = client(f);
+      const { hub } = f.protocol;
+      const { requestId, worker } = await requestInference(f.protocol, f.requester, f.models[Mode.OPTIMISTIC], INPUT);
+      let record = await c.status(requestId);
+      expect(record.deadlines).to.deep.equal([
+        { label: `worker ${worker} answers by`, at: (await hub.getRequest(requestId)).deadline },
+      ]);
+      expect(record.chainTime > 0n && record.chainTime <= record.deadlines[0]!.at).to.equal(true);
+      await submitAsWorker(f.protocol, f.book, requestId, OUTPUT);
+      record = await c.status(requestId);
+      expect(record.deadlines).to.deep.equal([
+        { label: "challenge window ends", at: (await hub.getRequest(requestId)).deadline },
+      ]);
+      await passTime(f.protocol, record.deadlines[0]!.at);
+      await mined(hub.finalize(requestId));
+      expect((await c.status(requestId)).deadlines).to.deep.equal([]);
+
+      const committee = await requestInference(f.protocol, f.requester, f.models[Mode.COMMITTEE], INPUT);
+      await submitAsWorker(f.protocol, f.book, committee.requestId, OUTPUT);
+      const round = await f.protocol.committee.roundOf(committee.requestId);
+      expect((await c.status(committee.requestId)).deadlines).to.deep.equal([
+        { label: "committee drawn by", at: round.drawDeadline },
+      ]);
+    });
+
     it("nudge does nothing before a deadline, then reassigns an overdue request", async function () {
       const f = await loadFixture(fixture);
       const c = client(f, f.outsider);
