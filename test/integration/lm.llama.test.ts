@@ -7,6 +7,7 @@ import { buildLlamaOnnx, readLlamaOnnx } from "../../offchain/lm/llamaOnnx.js";
 import { readShippedLanguageModel, type ShippedLanguageModel } from "../../offchain/lm/shipped.js";
 import { TfLlama, useWasmBackend } from "../../offchain/lm/tfModel.js";
 import { evaluateLm, learningRateAt, type LmTrainingConfig, trainLm } from "../../offchain/lm/train.js";
+import { expectNear } from "./helpers/assertions.js";
 
 const TINY: LlamaConfig = {
   vocabSize: 64,
@@ -86,7 +87,7 @@ describe("language model: tfjs trainer and its ONNX export (Llama layout)", func
       await trainLm(model, stream, { ...TRAINING, phases: [{ steps: 40, batchSize: 8, seqLength: 16 }] }, 1);
       const after = await evaluateLm(model, stream.subarray(0, 100), 16, 4, bytes);
       model.dispose();
-      expect(before.loss).to.be.closeTo(Math.log(TINY.vocabSize), 0.3);
+      expectNear(before.loss, Math.log(TINY.vocabSize), 0.3);
       expect(after.loss).to.be.below(before.loss / 2);
     });
 
@@ -98,14 +99,14 @@ describe("language model: tfjs trainer and its ONNX export (Llama layout)", func
       model.dispose();
       expect(evaluation.tokens).to.equal(49);
       expect(evaluation.bytes).to.equal([...stream.subarray(1)].reduce((sum, id) => sum + (id % 3), 0));
-      expect(evaluation.perplexity).to.be.closeTo(Math.exp(evaluation.loss), 1e-9);
+      expectNear(evaluation.perplexity, Math.exp(evaluation.loss), 1e-9);
     });
 
     it("test_learningRate_warmsUpLinearly_thenDecaysToTheFinalRate", function () {
       const config = { ...TRAINING, phases: [{ steps: 100, batchSize: 1, seqLength: 1 }], warmupSteps: 10 };
-      expect(learningRateAt(5, 100, config)).to.be.closeTo(5e-3, 1e-12);
-      expect(learningRateAt(10, 100, config)).to.be.closeTo(1e-2, 1e-12);
-      expect(learningRateAt(100, 100, config)).to.be.closeTo(1e-3, 1e-12);
+      expectNear(learningRateAt(5, 100, config), 5e-3, 1e-12);
+      expectNear(learningRateAt(10, 100, config), 1e-2, 1e-12);
+      expectNear(learningRateAt(100, 100, config), 1e-3, 1e-12);
     });
   });
 

@@ -8,6 +8,7 @@ import { Decoder, DecoderInputError } from "../../offchain/lm/decoder.js";
 import { inspectOnnx } from "../../offchain/model/inspect.js";
 import { readShippedLanguageModel, SHIPPED_LM_DIR, type ShippedLanguageModel } from "../../offchain/lm/shipped.js";
 import { SHIPPED_LM_SHA256 } from "./helpers/lmPins.js";
+import { expectNear } from "./helpers/assertions.js";
 
 describe("shipped language model (models/lm/)", function () {
   this.timeout(60_000);
@@ -46,8 +47,8 @@ describe("shipped language model (models/lm/)", function () {
   it("test_modelJson_recordsConsistentHeldOutFigures_belowTheUnigramEntropy", function () {
     const { heldOut, dataset } = shipped.card;
     expect(heldOut.tokens).to.equal(dataset.heldOutTokens - 1);
-    expect(heldOut.perplexity).to.be.closeTo(Math.exp(heldOut.loss), 1e-9);
-    expect(heldOut.bitsPerCharacter).to.be.closeTo((heldOut.loss * heldOut.tokens) / Math.LN2 / heldOut.bytes, 1e-9);
+    expectNear(heldOut.perplexity, Math.exp(heldOut.loss), 1e-9);
+    expectNear(heldOut.bitsPerCharacter, (heldOut.loss * heldOut.tokens) / Math.LN2 / heldOut.bytes, 1e-9);
     // Token frequencies alone (a unigram model of the training tokens) give 3.30 bits/character on this split.
     expect(heldOut.bitsPerCharacter).to.be.below(3.3);
   });

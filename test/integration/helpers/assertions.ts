@@ -13,3 +13,13 @@ export async function expectRejects<T extends Error>(
   }
   return expect.fail(`expected ${type.name}`);
 }
+
+/**
+ * `|actual - expected| <= tolerance` for plain numbers. (The ethers chai matchers turn `closeTo` into a bigint matcher
+ * once loaded, which rejects fractional numbers in the full suite.)
+ */
+export function expectNear(actual: number, expected: number, tolerance: number, what = "value"): void {
+  expect(Math.abs(actual - expected), `${what}: ${actual} is not within ${tolerance} of ${expected}`).to.be.at.most(
+    tolerance,
+  );
+}
