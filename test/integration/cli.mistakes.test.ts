@@ -27,11 +27,30 @@ interface Run {
   stderr: string;
 }
 
+// Hardhat turns --show-stack-traces on by itself when it detects a CI service (`isCi` in hardhat-utils). These
+// tests check what a person at a terminal sees, so the children run without the variables it looks for.
+const CI_DETECTION = [
+  "CI",
+  "CONTINUOUS_INTEGRATION",
+  "GITHUB_ACTIONS",
+  "NOW",
+  "DEPLOYMENT_ID",
+  "CODEBUILD_BUILD_NUMBER",
+  "BUILD_NUMBER",
+  "RUN_ID",
+];
+
+function terminalEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: "0", NO_COLOR: "1" };
+  for (const name of CI_DETECTION) delete env[name];
+  return env;
+}
+
 function hardhat(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HARDHAT, ...args], {
       cwd: root,
-      env: { ...process.env, ...env, FORCE_COLOR: "0", NO_COLOR: "1" },
+      env: terminalEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
