@@ -5,6 +5,7 @@
 import type { Interface, Log, LogDescription, Provider } from "ethers";
 
 import { Status } from "./protocol.js";
+import { mapLimit } from "../node/keeper.js";
 
 /** The hub events that put a request in a terminal state. */
 export const TERMINAL_EVENTS: Readonly<Record<string, Status>> = {
@@ -155,18 +156,4 @@ export async function gasSpent(provider: Provider, fromBlock: number, toBlock: n
     }
   }
   return total;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls at once; results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
