@@ -9,6 +9,15 @@ import { decodeTensors, type TensorData } from "../codec/tensor.js";
 import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
 import { decodeErrorResultDetail } from "../model/errorResult.js";
 import { uploadInput } from "../inputs/upload.js";
+import { encodeGenerationRequest } from "../lm/generation.js";
+import {
+  buildGenerationRequest,
+  readGeneration,
+  TokenizerCache,
+  type GenerateOptions,
+  type GenerationOutcome,
+  type LanguageModelInfo,
+} from "./generation.js";
 
 export const STATUS_NAMES = [
   "None",
@@ -145,6 +154,8 @@ export class InputNeedsStoreError extends Error {
 export type InferenceInput = Uint8Array | { uri: string; hash: string };
 
 export interface OpgClientOptions {
+  /** Where registered tokenizers are cached after their sha256 is checked (default: a directory under the OS tmp). */
+  tokenizerCacheDir?: string;
   /**
    * Input store (offchain/inputs/store.ts) that inputs above the hub's inline limit are uploaded to, e.g.
    * `http://127.0.0.1:8790`; the request then carries the store's URI and the input's keccak256.
@@ -163,6 +174,7 @@ export interface Balances {
 
 export class OpgClient {
   readonly contracts: ProtocolContracts;
+  readonly #tokenizers: TokenizerCache;
 
   constructor(
     addresses: DeploymentAddresses,
@@ -170,6 +182,40 @@ export class OpgClient {
     readonly options: OpgClientOptions = {},
   ) {
     this.contracts = connectContracts(addresses, signer);
+    this.#tokenizers = new TokenizerCache({ cacheDir: options.tokenizerCacheDir });
+  }
+
+  /**
+   * A registered causal language model with its tokenizer (fetched by its URI, checked against its sha256).
+   * @throws {NotALanguageModelError} for a tensor model
+   */
+  async languageModel(modelId: bigint): Promise<LanguageModelInfo> {
+    return this.#tokenizers.model(this.contracts.registry, modelId);
+  }
+
+  /**
+   * Generates text with a causal language model: checks the request as the worker will (nothing is paid for a
+   * prompt the model cannot take), sends it, follows it until it is terminal, and decodes the verified tokens.
+   * @throws {GenerationInputError} for a prompt or options the model cannot serve (nothing was sent)
+   * @throws {NoGenerationError} when the request ended without a generation (an error result, or refunded)
+   */
+  async generate(
+    modelId: bigint,
+    options: GenerateOptions & {
+      autoDeposit?: boolean;
+      onSent?: (sent: { requestId: bigint; txHash: string; promptTokens: number }) => void;
+      onStage?: (stage: Stage, record: InferenceRecord) => void;
+      onRecord?: (record: InferenceRecord) => void;
+      timeoutSeconds?: number;
+      pollMs?: number;
+    },
+  ): Promise<GenerationOutcome> {
+    const model = await this.languageModel(modelId);
+    const request = buildGenerationRequest(model, options);
+    const sent = await this.request(modelId, encodeGenerationRequest(request), { autoDeposit: options.autoDeposit });
+    options.onSent?.({ requestId: sent.requestId, txHash: sent.txHash, promptTokens: request.prompt.length });
+    const record = await this.wait(sent.requestId, options);
+    return readGeneration(model, request, record);
   }
 
   /** Uploads `bytes` to the configured input store: the URI and keccak256 a request by URI carries. */

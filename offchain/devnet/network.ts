@@ -12,6 +12,8 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import type { TensorData } from "../codec/tensor.js";
 import { connectContracts, writeDeployment, type ProtocolContracts } from "../chain/deployment.js";
+import { LanguageModelHost } from "../lm/serving.js";
+import { readShippedLanguageModel, SHIPPED_LM_REGISTRATION } from "../lm/shipped.js";
 import { buildDemoModels, type DemoModel } from "../model/onnxBuilder.js";
 import { buildZoo, type ZooModel } from "../zoo/zoo.js";
 import { ModelRuntime } from "../model/runtime.js";
@@ -29,6 +31,7 @@ import {
   assignActors,
   deployProtocol,
   protocolContracts,
+  registerLanguageModel,
   registerModel,
   stakeNetwork,
   type Actors,
@@ -46,11 +49,23 @@ export interface NetworkModel {
   classNames?: readonly string[];
 }
 
+/** The shipped language model (models/lm/) as registered on a local network, once per verification mode. */
+export interface NetworkLanguageModel {
+  id: bigint;
+  name: string;
+  mode: Mode;
+  uri: string;
+  tokenizerUri: string;
+  contextLength: number;
+  eosTokenId: number;
+}
+
 export interface LocalNetwork {
   protocol: Protocol;
   contracts: ProtocolContracts;
   actors: Actors;
   models: NetworkModel[];
+  languageModels: NetworkLanguageModel[];
   workers: WorkerNode[];
   verifiers: VerifierNode[];
   runtime: ModelRuntime;
@@ -89,6 +104,7 @@ export interface DeployedNetwork {
   contracts: ProtocolContracts;
   actors: Actors;
   models: NetworkModel[];
+  languageModels: NetworkLanguageModel[];
   runtime: ModelRuntime;
 }
 
@@ -172,7 +188,39 @@ export async function deployLocalNetwork(
     }
   }
 
-  return { protocol, contracts, actors, models, runtime };
+  const languageModels = await registerShippedLanguageModel(protocol, actors, modelDir);
+  return { protocol, contracts, actors, models, languageModels, runtime };
+}
+
+/** Writes the shipped language model's files next to the other models and registers it in every mode. */
+async function registerShippedLanguageModel(
+  protocol: Protocol,
+  actors: Actors,
+  modelDir: string,
+): Promise<NetworkLanguageModel[]> {
+  const shipped = await readShippedLanguageModel();
+  const name = shipped.card.name;
+  const file = path.join(modelDir, `${name}.onnx`);
+  const tokenizerFile = path.join(modelDir, `${name}.tokenizer.json`);
+  await writeFile(file, shipped.model);
+  await writeFile(tokenizerFile, shipped.tokenizer);
+  const base = {
+    contentHash: shipped.card.files.model.sha256,
+    uri: `file://${file}`,
+    tokenizerHash: shipped.card.files.tokenizer.sha256,
+    tokenizerUri: `file://${tokenizerFile}`,
+    contextLength: shipped.card.contextLength,
+    eosTokenId: shipped.card.eosTokenId,
+    fee: OPG,
+    royaltyBps: 1_000,
+    ...SHIPPED_LM_REGISTRATION,
+  };
+  const registered: NetworkLanguageModel[] = [];
+  for (const mode of [Mode.NONE, Mode.OPTIMISTIC, Mode.COMMITTEE]) {
+    const id = await registerLanguageModel(protocol, actors.modelOwner, { ...base, mode });
+    registered.push({ id, name, mode, ...base });
+  }
+  return registered;
 }
 
 export async function startLocalNetwork(
@@ -180,9 +228,13 @@ export async function startLocalNetwork(
   options: LocalNetworkOptions,
 ): Promise<LocalNetwork> {
   const logger = options.logger;
-  const { protocol, contracts, actors, models, runtime } = await deployLocalNetwork(connection, options);
+  const { protocol, contracts, actors, models, languageModels, runtime } = await deployLocalNetwork(
+    connection,
+    options,
+  );
   const addresses = contracts.addresses;
   const store = new ModelStore({ cacheDir: path.join(options.dir, "cache") });
+  const languageModelHost = new LanguageModelHost(store);
   const nodeConfig = (signer: (typeof actors.workers)[number], role: string) => ({
     contracts: connectContracts(addresses, signer),
     signer,
@@ -190,6 +242,7 @@ export async function startLocalNetwork(
     stateDir: path.join(options.dir, "state"),
     cacheDir: path.join(options.dir, "cache"),
     runtime,
+    languageModels: languageModelHost,
     store,
     pollIntervalMs: options.pollIntervalMs ?? 500,
     // Scripted rounds advance chain time quickly: let every due job of a round run in that round.
@@ -218,6 +271,7 @@ export async function startLocalNetwork(
     contracts,
     actors,
     models,
+    languageModels,
     workers,
     verifiers,
     runtime,
@@ -230,6 +284,7 @@ export async function startLocalNetwork(
     async stop() {
       await Promise.all(all.map((node) => node.stop()));
       await runtime.close();
+      await languageModelHost.close();
     },
   };
 }

@@ -242,9 +242,47 @@ export function tensorModelParams(spec: ModelSpec, owner: string) {
   };
 }
 
+/** A causal language model's registration: a tensor model's fields plus its tokenizer, context and EOS token. */
+export interface LanguageModelSpec extends Omit<ModelSpec, "schemaDigest"> {
+  tokenizerHash: string;
+  tokenizerUri: string;
+  contextLength: number;
+  eosTokenId: number;
+}
+
+/** The registry's `ModelParams` of a causal language model (kind CAUSAL_LM; no tensor schema). */
+export function languageModelParams(spec: LanguageModelSpec, owner: string) {
+  return {
+    ...tensorModelParams({ ...spec, schemaDigest: ethersLib.ZeroHash }, owner),
+    kind: ModelKind.CAUSAL_LM,
+    tokenizerHash: spec.tokenizerHash,
+    tokenizerUri: spec.tokenizerUri,
+    contextLength: spec.contextLength,
+    eosTokenId: spec.eosTokenId,
+  };
+}
+
 /** Registers a tensor model owned by `owner` and returns its id (read from the `ModelRegistered` event). */
 export async function registerModel(protocol: Protocol, owner: HardhatEthersSigner, spec: ModelSpec): Promise<bigint> {
-  const tx = await protocol.registry.connect(owner).registerModel(tensorModelParams(spec, owner.address));
+  return registered(
+    protocol,
+    await protocol.registry.connect(owner).registerModel(tensorModelParams(spec, owner.address)),
+  );
+}
+
+/** Registers a causal language model owned by `owner` and returns its id. */
+export async function registerLanguageModel(
+  protocol: Protocol,
+  owner: HardhatEthersSigner,
+  spec: LanguageModelSpec,
+): Promise<bigint> {
+  return registered(
+    protocol,
+    await protocol.registry.connect(owner).registerModel(languageModelParams(spec, owner.address)),
+  );
+}
+
+async function registered(protocol: Protocol, tx: ethersLib.ContractTransactionResponse): Promise<bigint> {
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = protocol.registry.interface.parseLog(log);

@@ -68,3 +68,10 @@ export async function readShippedLanguageModel(dir: string = SHIPPED_LM_DIR): Pr
     tokenizer: await checked(card.files.tokenizer),
   };
 }
+
+/**
+ * How the shipped model is registered on the local networks: logits to 4 decimals, and honest nodes may differ by
+ * 10 units (1e-3) per logit — about 70 times the largest difference measured between onnxruntime thread counts, cache
+ * and no cache, and tfjs (1.4e-5, docs/MODELS.md), and far below the logit gaps a different model produces.
+ */
+export const SHIPPED_LM_REGISTRATION = { outputDecimals: 4, tolerance: 10n } as const;

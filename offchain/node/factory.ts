@@ -20,6 +20,7 @@ import {
 } from "../../typechain-types/index.js";
 import { TxSender } from "../chain/sender.js";
 import { JsonStateFile } from "../chain/stateFile.js";
+import { LanguageModelHost } from "../lm/serving.js";
 import { ModelRuntime } from "../model/runtime.js";
 import { ModelStore } from "../model/store.js";
 import { MultiContractFeed, type FeedSource } from "./feed.js";
@@ -67,6 +68,8 @@ export interface NodeConfig {
   confirmations?: number;
   /** Share one runtime (and its session cache) between nodes of one process. */
   runtime?: ModelRuntime;
+  /** Share one set of open language models between nodes of one process. */
+  languageModels?: LanguageModelHost;
   store?: ModelStore;
   /** Share one sender per signer when a process runs several roles for one operator. */
   sender?: TxSender;
@@ -151,6 +154,9 @@ async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
     contracts.court.interface,
     contracts.registry.interface,
   ];
+  const store =
+    config.store ??
+    new ModelStore({ cacheDir: config.cacheDir, baseDir: config.modelBaseDir, ipfsGateway: config.ipfsGateway });
   return {
     contracts,
     hub: contracts.hub,
@@ -158,10 +164,9 @@ async function nodeDeps<State extends { jobs: Record<string, unknown> }>(
     address,
     feed,
     sender: config.sender ?? new TxSender(config.signer, { errorInterfaces }),
-    store:
-      config.store ??
-      new ModelStore({ cacheDir: config.cacheDir, baseDir: config.modelBaseDir, ipfsGateway: config.ipfsGateway }),
+    store,
     runtime: config.runtime ?? new ModelRuntime(),
+    languageModels: config.languageModels ?? new LanguageModelHost(store),
     stateFile: new JsonStateFile<State>(`${base}.json`, { jobs: {} } as unknown as State),
     logger: config.logger,
     chainTime: async () => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0),

@@ -15,10 +15,12 @@ import type {
   IStaking,
 } from "../../typechain-types/index.js";
 import { InputFetchError, fetchInput } from "../inputs/fetch.js";
+import { checkPostedGeneration, executeGeneration, type GenerationJob, type LanguageModelHost } from "../lm/serving.js";
 import { encodeErrorResult } from "../model/errorResult.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../model/inspect.js";
 import { ModelLoadError, type ModelRuntime, type InferenceOutcome } from "../model/runtime.js";
 import type { ModelStore } from "../model/store.js";
+import { compareOutputs } from "../model/tolerance.js";
 import type { JsonStateFile } from "../chain/stateFile.js";
 import { TxRevertedError, type TxSender } from "../chain/sender.js";
 import type { Logger } from "./logger.js";
@@ -55,6 +57,8 @@ export interface NodeDeps<State> {
   feed: EventFeed;
   store: ModelStore;
   runtime: ModelRuntime;
+  /** Open causal language models (CAUSAL_LM requests), loaded from `store`. */
+  languageModels: LanguageModelHost;
   stateFile: JsonStateFile<State>;
   logger: Logger;
   /** Current chain time in seconds (latest block timestamp). */
@@ -129,14 +133,30 @@ export async function loadPostedResult(
   return { output: ethers.getBytes(event.args.output), isError: event.args.isError, resultHash: event.args.resultHash };
 }
 
-/** Runs the request's model on its input: the canonical output, or a canonical error result. */
+/** `IModelRegistry.ModelKind.CAUSAL_LM`. */
+export const KIND_CAUSAL_LM = 1n;
+
+/** What a node serves models with: tensor models in `runtime`, language models in `languageModels`. */
+export interface Serving {
+  store: ModelStore;
+  runtime: ModelRuntime;
+  languageModels: LanguageModelHost;
+}
+
+/**
+ * Runs the request's model on its input: the canonical output (a language model's generation), or a canonical
+ * error result.
+ */
 export async function execute(
   context: RequestContext,
-  store: ModelStore,
-  runtime: ModelRuntime,
+  serving: Serving,
   limits: { maxOutputBytes: bigint },
 ): Promise<InferenceOutcome> {
   const { model } = context;
+  if (BigInt(model.kind) === KIND_CAUSAL_LM) {
+    return executeGeneration(generationJob(context), serving.languageModels, limits);
+  }
+  const { store, runtime } = serving;
   const { bytes } = await store.get(model.uri, model.contentHash);
   // A model that cannot be served gets a verifiable error result (every verifier reaches the same verdict), so a
   // bad registration neither crashes nodes nor strands the request.
@@ -165,6 +185,33 @@ export async function execute(
     return { kind: "error", code: "OUTPUT_TOO_LARGE", detail, output: encodeErrorResult("OUTPUT_TOO_LARGE") };
   }
   return outcome;
+}
+
+/**
+ * A verifier's verdict on the posted result: a tensor result is re-executed and compared within tolerance; a
+ * generation is checked by one teacher-forced pass (offchain/lm/serving.ts).
+ */
+export async function checkPosted(
+  context: RequestContext,
+  serving: Serving,
+  limits: { maxOutputBytes: bigint },
+  posted: Uint8Array,
+): Promise<{ agree: boolean; reason: string }> {
+  if (BigInt(context.model.kind) === KIND_CAUSAL_LM) {
+    return checkPostedGeneration(generationJob(context), serving.languageModels, limits, posted);
+  }
+  const mine = await execute(context, serving, limits);
+  const comparison = compareOutputs(mine.output, posted, context.model.tolerance);
+  return { agree: comparison.agree, reason: comparison.reason };
+}
+
+function generationJob(context: RequestContext): GenerationJob {
+  return {
+    requestId: context.requestId,
+    model: context.model,
+    input: context.input,
+    inputProblem: context.inputProblem,
+  };
 }
 
 /** Outcome of a transaction whose revert may be an expected race: `reverted` names the tolerated custom error. */

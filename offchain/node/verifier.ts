@@ -17,9 +17,8 @@ import { randomBytes } from "node:crypto";
 
 import { ethers } from "ethers";
 
-import { compareOutputs } from "../model/tolerance.js";
 import {
-  execute,
+  checkPosted,
   loadPostedResult,
   loadRequestContext,
   pruneFinished,
@@ -588,12 +587,8 @@ export class VerifierNode extends NodeRunner {
       // No verdict on an input source that is down right now: the runner retries the job (and this check) later.
       throw new Error(`request ${requestId}: input temporarily unavailable (${context.inputProblem}); retrying`);
     }
-    const [mine, posted] = await Promise.all([
-      execute(context, this.deps.store, this.deps.runtime, await this.#limits()),
-      loadPostedResult(this.deps.hub, requestId),
-    ]);
-    const comparison = compareOutputs(mine.output, posted.output, context.model.tolerance);
-    return { agree: comparison.agree, reason: comparison.reason };
+    const posted = await loadPostedResult(this.deps.hub, requestId);
+    return checkPosted(context, this.deps, await this.#limits(), posted.output);
   }
 
   /** A challenge bonds `court.params().challengeBond` from the free balance: top it up from the wallet if short. */

@@ -261,7 +261,7 @@ export class WorkerNode extends NodeRunner {
     }
     let outcome: InferenceOutcome;
     try {
-      outcome = await execute(context, this.deps.store, this.deps.runtime, await this.#limits());
+      outcome = await execute(context, this.deps, await this.#limits());
     } catch (error) {
       if (!(error instanceof ModelStoreError)) throw error; // an RPC hiccup, a full disk: the runner retries the job
       const retryable = error instanceof ModelFetchError && error.retryable;

@@ -10,6 +10,7 @@ import { OpgClient } from "../../offchain/client/client.js";
 import { DType, decodeTensors, encodeTensors, type TensorData } from "../../offchain/codec/tensor.js";
 import { settleAll, startLocalNetwork } from "../../offchain/devnet/network.js";
 import { Mode, OPG, registerModel } from "../../offchain/devnet/protocol.js";
+import { LanguageModelHost } from "../../offchain/lm/serving.js";
 import { decodeErrorResult } from "../../offchain/model/errorResult.js";
 import { UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
 import { buildMlp } from "../../offchain/model/onnxBuilder.js";
@@ -39,6 +40,7 @@ function multiDtypeInput(batch: number): Uint8Array {
 describe("Runtime capabilities (ONNX edge cases)", function () {
   const runtime = new ModelRuntime();
   after(() => runtime.close());
+  const serving = (store: ModelStore) => ({ store, runtime, languageModels: new LanguageModelHost(store) });
 
   it("serves several inputs and outputs of float32, float64, int32, int64, uint8 and bool", async function () {
     const bytes = multiDtypeModel();
@@ -191,12 +193,12 @@ describe("Runtime capabilities (ONNX edge cases)", function () {
     const file = path.join(dir, "external.onnx");
     await writeFile(file, bytes);
     const context = {
-      model: { uri: `file://${file}`, contentHash: hashOf(bytes), outputDecimals: 6n },
+      model: { kind: 0n, uri: `file://${file}`, contentHash: hashOf(bytes), outputDecimals: 6n },
       input: encodeTensors([{ dtype: DType.FLOAT, decimals: 0, shape: [1, 2], data: [1, 2] }]),
       inputProblem: null,
     } as unknown as RequestContext;
     const store = new ModelStore({ cacheDir: path.join(dir, "cache") });
-    const outcome = await execute(context, store, runtime, { maxOutputBytes: 16_384n });
+    const outcome = await execute(context, serving(store), { maxOutputBytes: 16_384n });
     expect(outcome.kind).to.equal("error");
     expect(decodeErrorResult(outcome.output)).to.equal("MODEL_LOAD");
   });
@@ -207,11 +209,11 @@ describe("Runtime capabilities (ONNX edge cases)", function () {
     const file = path.join(dir, "multi.onnx");
     await writeFile(file, bytes);
     const context = {
-      model: { uri: `file://${file}`, contentHash: hashOf(bytes), outputDecimals: 6n },
+      model: { kind: 0n, uri: `file://${file}`, contentHash: hashOf(bytes), outputDecimals: 6n },
       input: multiDtypeInput(8),
       inputProblem: null,
     } as unknown as RequestContext;
-    const outcome = await execute(context, new ModelStore({ cacheDir: path.join(dir, "cache") }), runtime, {
+    const outcome = await execute(context, serving(new ModelStore({ cacheDir: path.join(dir, "cache") })), {
       maxOutputBytes: 64n,
     });
     expect(decodeErrorResult(outcome.output)).to.equal("OUTPUT_TOO_LARGE");
