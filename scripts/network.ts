@@ -78,6 +78,9 @@ console.log(
 console.log(`  hub ${a.hub}, settlement ${a.settlement}, court ${a.court}`);
 console.log(`  staking ${a.staking}, registry ${a.registry}; all recorded in .opg/deployments/31337.json`);
 for (const m of net.deployed.models) console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]})`);
+for (const m of net.deployed.languageModels) {
+  console.log(`  model #${m.id} ${m.name} (${Mode[m.mode]}, language model, context ${m.contextLength} tokens)`);
+}
 console.log(`  node processes (logs in .opg/network/logs/):`);
 for (const node of net.group.nodes) console.log(`    ${node.spec.name.padEnd(20)} pid ${node.pid}`);
 console.log(
@@ -89,6 +92,10 @@ if (process.env.OPG_STORE_PORT !== "off") {
 }
 console.log("\nTry, from another terminal:");
 console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
+const lm = net.deployed.languageModels.find((m) => m.mode === Mode.OPTIMISTIC) ?? net.deployed.languageModels[0];
+if (lm !== undefined) {
+  console.log(`  npx hardhat generate --model ${lm.id} --prompt "The jury said that" --max-tokens 32 --wait`);
+}
 console.log("  npx hardhat request:status --network localhost --id 1");
 console.log("  npx hardhat network:stats --network localhost\n");
 

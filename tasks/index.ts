@@ -197,11 +197,27 @@ export const opgTasks = [
     .addOption({ name: "mode", description: "none | optimistic | committee", defaultValue: "optimistic" })
     .addOption({
       name: "decimals",
-      description: "Output fixed-point decimals",
+      description: "Output fixed-point decimals (default 6; 4 for a language model's logits)",
       type: ArgumentType.INT,
-      defaultValue: 6,
+      defaultValue: -1,
     })
     .addOption({ name: "tolerance", description: "Max |difference| per element, in 10^-decimals", defaultValue: "10" })
+    .addOption({
+      name: "tokenizer",
+      description: "Language models: path to the model's tokenizer.json (hash read from the file)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "tokenizerUri",
+      description: "Language models: where workers fetch tokenizer.json (default: file:<path>)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "context",
+      description: "Language models: context length to serve (default: what the model declares)",
+      type: ArgumentType.INT,
+      defaultValue: 0,
+    })
     .addOption({
       name: "royaltyBps",
       description: "Owner's share of the fee (bps)",
@@ -324,6 +340,24 @@ export const opgTasks = [
       guardedAction(
         () => import("./actions/requester.js"),
         (m) => m.inferAction,
+      ),
+    )
+    .build(),
+  task("generate", "Generate text with a language model; with --wait, follow it to settlement and print the text")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "model", description: "Language model id (model:list shows the kind)", defaultValue: "" })
+    .addOption({ name: "prompt", description: "Text to continue", defaultValue: "" })
+    .addOption({ name: "maxTokens", description: "Most new tokens (1-1024)", type: ArgumentType.INT, defaultValue: 64 })
+    .addOption({ name: "temperature", description: "0 = greedy; up to 2", defaultValue: "0" })
+    .addOption({ name: "seed", description: "Sampling seed (default: random; it is public)", defaultValue: "" })
+    .addOption({ name: "timeout", description: "Seconds to wait", type: ArgumentType.INT, defaultValue: 600 })
+    .addFlag({ name: "wait", description: "Follow requested → assigned → computed → verified → settled" })
+    .addFlag({ name: "json", description: "Print text, tokens and record as JSON" })
+    .setAction(
+      guardedAction(
+        () => import("./actions/generate.js"),
+        (m) => m.generateAction,
       ),
     )
     .build(),

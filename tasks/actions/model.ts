@@ -6,6 +6,8 @@ import path from "node:path";
 import { ethers } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { Decoder, DecoderLoadError } from "../../offchain/lm/decoder.js";
+import { TokenizerError } from "../../offchain/lm/tokenizer.js";
 import { OnnxParseError, UnsupportedModelError, assertServable, inspectOnnx } from "../../offchain/model/inspect.js";
 import { ModelLoadError, ModelRuntime } from "../../offchain/model/runtime.js";
 import { modelSchema, schemaDigest } from "../../offchain/model/schema.js";
@@ -23,6 +25,7 @@ const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
 const KIND_NAMES = ["TENSOR", "CAUSAL_LM"];
 /** `IModelRegistry.ModelKind.TENSOR`. */
 const MODEL_KIND_TENSOR = 0;
+const MODEL_KIND_CAUSAL_LM = 1;
 
 interface RegisterArgs {
   deployment: string;
@@ -35,6 +38,56 @@ interface RegisterArgs {
   tolerance: string;
   royaltyBps: number;
   noFetchCheck: boolean;
+  tokenizer: string;
+  tokenizerUri: string;
+  context: number;
+}
+
+/** A decoder's registration fields, read from its files and checked by loading them as the nodes will. */
+interface LanguageModelFields {
+  tokenizerHash: string;
+  tokenizerUri: string;
+  contextLength: number;
+  eosTokenId: number;
+  vocabSize: number;
+  layers: number | null;
+}
+
+async function languageModelFields(bytes: Uint8Array, file: string, args: RegisterArgs): Promise<LanguageModelFields> {
+  if (args.tokenizer === "") {
+    throw new TaskInputError(
+      `${file} is a causal language model: pass its tokenizer with --tokenizer <tokenizer.json> (and --tokenizer-uri where workers fetch it)`,
+    );
+  }
+  const tokenizerFile = path.resolve(args.tokenizer);
+  const tokenizer = new Uint8Array(
+    await readFile(tokenizerFile).catch(() => {
+      throw new TaskInputError(`cannot read --tokenizer ${tokenizerFile}`);
+    }),
+  );
+  let decoder: Decoder;
+  try {
+    decoder = await Decoder.load({
+      model: bytes,
+      tokenizer,
+      contextLength: args.context > 0 ? args.context : undefined,
+    });
+  } catch (error) {
+    if (error instanceof DecoderLoadError || error instanceof TokenizerError) {
+      throw new TaskInputError(`${file} with ${tokenizerFile} cannot be served: ${error.message}`);
+    }
+    throw error;
+  }
+  const fields = {
+    tokenizerHash: `0x${sha256Hex(tokenizer)}`,
+    tokenizerUri: args.tokenizerUri !== "" ? args.tokenizerUri : `file://${tokenizerFile}`,
+    contextLength: decoder.contextLength,
+    eosTokenId: decoder.eosTokenId,
+    vocabSize: decoder.vocabSize,
+    layers: inspectOnnx(bytes).decoder?.layers ?? null,
+  };
+  await decoder.close();
+  return fields;
 }
 
 /** Workers fetch the model from `uri` and verify its hash: do the same once before registering it. */
@@ -86,11 +139,14 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
   );
   const contentHash = `0x${sha256Hex(bytes)}`;
   // Refuse what the runtime cannot serve, before anyone pays for it.
-  let schema;
+  let schema: ModelSchema | null = null;
+  let lm: LanguageModelFields | null = null;
   const runtime = new ModelRuntime();
   try {
-    assertServable(inspectOnnx(bytes));
-    schema = modelSchema(await runtime.load(contentHash, bytes));
+    const info = inspectOnnx(bytes);
+    assertServable(info);
+    if (info.decoder !== null) lm = await languageModelFields(bytes, file, args);
+    else schema = modelSchema(await runtime.load(contentHash, bytes));
   } catch (error) {
     if (error instanceof UnsupportedModelError || error instanceof OnnxParseError || error instanceof ModelLoadError) {
       throw new TaskInputError(`${file} cannot be registered: ${error.message}`);
@@ -99,6 +155,11 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
   } finally {
     await runtime.close();
   }
+  if (lm === null && args.tokenizer !== "") {
+    throw new TaskInputError(`${file} is a tensor model, not a language model: drop --tokenizer`);
+  }
+  // Logits need fewer decimals than class scores: 4 by default (honest nodes differ by ~1e-5, docs/MODELS.md).
+  const decimals = args.decimals >= 0 ? args.decimals : lm !== null ? 4 : 6;
   const { contracts, signer, root } = await openProtocol(hre, args);
   const [, enabled] = await contracts.hub.moduleOf(mode);
   if (!enabled) {
@@ -118,30 +179,39 @@ export async function registerAction(args: RegisterArgs, hre: HardhatRuntimeEnvi
   }
   const uri = args.uri !== "" ? args.uri : `file://${file}`;
   if (!args.noFetchCheck) await checkFetchable(uri, contentHash, root);
+  if (lm !== null && !args.noFetchCheck) await checkFetchable(lm.tokenizerUri, lm.tokenizerHash, root);
   const receipt = await sendAndReport("registerModel", contracts.registry, () =>
     contracts.registry.connect(signer).registerModel({
       contentHash,
       uri,
       fee,
       mode,
-      outputDecimals: args.decimals,
+      outputDecimals: decimals,
       tolerance,
       royaltyRecipient: signer.address,
       royaltyBps: args.royaltyBps,
-      schemaDigest: schemaDigest(schema),
-      // An ONNX tensor model: no tokenizer, no context length (those are for CAUSAL_LM models).
-      kind: MODEL_KIND_TENSOR,
-      tokenizerHash: ethers.ZeroHash,
-      tokenizerUri: "",
-      contextLength: 0,
-      eosTokenId: 0,
+      // A tensor model commits to its input/output schema; a language model to its tokenizer, context and EOS.
+      schemaDigest: schema !== null ? schemaDigest(schema) : ethers.ZeroHash,
+      kind: lm !== null ? MODEL_KIND_CAUSAL_LM : MODEL_KIND_TENSOR,
+      tokenizerHash: lm?.tokenizerHash ?? ethers.ZeroHash,
+      tokenizerUri: lm?.tokenizerUri ?? "",
+      contextLength: lm?.contextLength ?? 0,
+      eosTokenId: lm?.eosTokenId ?? 0,
     }),
   );
   const event = receipt.logs
     .map((l) => contracts.registry.interface.parseLog(l))
     .find((e) => e?.name === "ModelRegistered");
   console.log(`model #${event?.args.modelId} registered: sha256 ${contentHash}`);
-  printSchema(schema);
+  if (schema !== null) printSchema(schema);
+  if (lm !== null) {
+    console.log(
+      `  kind CAUSAL_LM  vocabulary ${lm.vocabSize}  context ${lm.contextLength}  eos ${lm.eosTokenId}` +
+        `${lm.layers === null ? "" : `  layers ${lm.layers}`}  logit decimals ${decimals}`,
+    );
+    console.log(`  tokenizer sha256 ${lm.tokenizerHash} at ${lm.tokenizerUri}`);
+    console.log(`  try it: ${commandHint(hre, `generate --model ${event?.args.modelId} --prompt "The" --wait`, args)}`);
+  }
 }
 
 export async function listAction(args: { deployment: string }, hre: HardhatRuntimeEnvironment) {

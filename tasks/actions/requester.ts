@@ -87,13 +87,13 @@ export async function claimAction(args: Base, hre: HardhatRuntimeEnvironment) {
  * Runs a command's sends (balance check, approve, deposit, request) under the account's lock, so several commands
  * from one account on this machine take turns instead of racing for nonces and balance.
  */
-function sending<T>(ctx: TaskContext, fn: () => Promise<T>): Promise<T> {
+export function sending<T>(ctx: TaskContext, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(ctx.root, ".opg", "locks");
   return withAccountLock(dir, `${ctx.chainId}-${ctx.signer.address}`, fn);
 }
 
 /** The client's balance errors carry the fix: show them without a stack trace. */
-async function funds<T>(promise: Promise<T>): Promise<T> {
+export async function funds<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
@@ -294,57 +294,67 @@ export async function inferAction(
     say(`follow it with: ${commandHint(hre, `request:status --id ${requestId}`, args)}`);
     return;
   }
-  const seen = { failed: 0, disputed: false, rounds: 0, challengers: 0 };
-  let lastNews = Date.now();
   const record = await friendly(
-    client.wait(requestId, {
-      timeoutSeconds: args.timeout,
-      // What happens between the stages, with its reason: reassignments, declines, challenges, juries, appeals.
-      onRecord: (r: InferenceRecord) => {
-        // A long wait between stages: say what the request waits for and until when.
-        if (Date.now() - lastNews > 10_000 && r.deadlines.length > 0) {
-          const d = r.deadlines[0]!;
-          const left = d.at - r.chainTime;
-          say(`        waiting: ${d.label} ${left >= 0n ? `in ${left} s` : `(${-left} s ago, the next step is due)`}`);
-          lastNews = Date.now();
-        }
-        for (const f of r.failedAssignments.slice(seen.failed)) {
-          say(
-            f.kind === "declined"
-              ? `        worker ${f.worker} declined (${f.detail}): the request goes to another worker`
-              : `        worker ${f.worker} missed its deadline (${f.detail}): the request goes to another worker`,
-          );
-        }
-        seen.failed = r.failedAssignments.length;
-        const d = r.dispute;
-        if (d === null) return;
-        if (!seen.disputed) {
-          say(
-            r.mode === "COMMITTEE"
-              ? `        committee did not agree with the worker: escalated to the court`
-              : `        challenged by ${d.challenger}: the court decides`,
-          );
-          seen.disputed = true;
-          seen.challengers = 1;
-        }
-        for (const c of d.challengers.slice(seen.challengers)) say(`        ${c} joined the challenge`);
-        seen.challengers = Math.max(seen.challengers, d.challengers.length);
-        for (const round of d.rounds.slice(seen.rounds)) {
-          say(
-            `        ${round.round > 1 ? "appeal: " : ""}jury of ${round.seats.length} seats drawn (round ${round.round})`,
-          );
-        }
-        seen.rounds = d.rounds.length;
-      },
-      onStage: (stage: Stage) => {
-        lastNews = Date.now();
-        const step = ORDER.indexOf(stage.name) + 1;
-        const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-        say(`  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`);
-      },
-    }),
+    client.wait(requestId, { timeoutSeconds: args.timeout, ...progressReporter(say, started) }),
   );
   printRecord(record, args.json);
+}
+
+/**
+ * What `infer --wait` and `generate --wait` print while a request moves: each stage as it happens, and between the
+ * stages reassignments, declines, challenges, juries and appeals with their reasons, and what a long wait waits for.
+ */
+export function progressReporter(
+  say: (line: string) => void,
+  started: number,
+): { onRecord: (record: InferenceRecord) => void; onStage: (stage: Stage) => void } {
+  const seen = { failed: 0, disputed: false, rounds: 0, challengers: 0 };
+  let lastNews = Date.now();
+  return {
+    // What happens between the stages, with its reason: reassignments, declines, challenges, juries, appeals.
+    onRecord: (r: InferenceRecord) => {
+      // A long wait between stages: say what the request waits for and until when.
+      if (Date.now() - lastNews > 10_000 && r.deadlines.length > 0) {
+        const d = r.deadlines[0]!;
+        const left = d.at - r.chainTime;
+        say(`        waiting: ${d.label} ${left >= 0n ? `in ${left} s` : `(${-left} s ago, the next step is due)`}`);
+        lastNews = Date.now();
+      }
+      for (const f of r.failedAssignments.slice(seen.failed)) {
+        say(
+          f.kind === "declined"
+            ? `        worker ${f.worker} declined (${f.detail}): the request goes to another worker`
+            : `        worker ${f.worker} missed its deadline (${f.detail}): the request goes to another worker`,
+        );
+      }
+      seen.failed = r.failedAssignments.length;
+      const d = r.dispute;
+      if (d === null) return;
+      if (!seen.disputed) {
+        say(
+          r.mode === "COMMITTEE"
+            ? `        committee did not agree with the worker: escalated to the court`
+            : `        challenged by ${d.challenger}: the court decides`,
+        );
+        seen.disputed = true;
+        seen.challengers = 1;
+      }
+      for (const c of d.challengers.slice(seen.challengers)) say(`        ${c} joined the challenge`);
+      seen.challengers = Math.max(seen.challengers, d.challengers.length);
+      for (const round of d.rounds.slice(seen.rounds)) {
+        say(
+          `        ${round.round > 1 ? "appeal: " : ""}jury of ${round.seats.length} seats drawn (round ${round.round})`,
+        );
+      }
+      seen.rounds = d.rounds.length;
+    },
+    onStage: (stage: Stage) => {
+      lastNews = Date.now();
+      const step = ORDER.indexOf(stage.name) + 1;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+      say(`  [${step}/5] ${stage.name.padEnd(9)} ${seconds} s  ${stage.detail}  (tx ${stage.txHash.slice(0, 10)}…)`);
+    },
+  };
 }
 
 export async function statusAction(
@@ -357,7 +367,7 @@ export async function statusAction(
 }
 
 /** The client's typed errors carry operator-facing messages: show them without a stack trace. */
-async function friendly<T>(promise: Promise<T>): Promise<T> {
+export async function friendly<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (error) {
