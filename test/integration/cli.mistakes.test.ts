@@ -234,6 +234,57 @@ describe("Mistakes through the real tasks: one line, non-zero exit, no stack tra
     );
   });
 
+  it("generate: a tensor model, a bad temperature, max tokens out of bounds, a prompt longer than the context; nothing sent", async function () {
+    const lm = net.deployed.languageModels[0]!.id.toString();
+    const requester = (await net.connection.ethers.getSigners())[0]!.address;
+    const nonce = await net.connection.ethers.provider.getTransactionCount(requester);
+    const generate = (...args: string[]) => hardhat(["generate", ...args, ...deployment], env);
+    expectOneLineError(
+      await generate("--model", "1", "--prompt", "The"),
+      "model 1 is a tensor model, not a language model",
+      "use `infer`",
+    );
+    expectOneLineError(
+      await generate("--model", lm, "--prompt", "The", "--temperature", "warm"),
+      "--temperature must be a number such as 0 (greedy) or 0.8",
+    );
+    expectOneLineError(
+      await generate("--model", lm, "--prompt", "The", "--max-tokens", "5000"),
+      "--max-tokens must be a whole number from 1 to 1024",
+    );
+    expectOneLineError(
+      await generate("--model", lm, "--prompt", "word ".repeat(300)),
+      "the context holds 256",
+      "shorten the prompt",
+    );
+    expectOneLineError(await generate("--model", lm, "--prompt", ""), "--prompt is empty");
+    // Every mistake was refused before anything was signed.
+    expect(await net.connection.ethers.provider.getTransactionCount(requester)).to.equal(nonce);
+  });
+
+  it("model:register of a language model without its tokenizer, and of a tensor model with one", async function () {
+    const lmFile = path.join(root, "models", "lm", "model.onnx");
+    const tokenizer = path.join(root, "models", "lm", "tokenizer.json");
+    expectOneLineError(
+      await hardhat(["model:register", "--file", lmFile, ...deployment], env),
+      "is a causal language model: pass its tokenizer with --tokenizer",
+    );
+    expectOneLineError(
+      await hardhat(
+        [
+          "model:register",
+          "--file",
+          path.join(dir, "models", "iris-linear.onnx"),
+          "--tokenizer",
+          tokenizer,
+          ...deployment,
+        ],
+        env,
+      ),
+      "is a tensor model, not a language model: drop --tokenizer",
+    );
+  });
+
   it("request:status of an unknown request", async function () {
     expectOneLineError(
       await hardhat(["request:status", "--id", "4242", ...deployment], env),
