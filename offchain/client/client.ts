@@ -6,7 +6,7 @@
 import { ethers, type Signer } from "ethers";
 
 import { decodeTensors, type TensorData } from "../codec/tensor.js";
-import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/deployment.js";
+import { connectContracts, type DeploymentAddresses, type ProtocolContracts } from "../chain/contracts.js";
 import { decodeErrorResultDetail } from "../model/errorResult.js";
 import { uploadInput } from "../inputs/upload.js";
 import { encodeGenerationRequest } from "../lm/generation.js";
@@ -17,6 +17,7 @@ import {
   type GenerateOptions,
   type GenerationOutcome,
   type LanguageModelInfo,
+  type TokenizerSource,
 } from "./generation.js";
 
 export const STATUS_NAMES = [
@@ -154,8 +155,11 @@ export class InputNeedsStoreError extends Error {
 export type InferenceInput = Uint8Array | { uri: string; hash: string };
 
 export interface OpgClientOptions {
-  /** Where registered tokenizers are cached after their sha256 is checked (default: a directory under the OS tmp). */
-  tokenizerCacheDir?: string;
+  /**
+   * Where registered tokenizers come from (language models). Default in Node: fetched by their registered URI and
+   * checked against their sha256 (`./tokenizerSource.ts`); a browser passes its own.
+   */
+  tokenizerSource?: TokenizerSource;
   /**
    * Input store (offchain/inputs/store.ts) that inputs above the hub's inline limit are uploaded to, e.g.
    * `http://127.0.0.1:8790`; the request then carries the store's URI and the input's keccak256.
@@ -172,6 +176,18 @@ export interface Balances {
   credits: bigint;
 }
 
+/** The Node default, loaded on first use only (a browser bundle passes its own source and never loads it). */
+function nodeTokenizerSource(): TokenizerSource {
+  let source: Promise<TokenizerSource> | undefined;
+  const specifier = "./tokenizerSource.js"; // not a literal: bundlers leave the Node-only module out
+  return async (uri, sha256) => {
+    source ??= import(/* @vite-ignore */ specifier).then((m: { storeTokenizerSource: () => TokenizerSource }) =>
+      m.storeTokenizerSource(),
+    );
+    return (await source)(uri, sha256);
+  };
+}
+
 export class OpgClient {
   readonly contracts: ProtocolContracts;
   readonly #tokenizers: TokenizerCache;
@@ -182,7 +198,7 @@ export class OpgClient {
     readonly options: OpgClientOptions = {},
   ) {
     this.contracts = connectContracts(addresses, signer);
-    this.#tokenizers = new TokenizerCache({ cacheDir: options.tokenizerCacheDir });
+    this.#tokenizers = new TokenizerCache(options.tokenizerSource ?? nodeTokenizerSource());
   }
 
   /**

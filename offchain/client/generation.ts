@@ -4,10 +4,6 @@
  * reads the verified generation back as text. Everything a verifier checks is in the request and the posted token
  * ids; the text is only their decoding with the registered tokenizer.
  */
-import { randomBytes } from "node:crypto";
-import os from "node:os";
-import path from "node:path";
-
 import { ethers } from "ethers";
 
 import {
@@ -21,7 +17,6 @@ import {
 } from "../lm/generation.js";
 import { MAX_TEMPERATURE_MILLI } from "../lm/sampler.js";
 import { LmTokenizer } from "../lm/tokenizer.js";
-import { ModelStore } from "../model/store.js";
 import type { IModelRegistry } from "../../typechain-types/index.js";
 import type { InferenceRecord } from "./client.js";
 
@@ -86,17 +81,19 @@ export class NoGenerationError extends Error {
 
 // ------------------------------------------------------------------------------------------------ tokenizers
 
+/**
+ * Where a registered tokenizer's bytes come from: `(uri, sha256)` → bytes whose sha256 is `sha256` (the source
+ * checks it). In Node, `./tokenizerSource.ts` fetches by URI through the model store; the web app asks its server.
+ */
+export type TokenizerSource = (uri: string, sha256: string) => Promise<Uint8Array>;
+
 /** Fetches registered tokenizers once (checked against their sha256) and keeps them by hash. */
 export class TokenizerCache {
-  readonly #store: ModelStore;
+  readonly #source: TokenizerSource;
   readonly #loaded = new Map<string, Promise<LmTokenizer>>();
 
-  constructor(options: { cacheDir?: string; baseDir?: string; ipfsGateway?: string } = {}) {
-    this.#store = new ModelStore({
-      cacheDir: options.cacheDir ?? path.join(os.tmpdir(), "opg-client-tokenizers"),
-      baseDir: options.baseDir,
-      ipfsGateway: options.ipfsGateway,
-    });
+  constructor(source: TokenizerSource) {
+    this.#source = source;
   }
 
   /**
@@ -108,9 +105,7 @@ export class TokenizerCache {
     if (BigInt(model.kind) !== CAUSAL_LM) throw new NotALanguageModelError(modelId);
     let tokenizer = this.#loaded.get(model.tokenizerHash);
     if (tokenizer === undefined) {
-      tokenizer = this.#store
-        .get(model.tokenizerUri, model.tokenizerHash)
-        .then((stored) => LmTokenizer.load(stored.bytes));
+      tokenizer = this.#source(model.tokenizerUri, model.tokenizerHash).then((bytes) => LmTokenizer.load(bytes));
       tokenizer.catch(() => this.#loaded.delete(model.tokenizerHash));
       this.#loaded.set(model.tokenizerHash, tokenizer);
     }
@@ -145,7 +140,7 @@ export function buildGenerationRequest(model: LanguageModelInfo, options: Genera
       `--temperature must be from 0 (greedy) to ${MAX_TEMPERATURE_MILLI / 1000}, got ${options.temperature}`,
     );
   }
-  const seed = options.seed ?? BigInt(`0x${randomBytes(8).toString("hex")}`) >> 11n;
+  const seed = options.seed ?? randomSeed();
   const request: GenerationRequest = { prompt, maxNewTokens, temperatureMilli, seed };
   const checked = checkGenerationRequest(encodeGenerationRequest(request), {
     contextLength: model.contextLength,
@@ -194,4 +189,10 @@ export function readGeneration(
     request,
     record,
   };
+}
+
+/** A uniformly random 53-bit seed (Web Crypto: the same in Node and browsers). */
+function randomSeed(): bigint {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return (BigInt(words[0]!) << 21n) | BigInt(words[1]! >>> 11);
 }
