@@ -103,8 +103,8 @@ function Dashboard({
           note={`weight ${view.stake.verifierWeight}`}
         />
         <Card
-          label="Stake bonded"
-          value={formatOpg(view.stake.active, 0)}
+          label="Stake bonded (OPG)"
+          value={wholeOpg(view.stake.active)}
           note={`${formatOpg(view.stake.unbonding, 0)} unbonding`}
         />
         <Card label="Disputes" value={disputes.opened} note={`${resolved} resolved, ${disputes.open} open`} />
@@ -251,6 +251,11 @@ function Dashboard({
       </section>
     </>
   );
+}
+
+/** OPG wei as whole OPG with thousands separators ("80,000"). */
+function wholeOpg(wei: bigint): string {
+  return (wei / 10n ** 18n).toLocaleString("en-US");
 }
 
 function Card({
