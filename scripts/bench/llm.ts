@@ -122,10 +122,21 @@ const sentences = loadBrownCorpus()
   .filter((s) => /^[A-Z]/.test(s) && s.split(" ").length >= 6);
 const rng = new SeededRandom(20_251_010);
 
-/** A prompt of the first 1–12 words of a random held-out sentence. */
+const usedPrompts = new Set<string>();
+
+/**
+ * A prompt of the first 1–12 words of a random held-out sentence, never the same twice in a run (a greedy
+ * generation depends on the prompt alone, so a repeated prompt would repeat a generation).
+ */
 function randomPrompt(): number[] {
-  const words = sentences[rng.nextInt(sentences.length)]!.split(" ");
-  return real.tokenizer.encode(words.slice(0, 1 + rng.nextInt(Math.min(12, words.length))).join(" "));
+  for (;;) {
+    const words = sentences[rng.nextInt(sentences.length)]!.split(" ");
+    const ids = real.tokenizer.encode(words.slice(0, 1 + rng.nextInt(Math.min(12, words.length))).join(" "));
+    const key = ids.join(",");
+    if (usedPrompts.has(key)) continue;
+    usedPrompts.add(key);
+    return ids;
+  }
 }
 const randomSeed = (): bigint => BigInt(rng.nextUint32());
 let nextRequestId = 1_000n;
@@ -298,7 +309,10 @@ out(
     `sampler: logit decimals ${DECIMALS}, tolerance ${TOLERANCE} (score slack ${slackOf(0)} units greedy, ` +
     `${slackOf(800)} at T 0.8)`,
 );
-out(`  ${sentences.length.toLocaleString("en-US")} held-out sentences for prompts; OPG_BENCH_LLM_SCALE ${SCALE}`);
+out(
+  `  prompts: the first 1–12 words of the Brown corpus' ${sentences.length.toLocaleString("en-US")} held-out ` +
+    `sentences, each prompt used once; OPG_BENCH_LLM_SCALE ${SCALE}`,
+);
 
 // The replica must be the sampler: same uniforms, same generations as `generate`.
 for (let i = 0; i < 4; i++) {
