@@ -14,7 +14,9 @@
  * non-party verifiers as seats, and the 7-seat jury of an escalated COMMITTEE result excludes its 3-seat committee;
  * with fewer, such cases end Undecided and are refunded), OPG_KEEPERS (1), OPG_CHEATER / OPG_LAZY_VERIFIER
  * (index of a worker / verifier started with a dishonest strategy through scripts/devnet/node.ts), OPG_MODELS
- * (zoo | demo), OPG_STORE_PORT (8790, or "off": the input store, its own process too), OPG_KEEP_ALL=1 (every worker and verifier also keeps every request: `--keep-all`).
+ * (zoo | demo), OPG_STORE_PORT (8790, or "off": the input store, its own process too), OPG_KEEP_ALL=1 (every
+ * worker and verifier also keeps every request: `--keep-all`), OPG_APP_PORT (8080, or "off": the web app and the
+ * OpenAI-style API, served from this process; offchain/app/).
  *
  * From another terminal:
  *
@@ -27,8 +29,11 @@ import path from "node:path";
 
 import { network } from "hardhat";
 
+import { launchApp } from "../offchain/app/launch.js";
+import type { AppServer } from "../offchain/app/server.js";
 import { launchMultiProcessNetwork } from "../offchain/devnet/multiprocess.js";
 import { Mode, loadIgnitionParameters } from "../offchain/devnet/protocol.js";
+import { createLogger } from "../offchain/node/logger.js";
 
 const int = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -90,6 +95,19 @@ if (process.env.OPG_STORE_PORT !== "off") {
   const storeUrl = `http://127.0.0.1:${int("OPG_STORE_PORT", 8790)}`;
   console.log(`  input store on ${storeUrl} (data in .opg/network/store): export OPG_STORE_URL=${storeUrl}`);
 }
+// The web app and the OpenAI-style API, in this process (they only talk to the chain over its RPC).
+let app: AppServer | undefined;
+if (process.env.OPG_APP_PORT !== "off") {
+  app = await launchApp({
+    root,
+    rpcUrl: net.url,
+    port: int("OPG_APP_PORT", 8080),
+    logger: createLogger("app", { pretty: true, level: "warn" }),
+  });
+  console.log(
+    `  web app on ${app.url} — chat, explorer and observatory; OpenAI-style API at ${app.url}/v1/chat/completions`,
+  );
+}
 console.log("\nTry, from another terminal:");
 console.log('  npx hardhat infer --network localhost --model 1 --input "[5.1, 3.5, 1.4, 0.2]" --wait');
 const lm = net.deployed.languageModels.find((m) => m.mode === Mode.OPTIMISTIC) ?? net.deployed.languageModels[0];
@@ -104,6 +122,7 @@ await new Promise<void>((resolve) => {
   process.once("SIGTERM", () => resolve());
 });
 console.log("\nstopping the nodes (SIGINT to each; they finish their jobs and persist), then the chain…");
+await app?.close();
 await net.stop();
 console.log("stopped");
 process.exit(0);

@@ -361,6 +361,25 @@ export const opgTasks = [
       ),
     )
     .build(),
+  task("chat", "Chat with a language model: every message is a verified, settled generation (/record, /quit)")
+    .addOption(common.deployment)
+    .addOption(common.account)
+    .addOption({ name: "model", description: "Language model id (model:list shows the kind)", defaultValue: "" })
+    .addOption({
+      name: "maxTokens",
+      description: "Most new tokens per reply",
+      type: ArgumentType.INT,
+      defaultValue: 48,
+    })
+    .addOption({ name: "temperature", description: "0 = greedy; up to 2", defaultValue: "0" })
+    .addOption({ name: "timeout", description: "Seconds to wait per reply", type: ArgumentType.INT, defaultValue: 600 })
+    .setAction(
+      guardedAction(
+        () => import("./actions/chat.js"),
+        (m) => m.chatAction,
+      ),
+    )
+    .build(),
   task("faucet", "Local network only: send OPG (and ETH for gas) to an account from the deployer's supply")
     .addOption(common.deployment)
     .addOption({ name: "to", description: "Address to fund", defaultValue: "" })
