@@ -84,6 +84,14 @@ function conversationTurns(messages: readonly ChatMessage[]): Turn[] {
   );
 }
 
+/** Why a terminal request that was not finalized gave no reply. */
+function notFinalized(record: InferenceRecord): string {
+  if (record.status === "Rejected") {
+    return "the verifiers found the worker's result wrong: it was rejected, the worker slashed and the fee refunded; it is left out of the conversation";
+  }
+  return `the request ended ${record.status.toLowerCase()} without a verified result (fee refunded): send the message again`;
+}
+
 export function useChatSession(onSettled?: () => void): ChatSession {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [busy, setBusy] = useState(false);
@@ -131,6 +139,11 @@ export function useChatSession(onSettled?: () => void): ChatSession {
           onSent: (sent) => update({ phase: "waiting", requestId: sent.requestId.toString(), requestTx: sent.txHash }),
           onRecord: (record) => update({ record }),
         });
+        if (outcome.record.status !== "Finalized") {
+          // A result that did not stand (rejected by the court, or refunded) is no reply, whatever it decodes to.
+          update({ phase: "failed", record: outcome.record, error: notFinalized(outcome.record) });
+          return;
+        }
         update({
           phase: "done",
           record: outcome.record,

@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from "react";
 
-import { TERMINAL } from "../../../offchain/client/client.js";
+import { TERMINAL, type OutcomeName } from "../../../offchain/client/client.js";
 import { dtypeLabel, type TensorData } from "../../../offchain/codec/tensor.js";
 import { Addresses, ErrorLine, Facts, Hex, ModeBadge, StageTrack } from "../components/common.js";
 import { stageLabel } from "../lib/chat.js";
@@ -77,6 +77,14 @@ export function ExplorerPage({ requestId }: { requestId: string | null }) {
     </div>
   );
 }
+
+const OUTCOME_TEXT: Record<OutcomeName, string> = {
+  None: "none",
+  Pending: "pending",
+  Upheld: "the worker's result was upheld",
+  Rejected: "the worker's result was rejected",
+  Undecided: "undecided (refunded)",
+};
 
 function RequestRecord({ data }: { data: ExplorerData }) {
   const { record, model, input, output, hashCheck } = data;
@@ -153,6 +161,11 @@ function RequestRecord({ data }: { data: ExplorerData }) {
         </section>
         <section className="panel">
           <h3>Output</h3>
+          {record.status === "Rejected" && (
+            <p className="error">
+              The verification rejected this result: it is what the worker posted, not a correct output.
+            </p>
+          )}
           {output === null ? <p className="muted">No result posted yet.</p> : <OutputBlock view={output} />}
         </section>
       </div>
@@ -232,7 +245,7 @@ function RequestRecord({ data }: { data: ExplorerData }) {
         {record.dispute !== null && (
           <>
             <h4>
-              Dispute: {record.dispute.outcome}
+              Dispute: {OUTCOME_TEXT[record.dispute.outcome]}
               {appeals > 0 && ` (${appeals} appeal${appeals === 1 ? "" : "s"})`}
             </h4>
             <p>
