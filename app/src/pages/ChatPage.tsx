@@ -178,10 +178,11 @@ function MessageView({ message: m }: { message: ChatMessage }) {
   const record = m.record;
   const status = messageStatus(m);
   const settled = record?.stages.some((s) => s.name === "settled") === true;
+  const tone = m.phase === "done" ? "ok" : m.phase === "failed" ? "bad" : "live";
   return (
     <article className="message" data-testid="chat-message" data-request-id={m.requestId ?? undefined}>
       <div className="bubble user">{m.text}</div>
-      <div className={`bubble assistant ${settled ? "settled" : ""} ${m.phase === "failed" ? "failed" : ""}`}>
+      <div className={`bubble assistant ${tone}`}>
         <header className="message-head">
           <ModeBadge mode={record?.mode ?? m.model.mode} />
           <span className="muted">model #{m.model.id}</span>
@@ -190,10 +191,7 @@ function MessageView({ message: m }: { message: ChatMessage }) {
               request #{m.requestId}
             </a>
           )}
-          <span
-            className={`status ${settled ? "ok" : m.phase === "failed" ? "bad" : "live"}`}
-            data-testid="message-status"
-          >
+          <span className={`status ${tone}`} data-testid="message-status">
             {status}
           </span>
         </header>
