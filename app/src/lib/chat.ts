@@ -92,74 +92,70 @@ function notFinalized(record: InferenceRecord): string {
   return `the request ended ${record.status.toLowerCase()} without a verified result (fee refunded): send the message again`;
 }
 
-export function useChatSession(onSettled?: () => void): ChatSession {
+export function useChatSession(): ChatSession {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [busy, setBusy] = useState(false);
   const nextKey = useRef(1);
   const current = useRef<ChatMessage[]>([]);
   current.current = messages;
 
-  const send = useCallback(
-    async (client: OpgClient, text: string, options: SendOptions) => {
-      const key = nextKey.current++;
-      const turns = [...conversationTurns(current.current), { role: "user" as const, text }];
-      const update = (patch: Partial<ChatMessage>) =>
-        setMessages((all) => all.map((m) => (m.key === key ? { ...m, ...patch } : m)));
-      setMessages((all) => [
-        ...all,
-        {
-          key,
-          text,
-          model: options.model,
-          maxNewTokens: options.maxNewTokens,
-          temperature: options.temperature,
-          phase: "preparing",
-          dropped: 0,
-          promptTokens: null,
-          requestId: null,
-          requestTx: null,
-          record: null,
-          reply: null,
-          generated: null,
-          stopName: null,
-          error: null,
-        },
-      ]);
-      setBusy(true);
-      try {
-        const modelId = BigInt(options.model.id);
-        const lm = await client.languageModel(modelId);
-        const prompt = conversationPrompt(turns, lm.tokenizer, lm.contextLength, options.maxNewTokens);
-        update({ phase: "sending", dropped: prompt.dropped, promptTokens: prompt.ids.length });
-        const outcome = await client.generate(modelId, {
-          prompt: prompt.ids,
-          maxNewTokens: options.maxNewTokens,
-          temperature: options.temperature,
-          autoDeposit: options.autoDeposit,
-          onSent: (sent) => update({ phase: "waiting", requestId: sent.requestId.toString(), requestTx: sent.txHash }),
-          onRecord: (record) => update({ record }),
-        });
-        if (outcome.record.status !== "Finalized") {
-          // A result that did not stand (rejected by the court, or refunded) is no reply, whatever it decodes to.
-          update({ phase: "failed", record: outcome.record, error: notFinalized(outcome.record) });
-          return;
-        }
-        update({
-          phase: "done",
-          record: outcome.record,
-          reply: replyText(outcome.text),
-          generated: outcome.text,
-          stopName: outcome.stopName,
-        });
-      } catch (error) {
-        update({ phase: "failed", error: errorText(error) });
-      } finally {
-        setBusy(false);
-        onSettled?.();
+  const send = useCallback(async (client: OpgClient, text: string, options: SendOptions) => {
+    const key = nextKey.current++;
+    const turns = [...conversationTurns(current.current), { role: "user" as const, text }];
+    const update = (patch: Partial<ChatMessage>) =>
+      setMessages((all) => all.map((m) => (m.key === key ? { ...m, ...patch } : m)));
+    setMessages((all) => [
+      ...all,
+      {
+        key,
+        text,
+        model: options.model,
+        maxNewTokens: options.maxNewTokens,
+        temperature: options.temperature,
+        phase: "preparing",
+        dropped: 0,
+        promptTokens: null,
+        requestId: null,
+        requestTx: null,
+        record: null,
+        reply: null,
+        generated: null,
+        stopName: null,
+        error: null,
+      },
+    ]);
+    setBusy(true);
+    try {
+      const modelId = BigInt(options.model.id);
+      const lm = await client.languageModel(modelId);
+      const prompt = conversationPrompt(turns, lm.tokenizer, lm.contextLength, options.maxNewTokens);
+      update({ phase: "sending", dropped: prompt.dropped, promptTokens: prompt.ids.length });
+      const outcome = await client.generate(modelId, {
+        prompt: prompt.ids,
+        maxNewTokens: options.maxNewTokens,
+        temperature: options.temperature,
+        autoDeposit: options.autoDeposit,
+        onSent: (sent) => update({ phase: "waiting", requestId: sent.requestId.toString(), requestTx: sent.txHash }),
+        onRecord: (record) => update({ record }),
+      });
+      if (outcome.record.status !== "Finalized") {
+        // A result that did not stand (rejected by the court, or refunded) is no reply, whatever it decodes to.
+        update({ phase: "failed", record: outcome.record, error: notFinalized(outcome.record) });
+        return;
       }
-    },
-    [onSettled],
-  );
+      update({
+        phase: "done",
+        record: outcome.record,
+        reply: replyText(outcome.text),
+        generated: outcome.text,
+        stopName: outcome.stopName,
+      });
+    } catch (error) {
+      update({ phase: "failed", error: errorText(error) });
+    } finally {
+      setBusy(false);
+    }
+  }, []);
 
   const clear = useCallback(() => setMessages([]), []);
   return { messages, busy, send, clear };

@@ -33,12 +33,6 @@ export function useApp(): AppContextValue {
   return value;
 }
 
-/** The connected wallet's client (pages that send render only once it is connected). */
-export function useConnectedWallet(): Extract<WalletState, { status: "connected" }> | null {
-  const { wallet } = useApp();
-  return wallet.status === "connected" ? wallet : null;
-}
-
 type Loaded = { config: AppConfig; provider: ethers.JsonRpcProvider; reader: OpgClient };
 
 export function AppProvider({ children }: { children: ReactNode }) {

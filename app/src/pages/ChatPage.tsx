@@ -17,7 +17,7 @@ const MAX_NEW_TOKENS = 1_024;
 const MAX_TEMPERATURE = 2;
 
 export function ChatPage({ session }: { session: ChatSession }) {
-  const { models, wallet } = useApp();
+  const { models, reloadModels, wallet } = useApp();
   const client = wallet.status === "connected" ? wallet.client : null;
   const { balances, error: balanceError, refresh } = useBalances(client);
   const textModels = useMemo(() => models.filter((m) => m.kind === "CAUSAL_LM" && m.active && !m.suspended), [models]);
@@ -30,6 +30,11 @@ export function ChatPage({ session }: { session: ChatSession }) {
   const bottom = useRef<HTMLDivElement>(null);
 
   const model = textModels.find((m) => m.id === modelId) ?? textModels[0];
+
+  // Models registered, suspended or resumed since the app loaded.
+  useEffect(() => {
+    reloadModels().catch(() => undefined); // the list loaded at start stays
+  }, [reloadModels]);
 
   // Balances move when a message settles (fee locked, refunds): refresh them then rather than on the next poll.
   useEffect(() => {
@@ -284,6 +289,8 @@ function RecordSummary({ message: m, record }: { message: ChatMessage; record: I
             ],
             m.promptTokens !== null && ["Prompt", `${m.promptTokens} tokens`],
             m.stopName !== null && ["Stopped by", m.stopName],
+            m.generated !== null &&
+              m.generated.trim() !== m.reply && ["Whole generation", <pre className="text">{m.generated}</pre>],
             [
               "Transactions",
               <ul className="txs">
