@@ -187,7 +187,7 @@ function MessageView({ message: m }: { message: ChatMessage }) {
   return (
     <article className="message" data-testid="chat-message" data-request-id={m.requestId ?? undefined}>
       <div className="bubble user">{m.text}</div>
-      <div className={`bubble assistant ${tone}`}>
+      <div className={`bubble assistant tone-${tone}`}>
         <header className="message-head">
           <ModeBadge mode={record?.mode ?? m.model.mode} />
           <span className="muted">model #{m.model.id}</span>
