@@ -32,8 +32,13 @@ export function noiseWord(seed: bigint, requestId: bigint, position: number): st
 /** The `count` uniforms in (0, 1) of a position's noise word (see the module comment). */
 export function uniforms(word: string, count: number): Float64Array {
   const out = new Float64Array(count);
+  // abi.encode(bytes32 word, uint256 k), written directly: the ABI coder costs three times the hashing.
+  const input = new Uint8Array(64);
+  input.set(ethers.getBytes(word), 0);
+  const view = new DataView(input.buffer);
   for (let k = 0; 4 * k < count; k++) {
-    const block = ethers.getBytes(ethers.keccak256(coder.encode(["bytes32", "uint256"], [word, BigInt(k)])));
+    view.setUint32(60, k);
+    const block = ethers.getBytes(ethers.keccak256(input));
     for (let j = 0; j < 4 && 4 * k + j < count; j++) {
       let top = 0;
       // The top 53 bits of the j-th big-endian 64-bit word: 6 whole bytes and the high 5 bits of the 7th.
@@ -89,7 +94,72 @@ export function positionScores(logits: ArrayLike<number>, position: number, para
 
 /** The token the sampler picks at generated position `position`. */
 export function sampleToken(logits: ArrayLike<number>, position: number, params: SamplingParams): number {
-  return argmax(positionScores(logits, position, params));
+  const fast = exactNumberScores(logits, position, params);
+  return fast === null ? argmax(positionScores(logits, position, params)) : argmaxNumbers(fast);
+}
+
+/**
+ * At generated position `position`: the sampler's choice and how far below its score the score of `token` is
+ * (0 when `token` is the choice) — what the verification rule compares with {@link scoreSlack}.
+ */
+export function scoreGap(
+  logits: ArrayLike<number>,
+  position: number,
+  params: SamplingParams,
+  token: number,
+): { best: number; gap: bigint } {
+  const fast = exactNumberScores(logits, position, params);
+  if (fast !== null) {
+    const best = argmaxNumbers(fast);
+    return { best, gap: BigInt(fast[best]! - fast[token]!) };
+  }
+  const exact = positionScores(logits, position, params);
+  const best = argmax(exact);
+  return { best, gap: exact[best]! - exact[token]! };
+}
+
+/** Below this magnitude every canonical logit, scaled logit, noise term and score is an integer a double holds. */
+const EXACT_LIMIT = 2 ** 42;
+
+/**
+ * {@link positionScores} computed in doubles: the same integers (every value stays far below 2^53, so each rounding,
+ * product, floor division and sum is exact), about twenty times faster than with BigInt. Null when a logit is NaN
+ * or too large for that guarantee: the caller then takes the BigInt definition.
+ */
+function exactNumberScores(logits: ArrayLike<number>, position: number, params: SamplingParams): Float64Array | null {
+  const scale = Number(`1e${params.decimals}`);
+  const n = logits.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = roundHalfAway((logits[i] as number) * scale);
+    if (z === null) return null;
+    out[i] = z;
+  }
+  const t = params.temperatureMilli;
+  if (t === 0) return out;
+  const us = uniforms(noiseWord(params.seed, params.requestId, position), n);
+  for (let i = 0; i < n; i++) {
+    const g = roundHalfAway(-Math.log(-Math.log(us[i]!)) * scale);
+    if (g === null) return null;
+    // floor(z · 1000 / t): the numerator is an exact integer below 2^52, so the double quotient errs by less than
+    // 1/t, less than a non-integer quotient's distance to the next integer: Math.floor is the exact floor division.
+    out[i] = Math.floor((out[i]! * 1000) / t) + g;
+  }
+  return out;
+}
+
+/** `toFixed64`'s rounding (half away from zero) for |x| below {@link EXACT_LIMIT}, else null. */
+function roundHalfAway(product: number): number | null {
+  if (!(Math.abs(product) < EXACT_LIMIT)) return null; // also NaN and ±Infinity
+  const truncated = Math.trunc(product);
+  const fraction = product - truncated;
+  return fraction >= 0.5 ? truncated + 1 : fraction <= -0.5 ? truncated - 1 : truncated;
+}
+
+function argmaxNumbers(values: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
 }
 
 /**

@@ -29,7 +29,9 @@ import {
   argmax,
   canonicalLogits,
   noiseWord,
+  positionScores,
   sampleToken,
+  scoreGap,
   scoreSlack,
   uniforms,
   type SamplingParams,
@@ -88,6 +90,44 @@ describe("LM sampler and teacher-forced verification", function () {
     const us = uniforms(expected, 10);
     expect(Array.from(us).every((u) => u > 0 && u < 1)).to.equal(true);
     expect(Array.from(uniforms(expected, 10))).to.deep.equal(Array.from(us)); // deterministic
+  });
+
+  it("the uniforms come from keccak256(abi.encode(word, k)), four big-endian 64-bit words each", function () {
+    const word = noiseWord(7n, 42n, 3);
+    const us = uniforms(word, 9);
+    for (let k = 0; k < 3; k++) {
+      const block = ethers.getBytes(
+        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [word, BigInt(k)])),
+      );
+      for (let j = 0; j < 4 && 4 * k + j < 9; j++) {
+        const top53 = BigInt(ethers.hexlify(block.slice(8 * j, 8 * j + 8))) >> 11n;
+        expect(us[4 * k + j]).to.equal((Number(top53) + 0.5) / 2 ** 53);
+      }
+    }
+  });
+
+  it("the sampler's fast double arithmetic picks exactly the BigInt definition's token and gap", function () {
+    let state = 12345;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let trial = 0; trial < 60; trial++) {
+      const decimals = [0, 2, 4, 6][trial % 4]!;
+      const temperatureMilli = [0, 1, 250, 800, 1000, 1999, 2000][trial % 7]!;
+      // Wide logits, values on rounding halves, negative halves, and exact ties.
+      const logits = Array.from({ length: 97 }, (_, i) =>
+        i % 11 === 0 ? (Math.trunc(rand() * 1e4) + 0.5) / 10 ** decimals : i % 13 === 0 ? 3.25 : rand() * 30,
+      );
+      const params: SamplingParams = { requestId: BigInt(trial), seed: 99n, temperatureMilli, decimals };
+      const exact = positionScores(logits, trial, params);
+      const best = argmax(exact);
+      expect(sampleToken(logits, trial, params), `trial ${trial}`).to.equal(best);
+      for (const token of [0, 11, 13, 50, best]) {
+        expect(scoreGap(logits, trial, params, token)).to.deep.equal({ best, gap: exact[best]! - exact[token]! });
+      }
+    }
+    // Beyond the doubles' exact range, the BigInt definition is used.
+    const huge = [1e13, 1e13 + 1, -5];
+    const params: SamplingParams = { requestId: 1n, seed: 1n, temperatureMilli: 800, decimals: 4 };
+    expect(sampleToken(huge, 0, params)).to.equal(argmax(positionScores(huge, 0, params)));
   });
 
   it("greedy picks the highest canonical logit, the lowest index on a tie", function () {
