@@ -9,10 +9,12 @@
  *   greedy (T = 0):  score_i = z_i
  *   sampled (T > 0): score_i = floor(z_i · 1000 / T) + g_i,   g_i = round(-ln(-ln(u_i)) · 10^decimals)
  *
- * and the token is the index of the highest score (the lowest index among equal scores). The uniforms are
- * `u_i = (top 53 bits of the i-th 64-bit word of the stream + 0.5) / 2^53`, where the stream at position `p` is
- * `keccak256(abi.encode(word, k))` for k = 0, 1, … (four 64-bit words each, big-endian) and
- * `word = keccak256(abi.encode(uint256 seed, uint256 requestId, uint256 p))`.
+ * and the token is the index of the highest score (the lowest index among equal scores). The noise of position `p`
+ * comes from one hash, `word = keccak256(abi.encode(uint256 seed, uint256 requestId, uint256 p))`, expanded by
+ * xoshiro128** (Blackman and Vigna) seeded with the word's first four big-endian 32-bit words: for token i, two
+ * successive outputs a, b give `u_i = ((a >>> 5) · 2^26 + (b >>> 6) + 0.5) / 2^53`. Keccak fixes the stream (nobody
+ * can choose it once the request exists); the generator only stretches it, about a hundred times faster than a hash
+ * per four tokens, which matters because worker and verifier both draw noise for the whole vocabulary.
  */
 import { ethers } from "ethers";
 
@@ -31,23 +33,35 @@ export function noiseWord(seed: bigint, requestId: bigint, position: number): st
 
 /** The `count` uniforms in (0, 1) of a position's noise word (see the module comment). */
 export function uniforms(word: string, count: number): Float64Array {
+  const bytes = ethers.getBytes(word);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let s0 = view.getUint32(0) | 0;
+  let s1 = view.getUint32(4) | 0;
+  let s2 = view.getUint32(8) | 0;
+  let s3 = view.getUint32(12) | 0;
+  // xoshiro128**: 32-bit state words, Math.imul for the multiplications modulo 2^32.
+  const next = (): number => {
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  };
   const out = new Float64Array(count);
-  // abi.encode(bytes32 word, uint256 k), written directly: the ABI coder costs three times the hashing.
-  const input = new Uint8Array(64);
-  input.set(ethers.getBytes(word), 0);
-  const view = new DataView(input.buffer);
-  for (let k = 0; 4 * k < count; k++) {
-    view.setUint32(60, k);
-    const block = ethers.getBytes(ethers.keccak256(input));
-    for (let j = 0; j < 4 && 4 * k + j < count; j++) {
-      let top = 0;
-      // The top 53 bits of the j-th big-endian 64-bit word: 6 whole bytes and the high 5 bits of the 7th.
-      for (let b = 0; b < 6; b++) top = top * 256 + (block[8 * j + b] as number);
-      top = top * 32 + ((block[8 * j + 6] as number) >> 3);
-      out[4 * k + j] = (top + 0.5) / TWO_POW_53;
-    }
+  for (let i = 0; i < count; i++) {
+    const a = next() >>> 5;
+    const b = next() >>> 6;
+    out[i] = (a * 67_108_864 + b + 0.5) / TWO_POW_53;
   }
   return out;
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
 
 /** Gumbel noise `round(-ln(-ln(u)) · 10^decimals)` for each uniform. */

@@ -92,18 +92,32 @@ describe("LM sampler and teacher-forced verification", function () {
     expect(Array.from(uniforms(expected, 10))).to.deep.equal(Array.from(us)); // deterministic
   });
 
-  it("the uniforms come from keccak256(abi.encode(word, k)), four big-endian 64-bit words each", function () {
+  it("the uniforms are xoshiro128** seeded with the noise word, two outputs per 53-bit uniform", function () {
+    // A reference in BigInt arithmetic, written from the algorithm's definition (Blackman and Vigna).
+    const M = 0xffffffffn;
+    const rotl = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
     const word = noiseWord(7n, 42n, 3);
-    const us = uniforms(word, 9);
-    for (let k = 0; k < 3; k++) {
-      const block = ethers.getBytes(
-        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [word, BigInt(k)])),
-      );
-      for (let j = 0; j < 4 && 4 * k + j < 9; j++) {
-        const top53 = BigInt(ethers.hexlify(block.slice(8 * j, 8 * j + 8))) >> 11n;
-        expect(us[4 * k + j]).to.equal((Number(top53) + 0.5) / 2 ** 53);
-      }
+    const bytes = ethers.getBytes(word);
+    const st = [0, 4, 8, 12].map((o) => BigInt(ethers.hexlify(bytes.slice(o, o + 4))));
+    const next = () => {
+      const result = (rotl((st[1]! * 5n) & M, 7n) * 9n) & M;
+      const t = (st[1]! << 9n) & M;
+      st[2]! ^= st[0]!;
+      st[3]! ^= st[1]!;
+      st[1]! ^= st[2]!;
+      st[0]! ^= st[3]!;
+      st[2]! ^= t;
+      st[3] = rotl(st[3]!, 11n);
+      return result;
+    };
+    const us = uniforms(word, 300);
+    for (let i = 0; i < 300; i++) {
+      const a = next() >> 5n;
+      const b = next() >> 6n;
+      expect(us[i], `u_${i}`).to.equal((Number((a << 26n) + b) + 0.5) / 2 ** 53);
     }
+    // Roughly uniform: the mean of 300 draws is near 1/2.
+    expect(Array.from(us).reduce((x, y) => x + y, 0) / 300).to.be.within(0.42, 0.58);
   });
 
   it("the sampler's fast double arithmetic picks exactly the BigInt definition's token and gap", function () {
