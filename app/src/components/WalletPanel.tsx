@@ -125,6 +125,13 @@ export function WalletPanel({
           </button>
         )}
       </div>
+      {balances !== null && balances.wallet === 0n && balances.free === 0n && notice === null && (
+        <p className="muted small" data-testid="wallet-empty">
+          {config.local
+            ? "This account holds no OPG yet: press Faucet to get some."
+            : "This account holds no OPG: requests are paid in OPG from the settlement balance."}
+        </p>
+      )}
       {notice !== null && <p className="notice">{notice}</p>}
       <ErrorLine error={error ?? balanceError} />
     </section>

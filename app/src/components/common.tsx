@@ -2,7 +2,7 @@
 import type { ReactNode } from "react";
 
 import type { Stage } from "../../../offchain/client/client.js";
-import { STAGE_LABELS, STAGE_ORDER } from "../lib/chat.js";
+import { stageLabel, STAGE_ORDER } from "../lib/chat.js";
 import { short } from "../lib/format.js";
 
 /** The verification mode as a badge (NONE / OPTIMISTIC / COMMITTEE). */
@@ -41,7 +41,16 @@ export function Addresses({ list, empty = "none" }: { list: readonly string[]; e
 }
 
 /** The five stages of a request as a track: done ones filled, the next one pending. */
-export function StageTrack({ stages, failed = false }: { stages: readonly Stage[]; failed?: boolean }) {
+export function StageTrack({
+  stages,
+  failed = false,
+  generation = true,
+}: {
+  stages: readonly Stage[];
+  failed?: boolean;
+  /** A language model's request (its result is a generation). */
+  generation?: boolean;
+}) {
   const done = new Set(stages.map((s) => s.name));
   const next = STAGE_ORDER.find((name) => !done.has(name));
   return (
@@ -55,7 +64,7 @@ export function StageTrack({ stages, failed = false }: { stages: readonly Stage[
             className={state}
             title={stage === undefined ? undefined : `${stage.detail} · block ${stage.blockNumber}`}
           >
-            {STAGE_LABELS[name]}
+            {stageLabel(name, generation)}
           </li>
         );
       })}

@@ -50,14 +50,10 @@ export interface ChatSession {
   clear: () => void;
 }
 
-/** Stage names as the chat shows them (a language model's result is its generation). */
-export const STAGE_LABELS: Record<Stage["name"], string> = {
-  requested: "requested",
-  assigned: "assigned",
-  computed: "generated",
-  verified: "verified",
-  settled: "settled",
-};
+/** A stage's name as the pages show it: a language model's result is its generation. */
+export function stageLabel(name: Stage["name"], generation = true): string {
+  return name === "computed" && generation ? "generated" : name;
+}
 export const STAGE_ORDER: Array<Stage["name"]> = ["requested", "assigned", "computed", "verified", "settled"];
 
 /** The message's status in words; once the request has settled it contains "settled". */
@@ -73,7 +69,7 @@ export function messageStatus(message: ChatMessage): string {
   }
   if (message.phase === "failed") return "failed";
   const last = record?.stages.at(-1);
-  return last === undefined ? "requested" : STAGE_LABELS[last.name];
+  return last === undefined ? "requested" : stageLabel(last.name);
 }
 
 /** The turns of the messages that got a reply (failed exchanges are not part of the conversation). */

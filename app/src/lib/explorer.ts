@@ -6,7 +6,7 @@
 import { ethers } from "ethers";
 
 import type { InferenceRecord, OpgClient } from "../../../offchain/client/client.js";
-import { decodeTensors, type TensorData } from "../../../offchain/codec/tensor.js";
+import { decodeTensors, DType, type TensorData } from "../../../offchain/codec/tensor.js";
 import { decodeGenerationResult, STOP_NAMES } from "../../../offchain/lm/generation.js";
 import { decodeErrorResultDetail } from "../../../offchain/model/errorResult.js";
 import type { LmTokenizer } from "../../../offchain/lm/tokenizer.js";
@@ -230,6 +230,8 @@ export function tensorValues(tensor: TensorData, limit = 64): string {
   const values = (tensor.data as Array<bigint | number | boolean>).slice(0, limit).map((v) => {
     if (typeof v === "boolean") return String(v);
     if (typeof v === "bigint" && tensor.decimals > 0) return (Number(v) / scale).toFixed(Math.min(tensor.decimals, 6));
+    // float32 elements decode to the nearest double: print them with float32's 7 significant digits.
+    if (typeof v === "number" && tensor.dtype === DType.FLOAT) return String(Number(v.toPrecision(7)));
     return String(v);
   });
   const more = tensor.data.length - values.length;

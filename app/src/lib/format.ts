@@ -2,7 +2,7 @@
 import { ethers } from "ethers";
 
 /** OPG wei as OPG with at most `digits` decimals ("12.5 OPG"). */
-export function formatOpg(wei: bigint | string, digits = 4): string {
+export function formatOpg(wei: bigint | string, digits = 6): string {
   const text = ethers.formatEther(BigInt(wei));
   const [whole, fraction = ""] = text.split(".");
   const cut = fraction.slice(0, digits).replace(/0+$/, "");

@@ -4,12 +4,13 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 
+import type { InferenceRecord } from "../../../offchain/client/client.js";
 import { Addresses, ErrorLine, Facts, Hex, ModeBadge, StageTrack } from "../components/common.js";
 import { WalletPanel } from "../components/WalletPanel.js";
 import { useBalances } from "../lib/balances.js";
-import { messageStatus, STAGE_LABELS, type ChatMessage, type ChatSession } from "../lib/chat.js";
+import { messageStatus, stageLabel, type ChatMessage, type ChatSession } from "../lib/chat.js";
 import { useApp } from "../lib/context.js";
-import { formatOpg } from "../lib/format.js";
+import { formatOpg, relative } from "../lib/format.js";
 import { explorerHref } from "../lib/route.js";
 
 const MAX_NEW_TOKENS = 1_024;
@@ -177,15 +178,6 @@ function MessageView({ message: m }: { message: ChatMessage }) {
   const record = m.record;
   const status = messageStatus(m);
   const settled = record?.stages.some((s) => s.name === "settled") === true;
-  const verifiers = [...(record?.committee ?? []), ...(record?.dispute?.rounds.flatMap((r) => r.seats) ?? [])];
-  const fee = record === null ? null : record.fee.modelFee + record.fee.protocolFee + record.fee.callbackFee;
-  const transactions: Array<[string, string]> = [];
-  if (m.requestTx !== null) transactions.push(["request", m.requestTx]);
-  for (const stage of record?.stages ?? []) {
-    if (stage.name !== "requested") transactions.push([STAGE_LABELS[stage.name], stage.txHash]);
-  }
-  for (const a of record?.attestations ?? []) transactions.push([`attestation ${a.agree ? "✓" : "✗"}`, a.txHash]);
-
   return (
     <article className="message" data-testid="chat-message" data-request-id={m.requestId ?? undefined}>
       <div className="bubble user">{m.text}</div>
@@ -207,7 +199,7 @@ function MessageView({ message: m }: { message: ChatMessage }) {
         </header>
         <StageTrack stages={record?.stages ?? []} failed={m.phase === "failed"} />
         {m.dropped > 0 && (
-          <p className="muted small">
+          <p className="muted small" data-testid="message-dropped">
             {m.dropped} older turn{m.dropped === 1 ? "" : "s"} left out to fit the model's context
           </p>
         )}
@@ -217,66 +209,96 @@ function MessageView({ message: m }: { message: ChatMessage }) {
           </p>
         )}
         {m.phase !== "done" && m.phase !== "failed" && m.reply === null && <p className="typing muted">…</p>}
-        <ErrorLine error={m.error} />
-        {record !== null && (
-          <details className="record">
-            <summary>Verification and settlement</summary>
-            <Facts
-              rows={[
-                [
-                  "Worker",
-                  record.worker === null ? (
-                    <span className="muted">not assigned</span>
-                  ) : (
-                    <Hex value={record.worker} keep={4} />
-                  ),
-                ],
-                verifiers.length > 0 && ["Verifiers", <Addresses list={verifiers} />],
-                record.attestations.length > 0 && [
-                  "Attestations",
-                  <span className="addresses">
-                    {record.attestations.map((a) => (
-                      <span key={a.txHash + a.verifier}>
-                        {a.agree ? "✓" : "✗"} <Hex value={a.verifier} keep={4} />
-                      </span>
-                    ))}
-                  </span>,
-                ],
-                record.dispute !== null && [
-                  "Dispute",
-                  `${record.dispute.outcome}, ${record.dispute.rounds.length} jury round(s)`,
-                ],
-                [
-                  "Result hash",
-                  record.resultHash === null ? (
-                    <span className="muted">none yet</span>
-                  ) : (
-                    <Hex value={record.resultHash} />
-                  ),
-                ],
-                fee !== null && ["Fee locked", formatOpg(fee)],
-                record.settlement?.kind === "finalized" && [
-                  "Paid",
-                  `worker ${formatOpg(record.settlement.workerPay)} · verifiers ${formatOpg(record.settlement.verifierPay)} · royalty ${formatOpg(record.settlement.royalty)} · treasury ${formatOpg(record.settlement.treasuryPay)}`,
-                ],
-                record.settlement?.kind === "refunded" && ["Refunded", formatOpg(record.settlement.amount)],
-                m.promptTokens !== null && ["Prompt", `${m.promptTokens} tokens`],
-                m.stopName !== null && ["Stopped by", m.stopName],
-                transactions.length > 0 && [
-                  "Transactions",
-                  <ul className="txs">
-                    {transactions.map(([label, hash]) => (
-                      <li key={label + hash}>
-                        <span className="muted">{label}</span> <Hex value={hash} />
-                      </li>
-                    ))}
-                  </ul>,
-                ],
-              ]}
-            />
-          </details>
+        {record !== null && !settled && record.deadlines.length > 0 && (
+          <p className="muted small">
+            {record.deadlines.map((d) => `${d.label} ${relative(d.at, record.chainTime)}`).join(" · ")}
+          </p>
         )}
+        <ErrorLine error={m.error} />
+        {record !== null && <RecordSummary message={m} record={record} />}
       </div>
     </article>
+  );
+}
+
+/** Who computed and checked the reply, its hash and fee at a glance; the split and transactions on demand. */
+function RecordSummary({ message: m, record }: { message: ChatMessage; record: InferenceRecord }) {
+  const jurors = record.dispute?.rounds.flatMap((r) => r.seats) ?? [];
+  const fee = record.fee.modelFee + record.fee.protocolFee + record.fee.callbackFee;
+  // One line per transaction (a NONE-mode result is posted, verified and settled by the same one).
+  const transactions = new Map<string, string[]>();
+  const add = (hash: string, label: string) => transactions.set(hash, [...(transactions.get(hash) ?? []), label]);
+  if (m.requestTx !== null) add(m.requestTx, "request");
+  for (const stage of record.stages) if (stage.name !== "requested") add(stage.txHash, stageLabel(stage.name));
+  for (const a of record.attestations) add(a.txHash, `attestation ${a.agree ? "✓" : "✗"}`);
+  return (
+    <>
+      <div className="summary small">
+        <span>
+          <span className="muted">worker</span>{" "}
+          {record.worker === null ? (
+            <span className="muted">not assigned</span>
+          ) : (
+            <Hex value={record.worker} keep={4} />
+          )}
+        </span>
+        {record.committee.length > 0 && (
+          <span>
+            <span className="muted">committee</span> <Addresses list={record.committee} />
+          </span>
+        )}
+        {record.attestations.length > 0 && (
+          <span>
+            <span className="muted">attested</span>{" "}
+            {record.attestations.map((a) => (a.agree ? "✓" : "✗").repeat(a.seats)).join("")}
+          </span>
+        )}
+        {jurors.length > 0 && (
+          <span>
+            <span className="muted">jurors</span> <Addresses list={jurors} />
+          </span>
+        )}
+        <span>
+          <span className="muted">result</span>{" "}
+          {record.resultHash === null ? <span className="muted">none yet</span> : <Hex value={record.resultHash} />}
+        </span>
+        <span>
+          <span className="muted">fee</span> {formatOpg(fee)}
+        </span>
+      </div>
+      <details className="record">
+        <summary>Settlement and transactions</summary>
+        <Facts
+          rows={[
+            record.dispute !== null && [
+              "Dispute",
+              `${record.dispute.outcome}, ${record.dispute.rounds.length} jury round(s), challenged by ${record.dispute.challengers.length}`,
+            ],
+            ["Fee locked", `${formatOpg(record.fee.modelFee)} model + ${formatOpg(record.fee.protocolFee)} protocol`],
+            record.settlement?.kind === "finalized" && [
+              "Paid",
+              `worker ${formatOpg(record.settlement.workerPay)} · verifiers ${formatOpg(record.settlement.verifierPay)} · ` +
+                `royalty ${formatOpg(record.settlement.royalty)} · treasury ${formatOpg(record.settlement.treasuryPay)}`,
+            ],
+            record.settlement?.kind === "refunded" && [
+              "Refunded",
+              `${formatOpg(record.settlement.amount)} (${record.settlement.reason})`,
+            ],
+            m.promptTokens !== null && ["Prompt", `${m.promptTokens} tokens`],
+            m.stopName !== null && ["Stopped by", m.stopName],
+            [
+              "Transactions",
+              <ul className="txs">
+                {[...transactions].map(([hash, labels]) => (
+                  <li key={hash}>
+                    <Hex value={hash} /> <span className="muted">{labels.join(", ")}</span>
+                  </li>
+                ))}
+              </ul>,
+            ],
+          ]}
+        />
+      </details>
+    </>
   );
 }

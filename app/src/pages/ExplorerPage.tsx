@@ -8,7 +8,7 @@ import { useState, type FormEvent } from "react";
 import { TERMINAL } from "../../../offchain/client/client.js";
 import { dtypeLabel, type TensorData } from "../../../offchain/codec/tensor.js";
 import { Addresses, ErrorLine, Facts, Hex, ModeBadge, StageTrack } from "../components/common.js";
-import { STAGE_LABELS } from "../lib/chat.js";
+import { stageLabel } from "../lib/chat.js";
 import { useApp } from "../lib/context.js";
 import { loadRequest, tensorValues, type ExplorerData, type InputView, type OutputView } from "../lib/explorer.js";
 import { errorText, formatOpg, relative } from "../lib/format.js";
@@ -88,7 +88,11 @@ function RequestRecord({ data }: { data: ExplorerData }) {
           Request #{record.requestId.toString()} <ModeBadge mode={record.mode} />{" "}
           <span className={`badge status-${record.status.toLowerCase()}`}>{record.status}</span>
         </h2>
-        <StageTrack stages={record.stages} failed={TERMINAL.has(record.status) && record.status !== "Finalized"} />
+        <StageTrack
+          stages={record.stages}
+          generation={model.kind === "CAUSAL_LM"}
+          failed={TERMINAL.has(record.status) && record.status !== "Finalized"}
+        />
         <HashVerdict check={hashCheck} />
       </section>
 
@@ -167,7 +171,7 @@ function RequestRecord({ data }: { data: ExplorerData }) {
           <tbody>
             {record.stages.map((s) => (
               <tr key={s.name}>
-                <td>{STAGE_LABELS[s.name]}</td>
+                <td>{stageLabel(s.name, model.kind === "CAUSAL_LM")}</td>
                 <td>{s.detail}</td>
                 <td>{s.blockNumber}</td>
                 <td>

@@ -8,6 +8,7 @@ import { useState } from "react";
 import { CallsChart } from "../components/CallsChart.js";
 import { ErrorLine, Hex, ModeBadge } from "../components/common.js";
 import { getObservatory } from "../lib/api.js";
+import { useApp } from "../lib/context.js";
 import { errorText, formatOpg } from "../lib/format.js";
 import { readObservatory, type ObservatoryView } from "../lib/observatory.js";
 import { usePoll } from "../lib/usePoll.js";
@@ -69,6 +70,8 @@ function Dashboard({
   windowSeconds: number;
   setWindowSeconds: (seconds: number) => void;
 }) {
+  const { models } = useApp();
+  const kinds = new Map(models.map((m) => [m.id, m.kind === "CAUSAL_LM" ? "text" : "tensor"]));
   const { requests, disputes, fees } = view;
   const resolved = disputes.upheld + disputes.rejected + disputes.undecided;
   const feeRows: Array<[string, bigint]> = [
@@ -103,8 +106,8 @@ function Dashboard({
           note={`weight ${view.stake.verifierWeight}`}
         />
         <Card
-          label="Stake bonded"
-          value={formatOpg(view.stake.active, 0)}
+          label="Stake bonded (OPG)"
+          value={wholeOpg(view.stake.active)}
           note={`${formatOpg(view.stake.unbonding, 0)} unbonding`}
         />
         <Card label="Disputes" value={disputes.opened} note={`${resolved} resolved, ${disputes.open} open`} />
@@ -132,7 +135,7 @@ function Dashboard({
           <CallsChart buckets={requests.buckets} />
         )}
         <p className="muted small">
-          Requests per{" "}
+          Bars: requests per window of{" "}
           {WINDOWS.find((w) => w.seconds === requests.windowSeconds)?.label ?? `${requests.windowSeconds} s`}:{" "}
           {requests.byStatus.finalized} finalized, {requests.byStatus.rejected} rejected, {requests.byStatus.expired}{" "}
           expired, {requests.byStatus.refunded} refunded, {requests.byStatus.open} open; {requests.declines} declined
@@ -226,6 +229,7 @@ function Dashboard({
           <thead>
             <tr>
               <th>Model</th>
+              <th>Kind</th>
               <th>Mode</th>
               <th className="num">Calls</th>
               <th className="num">Finalized</th>
@@ -238,6 +242,7 @@ function Dashboard({
             {view.models.usage.map((u) => (
               <tr key={u.modelId}>
                 <td>#{u.modelId}</td>
+                <td className="small">{kinds.get(u.modelId) ?? ""}</td>
                 <td>{u.mode === null ? <span className="muted">?</span> : <ModeBadge mode={u.mode} />}</td>
                 <td className="num">{u.calls}</td>
                 <td className="num">{u.finalized}</td>
@@ -251,6 +256,11 @@ function Dashboard({
       </section>
     </>
   );
+}
+
+/** OPG wei as whole OPG with thousands separators ("80,000"). */
+function wholeOpg(wei: bigint): string {
+  return (wei / 10n ** 18n).toLocaleString("en-US");
 }
 
 function Card({
