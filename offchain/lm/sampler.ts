@@ -24,11 +24,22 @@ import { toFixed64 } from "../codec/tensor.js";
 export const MAX_TEMPERATURE_MILLI = 2_000;
 
 const TWO_POW_53 = 2 ** 53;
-const coder = ethers.AbiCoder.defaultAbiCoder();
+const UINT64_MASK = (1n << 64n) - 1n;
+const UINT256_LIMIT = 1n << 256n;
 
 /** The position's noise word: `keccak256(abi.encode(seed, requestId, position))`. */
 export function noiseWord(seed: bigint, requestId: bigint, position: number): string {
-  return ethers.keccak256(coder.encode(["uint256", "uint256", "uint256"], [seed, requestId, BigInt(position)]));
+  // abi.encode of three uint256, written directly: the ABI coder costs ten times the hash here.
+  const preimage = new Uint8Array(96);
+  const view = new DataView(preimage.buffer);
+  [seed, requestId, BigInt(position)].forEach((value, slot) => {
+    if (value < 0n || value >= UINT256_LIMIT) throw new RangeError(`noise word input ${value} is not a uint256`);
+    for (let word = 3; word >= 0; word--) {
+      view.setBigUint64(32 * slot + 8 * word, value & UINT64_MASK);
+      value >>= 64n;
+    }
+  });
+  return ethers.keccak256(preimage);
 }
 
 /** The `count` uniforms in (0, 1) of a position's noise word (see the module comment). */
