@@ -59,7 +59,9 @@ for (const m of net.languageModels) {
   );
 }
 
-console.log("\n2. Sending requests in every mode: held-out examples, and text to continue (nodes pick them up from events)…");
+console.log(
+  "\n2. Sending requests in every mode: held-out examples, and text to continue (nodes pick them up from events)…",
+);
 const client = new OpgClient(net.contracts.addresses, net.actors.requester);
 const PROMPT = "The jury said that";
 const sent: Array<{

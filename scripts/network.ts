@@ -55,6 +55,19 @@ for (const entry of await readdir(path.join(root, "ignition", "deployments")).ca
 
 const restart = process.env.OPG_RESTART_MS === "off" ? undefined : int("OPG_RESTART_MS", 5_000);
 console.log("starting the chain, deploying and training the model zoo (about a minute)…");
+// A port already taken (usually a network started earlier) gets one line that says what to do, not a stack trace.
+process.on("uncaughtException", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EADDRINUSE") {
+    const port = (error as { port?: number }).port;
+    console.error(
+      `error: port ${port} is already in use — is another \`npm run network\` running? Stop it, or choose other ` +
+        "ports with OPG_PORT, OPG_APP_PORT and OPG_STORE_PORT",
+    );
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});
 const net = await launchMultiProcessNetwork({
   networkManager: network,
   root,

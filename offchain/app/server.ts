@@ -231,7 +231,15 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      indexer.close();
+      provider.destroy();
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${options.port} is already in use: stop what listens there, or set OPG_APP_PORT`)
+          : error,
+      );
+    });
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;

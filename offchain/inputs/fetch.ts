@@ -10,6 +10,8 @@ import { readFile } from "node:fs/promises";
 
 import { ethers } from "ethers";
 
+import { describeFetchFailure } from "./failure.js";
+
 /** Largest input a node fetches by URI (the store's default limit is the same). */
 export const MAX_FETCHED_INPUT_BYTES = 16 * 1024 * 1024;
 
@@ -140,8 +142,4 @@ async function readLimited(uri: string, response: Response, maxBytes: number): P
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** The reason of a failed `fetch`: the system error code (ECONNREFUSED, ENOTFOUND, …) when there is one. */
-export function describeFetchFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
-  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
-}
+export { describeFetchFailure };

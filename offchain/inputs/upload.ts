@@ -5,7 +5,7 @@
  */
 import { ethers } from "ethers";
 
-import { describeFetchFailure } from "./fetch.js";
+import { describeFetchFailure } from "./failure.js";
 
 /** The input could not be stored: the message says why and what to do. */
 export class InputUploadError extends Error {

@@ -14,7 +14,7 @@ import {
   type GenerationResult,
   type LanguageModelLimits,
 } from "./generation.js";
-import { argmax, positionScores, sampleToken, scoreSlack, type SamplingParams } from "./sampler.js";
+import { sampleToken, scoreGap, scoreSlack, type SamplingParams } from "./sampler.js";
 
 /** A decoder with a KV cache, for generating: logits of the last position after each step. */
 export interface StepDecoder {
@@ -94,10 +94,8 @@ export async function verifyGeneration(
   const slack = scoreSlack(model.tolerance, request.temperatureMilli);
   const n = request.prompt.length;
   for (let k = 0; k < claimed.tokens.length; k++) {
-    const scores = positionScores(all[n - 1 + k]!, k, params);
-    const best = argmax(scores);
     const token = claimed.tokens[k]!;
-    const gap = scores[best]! - scores[token]!;
+    const { best, gap } = scoreGap(all[n - 1 + k]!, k, params, token);
     if (gap > slack) {
       return {
         agree: false,

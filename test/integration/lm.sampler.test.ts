@@ -29,7 +29,9 @@ import {
   argmax,
   canonicalLogits,
   noiseWord,
+  positionScores,
   sampleToken,
+  scoreGap,
   scoreSlack,
   uniforms,
   type SamplingParams,
@@ -88,6 +90,58 @@ describe("LM sampler and teacher-forced verification", function () {
     const us = uniforms(expected, 10);
     expect(Array.from(us).every((u) => u > 0 && u < 1)).to.equal(true);
     expect(Array.from(uniforms(expected, 10))).to.deep.equal(Array.from(us)); // deterministic
+  });
+
+  it("the uniforms are xoshiro128** seeded with the noise word, two outputs per 53-bit uniform", function () {
+    // A reference in BigInt arithmetic, written from the algorithm's definition (Blackman and Vigna).
+    const M = 0xffffffffn;
+    const rotl = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
+    const word = noiseWord(7n, 42n, 3);
+    const bytes = ethers.getBytes(word);
+    const st = [0, 4, 8, 12].map((o) => BigInt(ethers.hexlify(bytes.slice(o, o + 4))));
+    const next = () => {
+      const result = (rotl((st[1]! * 5n) & M, 7n) * 9n) & M;
+      const t = (st[1]! << 9n) & M;
+      st[2]! ^= st[0]!;
+      st[3]! ^= st[1]!;
+      st[1]! ^= st[2]!;
+      st[0]! ^= st[3]!;
+      st[2]! ^= t;
+      st[3] = rotl(st[3]!, 11n);
+      return result;
+    };
+    const us = uniforms(word, 300);
+    for (let i = 0; i < 300; i++) {
+      const a = next() >> 5n;
+      const b = next() >> 6n;
+      expect(us[i], `u_${i}`).to.equal((Number((a << 26n) + b) + 0.5) / 2 ** 53);
+    }
+    // Roughly uniform: the mean of 300 draws is near 1/2.
+    expect(Array.from(us).reduce((x, y) => x + y, 0) / 300).to.be.within(0.42, 0.58);
+  });
+
+  it("the sampler's fast double arithmetic picks exactly the BigInt definition's token and gap", function () {
+    let state = 12345;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let trial = 0; trial < 60; trial++) {
+      const decimals = [0, 2, 4, 6][trial % 4]!;
+      const temperatureMilli = [0, 1, 250, 800, 1000, 1999, 2000][trial % 7]!;
+      // Wide logits, values on rounding halves, negative halves, and exact ties.
+      const logits = Array.from({ length: 97 }, (_, i) =>
+        i % 11 === 0 ? (Math.trunc(rand() * 1e4) + 0.5) / 10 ** decimals : i % 13 === 0 ? 3.25 : rand() * 30,
+      );
+      const params: SamplingParams = { requestId: BigInt(trial), seed: 99n, temperatureMilli, decimals };
+      const exact = positionScores(logits, trial, params);
+      const best = argmax(exact);
+      expect(sampleToken(logits, trial, params), `trial ${trial}`).to.equal(best);
+      for (const token of [0, 11, 13, 50, best]) {
+        expect(scoreGap(logits, trial, params, token)).to.deep.equal({ best, gap: exact[best]! - exact[token]! });
+      }
+    }
+    // Beyond the doubles' exact range, the BigInt definition is used.
+    const huge = [1e13, 1e13 + 1, -5];
+    const params: SamplingParams = { requestId: 1n, seed: 1n, temperatureMilli: 800, decimals: 4 };
+    expect(sampleToken(huge, 0, params)).to.equal(argmax(positionScores(huge, 0, params)));
   });
 
   it("greedy picks the highest canonical logit, the lowest index on a tie", function () {
