@@ -16,8 +16,6 @@ export default defineConfig({
   root: here,
   base: "./",
   plugins: [react()],
-  // offchain/inputs/fetch.ts (reached by the client through upload.ts) imports Node's readFile for file: inputs.
-  resolve: { alias: { "node:fs/promises": path.join(here, "src/lib/nodeFsStub.ts") } },
   build: { outDir: path.join(here, "dist"), emptyOutDir: true, chunkSizeWarningLimit: 2_000 },
   server: { proxy: { "/api": appServer, "/rpc": appServer } },
   preview: { proxy: { "/api": appServer, "/rpc": appServer } },

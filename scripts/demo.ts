@@ -16,7 +16,7 @@ import { network } from "hardhat";
 
 import { NetworkIndexer } from "../offchain/indexer/stats.js";
 import { OpgClient } from "../offchain/client/client.js";
-import { buildGenerationRequest, readGeneration, type LanguageModelInfo } from "../offchain/client/generation.js";
+import { buildGenerationRequest, readPostedGeneration, type LanguageModelInfo } from "../offchain/client/generation.js";
 import { encodeTensors } from "../offchain/codec/tensor.js";
 import { settleAll, startLocalNetwork } from "../offchain/devnet/network.js";
 import { Mode } from "../offchain/devnet/protocol.js";
@@ -118,7 +118,7 @@ for (const { id, label, truth, classNames, generation } of sent) {
   let out: string;
   if (record.output?.isError === true) out = `error result ${record.output.errorCode}`;
   else if (generation !== undefined) {
-    const text = readGeneration(generation.model, generation.request, record).text.replace(/\s+/g, " ");
+    const text = readPostedGeneration(generation.model, generation.request, record).text.replace(/\s+/g, " ");
     out = `${record.status === "Finalized" ? "" : "(rejected) "}"${PROMPT}${text.slice(0, 60)}${text.length > 60 ? "…" : ""}"`;
   } else {
     const scores = (record.output?.tensors?.[0]?.data ?? []) as bigint[];

@@ -61,10 +61,16 @@ export async function launchApp(options: LaunchAppOptions): Promise<AppServer> {
     apiSigner = new ethers.Wallet(options.apiPrivateKey, provider);
   } else if (local) {
     apiSigner = account(LOCAL_API_ACCOUNT);
-    // The API account holds no OPG on a new local chain: give it a reserve from the supply (account 0).
+  }
+  if (local) {
+    // On a new local chain the app's accounts hold no OPG: give them a reserve from the supply (account 0), so the
+    // first chat message and the first API call work without a trip to the faucet.
     const token = connectContracts(addresses, account(0)).token;
-    const address = await apiSigner.getAddress();
-    if ((await token.balanceOf(address)) < API_RESERVE / 2n) await (await token.transfer(address, API_RESERVE)).wait();
+    for (const index of [LOCAL_API_ACCOUNT, LOCAL_BROWSER_ACCOUNT]) {
+      const address = account(index).address;
+      if ((await token.balanceOf(address)) < API_RESERVE / 2n)
+        await (await token.transfer(address, API_RESERVE)).wait();
+    }
   }
   provider.destroy();
   return startAppServer({

@@ -314,7 +314,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "bigint" ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v,
+  );
   sendBytes(res, status, "application/json", new TextEncoder().encode(text));
 }
 

@@ -158,10 +158,27 @@ export function buildGenerationRequest(model: LanguageModelInfo, options: Genera
 }
 
 /**
- * The generation posted for a finished request, decoded to text.
- * @throws {NoGenerationError} when the request has no result yet, or an error result
+ * The verified generation of a finalized request, decoded to text.
+ * @throws {NoGenerationError} when the request is not Finalized (a rejected result is not a reply), has no result
+ *   yet, or has an error result
  */
 export function readGeneration(
+  model: LanguageModelInfo,
+  request: GenerationRequest,
+  record: InferenceRecord,
+): GenerationOutcome {
+  if (record.status !== "Finalized") {
+    const refunded = record.settlement?.kind === "refunded" ? " (the fee was refunded)" : "";
+    throw new NoGenerationError(`request ${record.requestId} is ${record.status}: no verified generation${refunded}`);
+  }
+  return readPostedGeneration(model, request, record);
+}
+
+/**
+ * The generation the worker posted, decoded to text, whatever became of it (an explorer shows a rejected one too).
+ * @throws {NoGenerationError} when there is no result, or an error result
+ */
+export function readPostedGeneration(
   model: LanguageModelInfo,
   request: GenerationRequest,
   record: InferenceRecord,

@@ -1,7 +1,7 @@
 /**
  * The web app in a real browser: a multi-process network (one worker, three verifiers), the app server with the
  * built app (`npm run build:app`, which `npm test` runs first), and Debian's Chromium driven headless by
- * playwright-core (`scripts/ensure-browser.sh` installs it). The test funds the browser's wallet with the faucet
+ * playwright-core (`scripts/ensure-browser.sh` installs it). The test tops up the browser's wallet with the faucet
  * button, sends a chat message to the COMMITTEE language model, waits until the message shows it is settled, opens
  * its record in the explorer and checks the page's own hash check, then checks that the Observatory's counts equal
  * the chain's. Screenshots of the three pages go to `.opg/screenshots/` (README, "Web app").
@@ -93,9 +93,12 @@ describe("Web app in headless Chromium: chat, explorer, observatory", function (
     const lm = net.deployed.languageModels.find((m) => m.mode === Mode.COMMITTEE)!;
     await page.goto(`${app.url}/#/chat`);
     await page.getByTestId("chat-model").selectOption(lm.id.toString());
-    // The browser's development account starts without OPG: the faucet button funds it.
+    // The app gives the browser's development account a reserve on a new chain; the faucet button adds 100 OPG.
+    const opg = (text: string) => Number(text.replace(/[^\d.]/g, ""));
+    await expectText(page, "wallet-opg", (text) => opg(text) > 0);
+    const before = opg(await page.getByTestId("wallet-opg").innerText());
     await page.getByTestId("wallet-faucet").click();
-    await expectText(page, "wallet-opg", (text) => /^[1-9]/.test(text));
+    await expectText(page, "wallet-opg", (text) => opg(text) === before + 100);
     await page.getByTestId("chat-input").fill("The jury said that");
     await page.getByTestId("chat-send").click();
     const message = page.getByTestId("chat-message").last();
