@@ -7,26 +7,21 @@
  * the chain's. Screenshots of the three pages go to `.opg/screenshots/` (README, "Web app").
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { network } from "hardhat";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 import { LOCAL_BROWSER_ACCOUNT, LOCAL_MNEMONIC, launchApp } from "../../offchain/app/launch.js";
 import type { AppServer } from "../../offchain/app/server.js";
-import {
-  launchMultiProcessNetwork,
-  removeIgnitionJournal,
-  type MultiProcessNetwork,
-} from "../../offchain/devnet/multiprocess.js";
-import { Mode, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
+import type { MultiProcessNetwork } from "../../offchain/devnet/multiprocess.js";
+import { Mode } from "../../offchain/devnet/protocol.js";
 import { memoryLogger } from "../../offchain/node/logger.js";
+import { REPOSITORY_ROOT, startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
+const root = REPOSITORY_ROOT;
 const STATIC_DIR = path.join(root, "app", "dist");
 const SCREENSHOTS = path.join(root, ".opg", "screenshots");
 const BROWSER = process.env.OPG_BROWSER ?? "/usr/bin/chromium";
@@ -41,7 +36,7 @@ const HEADLESS_FLAGS = [
 
 describe("Web app in headless Chromium: chat, explorer, observatory", function () {
   this.timeout(300_000);
-  const deploymentId = `opg-local-browser-${process.pid}-${Date.now()}`;
+  let small: SmallNetwork | undefined;
   let net: MultiProcessNetwork;
   let dir: string;
   let app: AppServer;
@@ -53,19 +48,9 @@ describe("Web app in headless Chromium: chat, explorer, observatory", function (
       throw new Error("app/dist is not built: run `npm run build:app` (npm test does it before the tests)");
     }
     if (!existsSync(BROWSER)) throw new Error(`no browser at ${BROWSER}: run \`sh scripts/ensure-browser.sh\``);
-    dir = await mkdtemp(path.join(os.tmpdir(), "opg-browser-"));
-    net = await launchMultiProcessNetwork({
-      networkManager: network,
-      root,
-      dir,
-      port: 0,
-      workers: 1,
-      verifiers: 3,
-      keepers: 0,
-      models: "demo",
-      parameters: await loadIgnitionParameters("localhost"),
-      deploymentId,
-    });
+    small = await startSmallNetwork("browser", { workers: 1, verifiers: 3 });
+    net = small.net;
+    dir = small.dir;
     app = await launchApp({
       root: dir,
       rpcUrl: net.url,
@@ -82,9 +67,7 @@ describe("Web app in headless Chromium: chat, explorer, observatory", function (
   after(async function () {
     await browser?.close();
     await app?.close();
-    await net?.stop();
-    await removeIgnitionJournal(root, deploymentId);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await small?.stop();
   });
 
   let requestId: string;

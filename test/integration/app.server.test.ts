@@ -3,46 +3,29 @@
  * tokenizer, observatory and faucet endpoints, the JSON-RPC proxy, and the OpenAI-style chat API, whose answer is a
  * generation the network made and settled (NONE mode: final as soon as the worker posts it).
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { network } from "hardhat";
 
 import { LOCAL_API_ACCOUNT, LOCAL_BROWSER_ACCOUNT, launchApp } from "../../offchain/app/launch.js";
 import type { AppServer } from "../../offchain/app/server.js";
-import {
-  launchMultiProcessNetwork,
-  removeIgnitionJournal,
-  type MultiProcessNetwork,
-} from "../../offchain/devnet/multiprocess.js";
-import { Mode, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
+import type { MultiProcessNetwork } from "../../offchain/devnet/multiprocess.js";
+import { Mode } from "../../offchain/devnet/protocol.js";
 import { memoryLogger } from "../../offchain/node/logger.js";
+import { startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
 
 describe("App server: API, RPC proxy and the OpenAI-style chat API on a running network", function () {
   this.timeout(300_000);
-  const root = path.resolve(import.meta.dirname, "..", "..");
-  const deploymentId = `opg-local-app-${process.pid}-${Date.now()}`;
+  let small: SmallNetwork | undefined;
   let net: MultiProcessNetwork;
   let dir: string;
   let app: AppServer;
 
   before(async function () {
-    dir = await mkdtemp(path.join(os.tmpdir(), "opg-app-"));
-    net = await launchMultiProcessNetwork({
-      networkManager: network,
-      root,
-      dir,
-      port: 0,
-      workers: 1,
-      verifiers: 0,
-      keepers: 0,
-      models: "demo",
-      parameters: await loadIgnitionParameters("localhost"),
-      deploymentId,
-    });
+    small = await startSmallNetwork("app", { workers: 1, verifiers: 0 });
+    net = small.net;
+    dir = small.dir;
     app = await launchApp({
       root: dir,
       rpcUrl: net.url,
@@ -55,9 +38,7 @@ describe("App server: API, RPC proxy and the OpenAI-style chat API on a running 
 
   after(async function () {
     await app?.close();
-    await net?.stop();
-    await removeIgnitionJournal(root, deploymentId);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await small?.stop();
   });
 
   const get = async (p: string) => {

@@ -4,24 +4,19 @@
  * request id, transactions and fee split; `/record` prints the on-chain record of every message; `/quit` ends.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { network } from "hardhat";
 
-import {
-  launchMultiProcessNetwork,
-  removeIgnitionJournal,
-  type MultiProcessNetwork,
-} from "../../offchain/devnet/multiprocess.js";
-import { Mode, loadIgnitionParameters } from "../../offchain/devnet/protocol.js";
+import type { MultiProcessNetwork } from "../../offchain/devnet/multiprocess.js";
+import { Mode } from "../../offchain/devnet/protocol.js";
 import { decodeTensors } from "../../offchain/codec/tensor.js";
 import { LmTokenizer } from "../../offchain/lm/tokenizer.js";
+import { REPOSITORY_ROOT, startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
+const root = REPOSITORY_ROOT;
 const HARDHAT = path.join(root, "node_modules", "hardhat", "dist", "src", "cli.js");
 
 function chat(
@@ -46,30 +41,18 @@ function chat(
 
 describe("Terminal chat: every message a verified, settled generation", function () {
   this.timeout(300_000);
-  const deploymentId = `opg-local-chat-${process.pid}-${Date.now()}`;
+  let small: SmallNetwork | undefined;
   let net: MultiProcessNetwork;
   let dir: string;
 
   before(async function () {
-    dir = await mkdtemp(path.join(os.tmpdir(), "opg-chat-"));
-    net = await launchMultiProcessNetwork({
-      networkManager: network,
-      root,
-      dir,
-      port: 0,
-      workers: 1,
-      verifiers: 0,
-      keepers: 0,
-      models: "demo",
-      parameters: await loadIgnitionParameters("localhost"),
-      deploymentId,
-    });
+    small = await startSmallNetwork("chat", { workers: 1, verifiers: 0 });
+    net = small.net;
+    dir = small.dir;
   });
 
   after(async function () {
-    await net?.stop();
-    await removeIgnitionJournal(root, deploymentId);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await small?.stop();
   });
 
   it("two messages, /record and /quit: the second prompt carries the first exchange", async function () {

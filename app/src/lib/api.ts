@@ -7,6 +7,7 @@ import { ethers } from "ethers";
 
 import type { DeploymentAddresses } from "../../../offchain/chain/contracts.js";
 import type { TokenizerSource } from "../../../offchain/client/generation.js";
+import type { ModelSummary } from "../../../offchain/app/models.js";
 
 // ------------------------------------------------------------------------------------------------ types
 
@@ -20,27 +21,10 @@ export interface AppConfig {
   wallet: WalletConfig;
 }
 
-export type ModelKindName = "TENSOR" | "CAUSAL_LM";
-export type ModeName = "NONE" | "OPTIMISTIC" | "COMMITTEE";
-
-export interface ApiModel {
-  id: string;
-  kind: ModelKindName;
-  mode: ModeName;
-  /** OPG wei. */
-  fee: string;
-  active: boolean;
-  suspended: boolean;
-  contentHash: string;
-  uri: string;
-  tokenizerHash: string;
-  tokenizerUri: string;
-  contextLength: number;
-  eosTokenId: number;
-  outputDecimals: number;
-  tolerance: string;
-  owner: string;
-}
+/** `GET /api/models`: the server's summary of each registered model (one type on both sides). */
+export type ApiModel = ModelSummary;
+export type ModelKindName = ModelSummary["kind"];
+export type ModeName = ModelSummary["mode"];
 
 /** `GET /api/observatory`: the indexer's statistics (their JSON form, see lib/observatory.ts) and its position. */
 export interface ObservatoryResponse {
