@@ -265,6 +265,8 @@ async function handle(
     "content-length": bytes.length,
     etag: `"${address.toLowerCase()}"`,
     "cache-control": "public, max-age=31536000, immutable",
+    // Content-addressed public bytes: any page may read them (the web app's explorer checks them against the hash).
+    "access-control-allow-origin": "*",
   });
   res.end(method === "HEAD" ? undefined : bytes);
 }

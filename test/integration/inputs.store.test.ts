@@ -62,6 +62,8 @@ describe("Input store (content-addressed HTTP)", function () {
     const got = await fetch(body.uri);
     expect(got.status).to.equal(200);
     expect(got.headers.get("content-type")).to.equal("application/octet-stream");
+    // Readable from any page (the web app's explorer fetches stored inputs from the browser).
+    expect(got.headers.get("access-control-allow-origin")).to.equal("*");
     expect(new Uint8Array(await got.arrayBuffer())).to.deep.equal(bytes);
   });
 
