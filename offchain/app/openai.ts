@@ -83,6 +83,7 @@ export async function chatCompletion(body: unknown, deps: ChatCompletionDeps): P
   let outcome;
   try {
     outcome = await client.generate(BigInt(request.model), {
+      model,
       prompt: prompt.ids,
       maxNewTokens: request.maxTokens,
       temperature: request.temperature,

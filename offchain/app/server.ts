@@ -7,7 +7,8 @@
  *   GET  /api/config                 chain, addresses, wallet kind (local: the development mnemonic and an account)
  *   GET  /api/models                 every registered model (offchain/app/models.ts)
  *   GET  /api/tokenizers/<sha256>    a registered tokenizer.json, fetched by its URI and checked against its sha256
- *   GET  /api/observatory?window=s   network health from the persistent SQLite indexer (caught up on each call)
+ *   GET  /api/observatory?window=s   network health from the persistent SQLite indexer (caught up on each call),
+ *                                    in the JSON form of `network:stats --json`
  *   POST /api/faucet {to}            local network only: OPG and gas money for an account
  *   POST /rpc                        JSON-RPC, forwarded to the chain
  *   GET  /v1/models, POST /v1/chat/completions   the OpenAI-style API (offchain/app/openai.ts)
@@ -25,6 +26,7 @@ import { OpgClient } from "../client/client.js";
 import { connectContracts, type DeploymentAddresses } from "../chain/contracts.js";
 import { defaultIndexerDbFile } from "../indexer/db.js";
 import { PersistentIndexer } from "../indexer/persistent.js";
+import { statsToJson } from "../indexer/report.js";
 import { ModelStore, ModelStoreError } from "../model/store.js";
 import type { Logger } from "../node/logger.js";
 import { cachedModels } from "./models.js";
@@ -132,7 +134,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       await catchUp();
       const head = await provider.getBlockNumber();
       return {
-        stats: indexer.stats({ windowSeconds: window }),
+        // The same JSON form as `network:stats --json` (offchain/indexer/report.ts).
+        stats: statsToJson(indexer.stats({ windowSeconds: window })),
         syncedBlock: indexer.syncedBlock,
         head,
         confirmations: options.confirmations ?? 12,
@@ -314,9 +317,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === "bigint" ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v,
-  );
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
   sendBytes(res, status, "application/json", new TextEncoder().encode(text));
 }
 

@@ -218,6 +218,8 @@ export class OpgClient {
   async generate(
     modelId: bigint,
     options: GenerateOptions & {
+      /** The model as `languageModel(modelId)` returned it, when the caller already has it (saves the reads). */
+      model?: LanguageModelInfo;
       autoDeposit?: boolean;
       onSent?: (sent: { requestId: bigint; txHash: string; promptTokens: number }) => void;
       onStage?: (stage: Stage, record: InferenceRecord) => void;
@@ -226,7 +228,7 @@ export class OpgClient {
       pollMs?: number;
     },
   ): Promise<GenerationOutcome> {
-    const model = await this.languageModel(modelId);
+    const model = options.model ?? (await this.languageModel(modelId));
     const request = buildGenerationRequest(model, options);
     const sent = await this.request(modelId, encodeGenerationRequest(request), { autoDeposit: options.autoDeposit });
     options.onSent?.({ requestId: sent.requestId, txHash: sent.txHash, promptTokens: request.prompt.length });

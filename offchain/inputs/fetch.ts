@@ -141,5 +141,3 @@ async function readLimited(uri: string, response: Response, maxBytes: number): P
   }
   return new Uint8Array(Buffer.concat(chunks));
 }
-
-export { describeFetchFailure };

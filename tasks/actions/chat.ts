@@ -18,7 +18,7 @@ import {
 } from "../../offchain/client/generation.js";
 import { MessageTooLongError, conversationPrompt, replyText, type Turn } from "../../offchain/chat/conversation.js";
 import { encodeGenerationRequest } from "../../offchain/lm/generation.js";
-import { TaskInputError, commandHint, formatOpg, openProtocol, parseId } from "./context.js";
+import { TaskInputError, commandHint, formatOpg, openProtocol, parseId, parseTemperature } from "./context.js";
 import { funds, printRecord, sending } from "./requester.js";
 
 /** What the chat calls the stages (a language model's "computed" is its generation). */
@@ -35,10 +35,7 @@ export async function chatAction(
   hre: HardhatRuntimeEnvironment,
 ) {
   const modelId = parseId(args.model, "--model", `see \`${commandHint(hre, "model:list", args)}\` (kind CAUSAL_LM)`);
-  const temperature = Number(args.temperature);
-  if (args.temperature.trim() === "" || !Number.isFinite(temperature)) {
-    throw new TaskInputError(`--temperature must be a number such as 0 (greedy) or 0.8, got "${args.temperature}"`);
-  }
+  const temperature = parseTemperature(args.temperature);
   const ctx = await openProtocol(hre, args);
   const client = new OpgClient(ctx.addresses, ctx.signer);
   let model;

@@ -111,6 +111,15 @@ export function parseOpg(value: string, what: string): bigint {
   }
 }
 
+/** `--temperature`: a number such as 0 (greedy) or 0.8 (the generation request checks its bounds). */
+export function parseTemperature(value: string): number {
+  const temperature = Number(value);
+  if (value.trim() === "" || !Number.isFinite(temperature)) {
+    throw new TaskInputError(`--temperature must be a number such as 0 (greedy) or 0.8, got "${value}"`);
+  }
+  return temperature;
+}
+
 export const formatOpg = (wei: bigint): string => `${ethers.formatEther(wei)} OPG`;
 
 /** Runs `send`, waits for the receipt and prints one line; reverts are reported with their custom error. */

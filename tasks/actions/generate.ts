@@ -15,7 +15,7 @@ import {
   readGeneration,
 } from "../../offchain/client/generation.js";
 import { MAX_SEED, encodeGenerationRequest } from "../../offchain/lm/generation.js";
-import { TaskInputError, commandHint, formatOpg, openProtocol, parseId } from "./context.js";
+import { TaskInputError, commandHint, formatOpg, openProtocol, parseId, parseTemperature } from "./context.js";
 import { friendly, funds, printRecord, progressReporter, sending } from "./requester.js";
 
 export async function generateAction(
@@ -37,10 +37,7 @@ export async function generateAction(
   const modelId = parseId(args.model, "--model", `see \`${commandHint(hre, "model:list", args)}\``);
   if (args.prompt === "")
     throw new TaskInputError('--prompt is empty: pass the text to continue, e.g. --prompt "The jury said"');
-  const temperature = Number(args.temperature);
-  if (args.temperature.trim() === "" || !Number.isFinite(temperature)) {
-    throw new TaskInputError(`--temperature must be a number such as 0 (greedy) or 0.8, got "${args.temperature}"`);
-  }
+  const temperature = parseTemperature(args.temperature);
   let seed: bigint | undefined;
   if (args.seed !== "") {
     if (!/^\d+$/.test(args.seed) || BigInt(args.seed) > MAX_SEED) {

@@ -1,12 +1,10 @@
 /**
  * The observatory's numbers from `GET /api/observatory`: the indexer's `NetworkStats` (offchain/indexer/stats.ts)
- * as JSON, bigints as decimal strings. Both JSON forms are read: `statsToJson` of offchain/indexer/report.ts
- * (`requests.buckets`, `parties`) and the statistics jsonified as they are (`requests.perWindow`, `fees.byParty`).
+ * in the JSON form of `network:stats --json` (`statsToJson` of offchain/indexer/report.ts), bigints as decimal
+ * strings.
  */
 import type { NetworkStats } from "../../../offchain/indexer/stats.js";
 import type { ObservatoryResponse } from "./api.js";
-
-const MODE_NAMES = ["NONE", "OPTIMISTIC", "COMMITTEE"];
 
 export interface PartyView {
   account: string;
@@ -84,15 +82,10 @@ export function readObservatory(response: ObservatoryResponse): ObservatoryView 
   }
   const stats = response.stats;
   const requests = obj(stats["requests"]);
-  const windowSeconds = num(requests["windowSeconds"] ?? requests["bucketSeconds"] ?? 60);
-  const rawBuckets = Array.isArray(requests["perWindow"])
-    ? requests["perWindow"]
-    : Array.isArray(requests["buckets"])
-      ? requests["buckets"]
-      : [];
-  const buckets = rawBuckets.map((b) => {
+  const windowSeconds = num(requests["bucketSeconds"] ?? 60);
+  const buckets = (Array.isArray(requests["buckets"]) ? requests["buckets"] : []).map((b) => {
     const bucket = obj(b);
-    return { start: num(bucket["startUnix"] ?? bucket["start"]), count: num(bucket["count"]) };
+    return { start: num(bucket["startUnix"]), count: num(bucket["count"]) };
   });
   const byStatus = obj(requests["byStatus"]);
   const stake = obj(stats["stake"]);
@@ -163,10 +156,10 @@ export function readObservatory(response: ObservatoryResponse): ObservatoryView 
       suspended: num(models["suspended"]),
       usage: (Array.isArray(models["usage"]) ? models["usage"] : []).map((u) => {
         const usage = obj(u);
-        const mode = usage["modeName"] ?? usage["mode"];
+        const mode = usage["modeName"];
         return {
           modelId: String(usage["modelId"]),
-          mode: typeof mode === "string" ? mode : typeof mode === "number" ? (MODE_NAMES[mode] ?? String(mode)) : null,
+          mode: typeof mode === "string" ? mode : null,
           calls: num(usage["calls"]),
           finalized: num(usage["finalized"]),
           failed: num(usage["failed"]),
@@ -178,24 +171,15 @@ export function readObservatory(response: ObservatoryResponse): ObservatoryView 
   };
 }
 
-/** Parties with their roles (`parties`), or the bare credits per account (`fees.byParty`) when that is all there is. */
+/** Parties with their roles and what they earned or were refunded. */
 function readParties(stats: Json): PartyView[] {
-  if (Array.isArray(stats["parties"])) {
-    return stats["parties"].map((p) => {
-      const party = obj(p);
-      return {
-        account: String(party["account"]),
-        roles: Array.isArray(party["roles"]) ? party["roles"].map(String) : [],
-        earned: big(party["earned"]),
-        refunded: big(party["refunded"]),
-      };
-    });
-  }
-  const byParty = obj(stats["fees"])["byParty"];
-  const entries: Array<[string, unknown]> = Array.isArray(byParty)
-    ? byParty.filter(Array.isArray).map((e) => [String(e[0]), e[1]])
-    : Object.entries(obj(byParty));
-  return entries
-    .map(([account, earned]) => ({ account, roles: [], earned: big(earned), refunded: 0n }))
-    .sort((a, b) => (a.earned === b.earned ? 0 : a.earned > b.earned ? -1 : 1));
+  return (Array.isArray(stats["parties"]) ? stats["parties"] : []).map((p) => {
+    const party = obj(p);
+    return {
+      account: String(party["account"]),
+      roles: Array.isArray(party["roles"]) ? party["roles"].map(String) : [],
+      earned: big(party["earned"]),
+      refunded: big(party["refunded"]),
+    };
+  });
 }
