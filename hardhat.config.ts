@@ -1,4 +1,6 @@
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join, sep } from "node:path";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import type { HardhatUserConfig } from "hardhat/config";
 
@@ -12,18 +14,27 @@ const invariantRuns = Number(process.env.OPG_INVARIANT_RUNS ?? 48);
 const invariantDepth = Number(process.env.OPG_INVARIANT_DEPTH ?? 40);
 const fuzzSeed = process.env.OPG_FUZZ_SEED ?? "0x4f5047";
 
+// solc-js from the npm `solc` package: compiles offline, no compiler download.
+const legacyPipeline = {
+  version: "0.8.28",
+  path: require.resolve("solc/soljson.js"),
+  settings: { optimizer: { enabled: true, runs: 200 }, viaIR: false, evmVersion: "cancun" },
+};
+const irPipeline = { ...legacyPipeline, settings: { ...legacyPipeline.settings, viaIR: true } };
+/** Every contract that is deployed (test doubles, interfaces and internal libraries are not). */
+const deployables = readdirSync(join(import.meta.dirname, "contracts"), { recursive: true, encoding: "utf8" })
+  .filter((file) => file.endsWith(".sol") && !/^(mocks|interfaces|libraries)[\\/]/.test(file))
+  .map((file) => `contracts/${file.split(sep).join("/")}`)
+  .sort();
+
 const config: HardhatUserConfig = {
   plugins: [hardhatToolboxMochaEthers],
   tasks: opgTasks,
   solidity: {
-    // solc-js from the npm `solc` package: compiles offline, no compiler download.
-    version: "0.8.28",
-    path: require.resolve("solc/soljson.js"),
-    settings: {
-      optimizer: { enabled: true, runs: 200 },
-      viaIR: false,
-      evmVersion: "cancun",
-    },
+    compilers: [legacyPipeline],
+    // The deployables are compiled through the IR pipeline (about 5 % less gas per inference; see README "Gas"); the
+    // Solidity test files keep the legacy one, which compiles them in minutes instead of the IR pipeline's 20.
+    overrides: Object.fromEntries(deployables.map((file) => [file, irPipeline])),
   },
   paths: {
     tests: {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
@@ -37,14 +38,21 @@ contract InferenceHub is IInferenceHub, Ownable {
     uint256 internal constant MAX_VERIFIER_SHARE_BPS = 5_000;
     uint256 internal constant MAX_STAKE_TO_FEE_RATIO = 1_000;
     uint256 internal constant MAX_LIVENESS_PENALTY_BPS = 5_000;
-    uint256 internal constant MAX_ATTEMPTS = 10;
+    uint256 internal constant MAX_ATTEMPTS = 7; // < 2^3: fits the record's attempt bits
     uint256 internal constant MAX_DECLINE_THRESHOLD = 20;
     uint256 internal constant MIN_RESPONSE_TIMEOUT = 10 seconds;
     uint256 internal constant MAX_RESPONSE_TIMEOUT = 1 days;
-    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000; // < 2^24: fits the record's uint24
+    uint256 internal constant MAX_CALLBACK_GAS = 2_000_000;
     uint256 internal constant MIN_IO_BYTES = 32;
     uint256 internal constant MAX_IO_BYTES = 128 * 1024;
     uint256 internal constant MAX_CALLBACK_FEE_PER_GAS = 1e15;
+
+    // Bits of `RequestRecord.flags`.
+    uint8 internal constant STATUS_MASK = 0x07; // bits 0-2: the stored Status (never Disputed, which is a view)
+    uint8 internal constant ATTEMPTS_SHIFT = 3; // bits 3-5: assignments so far
+    uint8 internal constant ATTEMPTS_MASK = 0x38;
+    uint8 internal constant IS_ERROR = 0x40; // bit 6: the posted result is an error result
+    uint8 internal constant HAS_CALLBACK = 0x80; // bit 7: the requester asked for a callback (see `_callbacks`)
 
     // ------------------------------------------------------------------------------------------------- immutables
 
@@ -55,34 +63,46 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     // ------------------------------------------------------------------------------------------------- types
 
-    /// @dev Storage form of a request: two slots at request time, a third (the result hash) at submission.
-    ///      Slot 0 holds everything a step changes (worker, deadline, status, flags), so submitting and finalizing
-    ///      write one slot; slot 1 is written once, at request time.
+    /// @dev Storage form of a request: one slot, written at request time and by every step; the result hash takes
+    ///      a second slot at submission. What is the same for every request under the same terms (model, mode,
+    ///      fees, royalty recipient) is in `Terms`; the worker is a hub-local id (`_workerIds`), which is what lets
+    ///      the rest fit 256 bits; the callback, which most requests do not have, is in `_callbacks`.
     struct RequestRecord {
-        // slot 0
-        address worker;
-        uint40 deadline;
-        Status status;
-        uint8 mode;
-        uint8 attempts;
-        bool isError;
-        bool callbackPending;
-        // slot 1
         address requester;
-        uint40 modelId;
+        uint24 workerId; // 0: no worker assigned
+        uint32 deadline; // response deadline (Requested) or the module's window end (Submitted)
         uint32 termsId;
-        uint24 callbackGasLimit;
-        // slot 2
-        bytes32 resultHash;
+        uint8 flags; // STATUS_MASK, ATTEMPTS_MASK, IS_ERROR, HAS_CALLBACK
     }
 
-    /// @dev Economic terms snapshotted at request time, shared by every request made under the same terms.
+    /// @dev Terms snapshotted at request time, shared by every request made for the same model under the same
+    ///      terms. Slot A is what collateral and fees need; slot B what paying out needs.
     struct Terms {
+        // slot A
         uint96 modelFee;
         uint96 protocolFee;
         uint16 stakeToFeeRatio;
         uint16 verifierShareBps;
         uint16 royaltyBps;
+        uint8 mode;
+        // slot B
+        address royaltyRecipient;
+        uint64 modelId;
+    }
+
+    /// @dev A request's consumer callback: its gas limit, prepaid fee, and whether it waits for delivery.
+    struct Callback {
+        uint96 fee;
+        uint32 gasLimit;
+        bool pending;
+    }
+
+    /// @dev The hub's counters in one slot: a request reads and writes it anyway, so a new terms record or a new
+    ///      worker id costs no extra slot access.
+    struct Counters {
+        uint64 requests;
+        uint32 terms;
+        uint24 workerIds;
     }
 
     struct ModuleSlot {
@@ -90,15 +110,21 @@ contract InferenceHub is IInferenceHub, Ownable {
         bool enabled;
     }
 
-    /// @dev A model's latest terms record with the inputs it was made from, so a request compares them in one slot.
-    ///      The protocol fee is a function of the model fee and `protocolFeeBps`, so equal inputs mean equal terms.
+    /// @dev A model's latest terms record and a digest of the inputs it was made from (`_termsDigest`), so a request
+    ///      compares them in one slot. The protocol fee is a function of the model fee and `protocolFeeBps`, so equal
+    ///      inputs mean equal terms.
     struct LatestTerms {
         uint32 termsId;
+        bytes28 digest;
+    }
+
+    /// @dev What a request takes from the registry and the terms records. The items of one batch share it: nothing
+    ///      the hub calls during a request can change the registry or the hub's parameters.
+    struct ModelTerms {
+        uint256 modelId;
         uint96 modelFee;
-        uint16 protocolFeeBps;
-        uint16 stakeToFeeRatio;
-        uint16 verifierShareBps;
-        uint16 royaltyBps;
+        uint96 protocolFee;
+        uint32 termsId; // 0: not loaded
     }
 
     /// @dev Distinct workers that declined a model in its current registry epoch.
@@ -110,12 +136,15 @@ contract InferenceHub is IInferenceHub, Ownable {
     // ------------------------------------------------------------------------------------------------- state
 
     InferenceParams internal _params;
-    uint256 internal _requestCount;
-    uint32 internal _termsCount;
+    Counters internal _counters;
     mapping(uint256 requestId => RequestRecord) internal _requests;
+    mapping(uint256 requestId => bytes32) internal _resultHashes;
+    mapping(uint256 requestId => Callback) internal _callbacks;
     mapping(uint256 termsId => Terms) internal _terms;
     mapping(uint256 modelId => LatestTerms) internal _latestTerms;
-    mapping(uint256 requestId => uint96) internal _callbackFees;
+    /// @dev Hub-local worker ids, given the first time a worker is assigned and never reused.
+    mapping(address worker => uint24 id) internal _workerIds;
+    mapping(uint24 id => address worker) internal _workerAddresses;
     mapping(uint8 mode => ModuleSlot) internal _modules;
     mapping(uint256 modelId => DeclineTally) internal _declines;
     /// @dev epoch + 1 of the worker's last decline of the model (0: never).
@@ -159,7 +188,8 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     /// @inheritdoc IInferenceHub
     function request(RequestParams calldata params_) external nonReentrant returns (uint256 requestId) {
-        return _request(params_);
+        ModelTerms memory terms;
+        return _request(params_, terms);
     }
 
     /// @inheritdoc IInferenceHub
@@ -172,15 +202,17 @@ contract InferenceHub is IInferenceHub, Ownable {
         bytes32 s
     ) external nonReentrant returns (uint256 requestId) {
         settlement.depositWithPermit(msg.sender, permitAmount, permitDeadline, v, r, s);
-        return _request(params_);
+        ModelTerms memory terms;
+        return _request(params_, terms);
     }
 
     /// @inheritdoc IInferenceHub
     function requestBatch(RequestParams[] calldata batch) external nonReentrant returns (uint256 firstRequestId) {
         uint256 length = batch.length;
         if (length == 0 || length > MAX_BATCH) revert HubBatchTooLarge(length, MAX_BATCH);
-        firstRequestId = _request(batch[0]);
-        for (uint256 i = 1; i < length; ++i) _request(batch[i]);
+        ModelTerms memory terms;
+        firstRequestId = _request(batch[0], terms);
+        for (uint256 i = 1; i < length; ++i) _request(batch[i], terms);
     }
 
     // ------------------------------------------------------------------------------------------------- workers
@@ -205,14 +237,14 @@ contract InferenceHub is IInferenceHub, Ownable {
     /// @inheritdoc IInferenceHub
     function decline(uint256 requestId, bytes32 reason) external nonReentrant {
         RequestRecord storage req = _requireStatus(requestId, Status.Requested);
-        address worker = req.worker;
-        if (msg.sender != worker) revert HubNotAssignedWorker(requestId, msg.sender, worker);
+        _requireAssignedWorker(requestId, req);
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
 
-        req.worker = address(0);
+        address worker = msg.sender;
+        req.workerId = 0;
         uint256 collateral = _collateral(req.termsId);
         staking.unlockCollateral(worker, collateral);
-        uint256 modelId = req.modelId;
+        uint256 modelId = _terms[req.termsId].modelId;
         emit WorkerDeclined(requestId, worker, modelId, reason);
 
         if (_recordDecline(modelId, worker)) _expire(requestId, req);
@@ -241,7 +273,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         for (uint256 i; i < length; ++i) {
             uint256 requestId = requestIds[i];
             RequestRecord storage req = _requests[requestId];
-            Status status = req.status;
+            Status status = _status(req);
             if (status == Status.Submitted) {
                 if (_settle(requestId, req)) ++done;
             } else if (status == Status.Requested && block.timestamp > req.deadline) {
@@ -253,18 +285,23 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     /// @inheritdoc IInferenceHub
     function deliverCallback(uint256 requestId) external nonReentrant {
+        Callback storage callback = _callbacks[requestId];
+        if (!callback.pending) revert HubNoCallback(requestId);
+        uint256 fee = callback.fee;
+        uint256 gasLimit = callback.gasLimit;
+        callback.pending = false;
+        callback.fee = 0;
         RequestRecord storage req = _requests[requestId];
-        if (!req.callbackPending) revert HubNoCallback(requestId);
-        req.callbackPending = false;
-        uint256 fee = _callbackFees[requestId];
-        delete _callbackFees[requestId];
         address consumer = req.requester;
-        uint256 gasLimit = req.callbackGasLimit;
-        Status status = req.status;
-        bool finalized = status == Status.Finalized;
+        bool finalized = _status(req) == Status.Finalized;
         bytes memory data = abi.encodeCall(
             IInferenceConsumer.onInferenceSettled,
-            (requestId, finalized, finalized ? req.resultHash : bytes32(0), finalized && req.isError)
+            (
+                requestId,
+                finalized,
+                finalized ? _resultHashes[requestId] : bytes32(0),
+                finalized && req.flags & IS_ERROR != 0
+            )
         );
         if (fee > 0) settlement.payLocked(requestId, msg.sender, fee);
 
@@ -281,12 +318,12 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     /// @inheritdoc IInferenceHub
     function cancelCallback(uint256 requestId) external nonReentrant {
-        RequestRecord storage req = _requests[requestId];
-        if (!req.callbackPending) revert HubNoCallback(requestId);
-        if (msg.sender != req.requester) revert HubNotRequester(requestId, msg.sender);
-        req.callbackPending = false;
-        uint256 fee = _callbackFees[requestId];
-        delete _callbackFees[requestId];
+        Callback storage callback = _callbacks[requestId];
+        if (!callback.pending) revert HubNoCallback(requestId);
+        if (msg.sender != _requests[requestId].requester) revert HubNotRequester(requestId, msg.sender);
+        uint256 fee = callback.fee;
+        callback.pending = false;
+        callback.fee = 0;
         if (fee > 0) settlement.refundFee(requestId, msg.sender, fee);
         emit CallbackCancelled(requestId, fee);
     }
@@ -336,30 +373,31 @@ contract InferenceHub is IInferenceHub, Ownable {
     /// @inheritdoc IInferenceHub
     function getRequest(uint256 requestId) external view returns (Request memory r) {
         RequestRecord storage req = _requests[requestId];
-        if (req.status == Status.None) revert HubUnknownRequest(requestId);
+        Status status = _status(req);
+        if (status == Status.None) revert HubUnknownRequest(requestId);
         Terms storage terms = _terms[req.termsId];
-        address module = _modules[req.mode].module;
-        Status status = req.status;
+        address module = _modules[terms.mode].module;
         if (status == Status.Submitted && IVerificationModule(module).isDisputed(requestId)) status = Status.Disputed;
+        Callback storage callback = _callbacks[requestId];
         r = Request({
             requester: req.requester,
-            modelId: req.modelId,
+            modelId: terms.modelId,
             status: status,
-            mode: req.mode,
+            mode: terms.mode,
             module: module,
-            attempts: req.attempts,
-            isError: req.isError,
-            worker: req.worker,
+            attempts: _attempts(req),
+            isError: req.flags & IS_ERROR != 0,
+            worker: _workerAddresses[req.workerId],
             deadline: req.deadline,
-            callbackGasLimit: req.callbackGasLimit,
-            callbackPending: req.callbackPending,
+            callbackGasLimit: callback.gasLimit,
+            callbackPending: callback.pending,
             modelFee: terms.modelFee,
             protocolFee: terms.protocolFee,
-            callbackFee: _callbackFees[requestId],
+            callbackFee: callback.fee,
             stakeToFeeRatio: terms.stakeToFeeRatio,
             verifierShareBps: terms.verifierShareBps,
             royaltyBps: terms.royaltyBps,
-            resultHash: req.resultHash
+            resultHash: _resultHashes[requestId]
         });
     }
 
@@ -368,30 +406,30 @@ contract InferenceHub is IInferenceHub, Ownable {
         uint256 requestId
     ) external view returns (IVerificationModule.Job memory job, Status status, uint64 deadline, address module) {
         RequestRecord storage req = _requests[requestId];
-        status = req.status;
+        status = _status(req);
         if (status == Status.None) revert HubUnknownRequest(requestId);
-        job = _job(req);
+        job = _job(requestId, req, _workerAddresses[req.workerId]);
         deadline = req.deadline;
-        module = _modules[req.mode].module;
+        module = _modules[_terms[req.termsId].mode].module;
     }
 
     /// @inheritdoc IInferenceHub
     function collateralOf(uint256 requestId) external view returns (uint256) {
         RequestRecord storage req = _requests[requestId];
-        Status status = req.status;
-        if (status == Status.Requested && req.worker != address(0)) return _collateral(req.termsId);
+        Status status = _status(req);
+        if (status == Status.Requested && req.workerId != 0) return _collateral(req.termsId);
         if (status == Status.Submitted) return _collateral(req.termsId);
         return 0;
     }
 
     /// @inheritdoc IInferenceHub
     function requestCount() external view returns (uint256) {
-        return _requestCount;
+        return _counters.requests;
     }
 
     /// @inheritdoc IInferenceHub
     function quote(uint256 modelId) external view returns (uint256 modelFee, uint256 protocolFee) {
-        (uint96 fee, , , , ) = registry.requestTerms(modelId);
+        (uint96 fee, , , , , ) = registry.requestTerms(modelId);
         modelFee = fee;
         protocolFee = (modelFee * _params.protocolFeeBps) / BPS;
     }
@@ -416,28 +454,43 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     // --------------------------------------------------------------------------------------------- internal: flow
 
-    function _request(RequestParams calldata rp) internal returns (uint256 requestId) {
-        (uint96 modelFee, uint8 mode, uint16 royaltyBps, bool available, ) = registry.requestTerms(rp.modelId);
-        if (!available) revert HubModelUnavailable(rp.modelId);
-        if (!_modules[mode].enabled) revert HubModeDisabled(mode);
+    /// @dev `terms` is reused when it holds the same model (the next item of a batch), else loaded into.
+    function _request(RequestParams calldata rp, ModelTerms memory terms) internal returns (uint256 requestId) {
+        if (terms.termsId == 0 || terms.modelId != rp.modelId) _loadTerms(rp.modelId, terms);
         bytes32 inputHash = _checkInput(rp);
-        (uint96 protocolFee, uint96 callbackFee) = _price(modelFee, rp.callbackGasLimit, rp.maxFee);
+        uint96 callbackFee = _callbackFee(rp.callbackGasLimit, uint256(terms.modelFee) + terms.protocolFee, rp.maxFee);
 
-        requestId = ++_requestCount;
+        requestId = ++_counters.requests;
         RequestRecord storage req = _requests[requestId];
         req.requester = msg.sender;
-        req.modelId = uint40(rp.modelId);
-        req.status = Status.Requested;
-        req.mode = mode;
-        req.termsId = _termsFor(rp.modelId, modelFee, protocolFee, royaltyBps);
-        req.callbackGasLimit = uint24(rp.callbackGasLimit);
-        if (callbackFee > 0) _callbackFees[requestId] = callbackFee;
+        req.termsId = terms.termsId;
+        uint8 flags = uint8(Status.Requested);
+        if (rp.callbackGasLimit > 0) {
+            flags |= HAS_CALLBACK;
+            _callbacks[requestId] = Callback(callbackFee, rp.callbackGasLimit, false);
+        }
+        req.flags = flags;
 
-        settlement.lockFee(requestId, msg.sender, uint256(modelFee) + protocolFee + callbackFee);
-        _emitRequested(requestId, rp, inputHash, modelFee, protocolFee);
-        // The terms just matched the current parameters, so this is `_collateral(req.termsId)` without reading it.
-        uint256 collateral = (uint256(modelFee) + protocolFee) * _params.stakeToFeeRatio;
-        if (!_assign(requestId, req, address(0), collateral)) revert HubNoWorkerAvailable(rp.modelId);
+        uint256 fee = uint256(terms.modelFee) + terms.protocolFee;
+        settlement.lockFee(requestId, msg.sender, fee + callbackFee);
+        _emitRequested(requestId, rp, inputHash, terms.modelFee, terms.protocolFee);
+        // The terms match the current parameters, so this is `_collateral(req.termsId)` without reading it.
+        if (!_assign(requestId, req, address(0), fee * _params.stakeToFeeRatio)) {
+            revert HubNoWorkerAvailable(rp.modelId);
+        }
+    }
+
+    /// @dev Checks that `modelId` takes requests and fills `terms` with its price and terms record.
+    function _loadTerms(uint256 modelId, ModelTerms memory terms) internal {
+        (uint96 modelFee, uint8 mode, uint16 royaltyBps, bool available, , address royaltyRecipient) = registry
+            .requestTerms(modelId);
+        if (!available) revert HubModelUnavailable(modelId);
+        if (!_modules[mode].enabled) revert HubModeDisabled(mode);
+        uint96 protocolFee = uint96((uint256(modelFee) * _params.protocolFeeBps) / BPS);
+        terms.modelId = modelId;
+        terms.modelFee = modelFee;
+        terms.protocolFee = protocolFee;
+        terms.termsId = _termsFor(modelId, modelFee, protocolFee, mode, royaltyBps, royaltyRecipient);
     }
 
     function _emitRequested(
@@ -474,70 +527,73 @@ contract InferenceHub is IInferenceHub, Ownable {
         return rp.inputHash;
     }
 
-    /// @dev The protocol fee on top of the model fee and the prepaid callback fee; the total must not exceed maxFee.
-    function _price(
-        uint96 modelFee,
+    /// @dev The prepaid callback fee; the request's total price (`fee` + callback fee) must not exceed maxFee.
+    function _callbackFee(
         uint32 callbackGasLimit,
+        uint256 fee,
         uint256 maxFee
-    ) internal view returns (uint96 protocolFee, uint96 callbackFee) {
+    ) internal view returns (uint96 callbackFee) {
         InferenceParams storage p = _params;
         if (callbackGasLimit > p.maxCallbackGas) revert HubCallbackGasTooHigh(callbackGasLimit, p.maxCallbackGas);
-        protocolFee = uint96((uint256(modelFee) * p.protocolFeeBps) / BPS);
         if (callbackGasLimit > 0) callbackFee = uint96(uint256(callbackGasLimit) * p.callbackFeePerGas);
-        uint256 price = uint256(modelFee) + protocolFee + callbackFee;
+        uint256 price = fee + callbackFee;
         if (price > maxFee) revert HubFeeAboveMax(price, maxFee);
     }
 
     function _submit(uint256 requestId, bytes calldata output, bool isError) internal {
         RequestRecord storage req = _requireStatus(requestId, Status.Requested);
-        if (msg.sender != req.worker) revert HubNotAssignedWorker(requestId, msg.sender, req.worker);
+        _requireAssignedWorker(requestId, req);
         if (block.timestamp > req.deadline) revert HubDeadlinePassed(requestId, req.deadline);
         uint256 maxOutput = _params.maxOutputBytes;
         if (output.length > maxOutput) revert HubOutputTooLarge(output.length, maxOutput);
 
         bytes32 resultHash = keccak256(output);
-        req.resultHash = resultHash;
-        req.isError = isError;
-        req.status = Status.Submitted;
-        (IVerificationModule.Verdict verdict, uint64 deadline) = IVerificationModule(_modules[req.mode].module)
-            .onResult(requestId, _job(req));
-        req.deadline = uint40(deadline);
+        _resultHashes[requestId] = resultHash;
+        uint8 flags = (req.flags & ~(STATUS_MASK | IS_ERROR)) | uint8(Status.Submitted);
+        if (isError) flags |= IS_ERROR;
+        req.flags = flags;
+        (IVerificationModule.Verdict verdict, uint64 deadline) = IVerificationModule(
+            _modules[_terms[req.termsId].mode].module
+        ).onResult(requestId, _job(requestId, req, msg.sender));
+        req.deadline = SafeCast.toUint32(deadline);
         emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, deadline);
         if (verdict != IVerificationModule.Verdict.Pending) {
-            _apply(requestId, req, verdict, new address[](0));
+            _apply(requestId, req, msg.sender, verdict, new address[](0));
         }
     }
 
     /// @dev Asks the module for its verdict and applies it. Returns false (and changes nothing) while Pending.
     function _settle(uint256 requestId, RequestRecord storage req) internal returns (bool) {
-        (IVerificationModule.Verdict verdict, address[] memory paid) = IVerificationModule(_modules[req.mode].module)
-            .settle(requestId, _job(req), req.deadline);
+        address worker = _workerAddresses[req.workerId];
+        (IVerificationModule.Verdict verdict, address[] memory paid) = IVerificationModule(
+            _modules[_terms[req.termsId].mode].module
+        ).settle(requestId, _job(requestId, req, worker), req.deadline);
         if (verdict == IVerificationModule.Verdict.Pending) return false;
-        _apply(requestId, req, verdict, paid);
+        _apply(requestId, req, worker, verdict, paid);
         return true;
     }
 
     function _apply(
         uint256 requestId,
         RequestRecord storage req,
+        address worker,
         IVerificationModule.Verdict verdict,
         address[] memory paid
     ) internal {
-        req.callbackPending = req.callbackGasLimit > 0;
+        if (req.flags & HAS_CALLBACK != 0) _callbacks[requestId].pending = true;
         if (verdict == IVerificationModule.Verdict.Accepted) {
-            _finalizeAccepted(requestId, req, paid);
+            _finalizeAccepted(requestId, req, worker, paid);
             return;
         }
         Terms storage terms = _terms[req.termsId];
         uint256 refund = uint256(terms.modelFee) + terms.protocolFee;
-        address worker = req.worker;
         if (verdict == IVerificationModule.Verdict.Rejected) {
             // The court's slash already released this job's collateral.
-            req.status = Status.Rejected;
+            _setStatus(req, Status.Rejected);
             settlement.refundFee(requestId, req.requester, refund);
             emit RequestRejected(requestId, worker, refund);
         } else {
-            req.status = Status.Refunded;
+            _setStatus(req, Status.Refunded);
             staking.unlockCollateral(worker, _collateral(req.termsId));
             settlement.refundFee(requestId, req.requester, refund);
             emit RequestRefunded(requestId, worker, refund);
@@ -546,10 +602,15 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     /// @dev Splits the locked fee: royalty and verifier shares round down; the worker is the residual claimant of the
     ///      model fee and the treasury of the per-seat division remainder, so no wei is created or lost. With no
-    ///      verifier work on record, the verifier share goes to the worker, whose stake was the only security.
-    function _finalizeAccepted(uint256 requestId, RequestRecord storage req, address[] memory paid) internal {
-        req.status = Status.Finalized;
-        address worker = req.worker;
+    ///      verifier work on record, the verifier share goes to the worker, whose stake was the only security. The
+    ///      royalty goes to the recipient of the terms the request was made under.
+    function _finalizeAccepted(
+        uint256 requestId,
+        RequestRecord storage req,
+        address worker,
+        address[] memory paid
+    ) internal {
+        _setStatus(req, Status.Finalized);
         uint32 termsId = req.termsId;
         staking.unlockCollateral(worker, _collateral(termsId));
 
@@ -557,7 +618,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         uint256 modelFee = terms.modelFee;
         ISettlement.FeeSplit memory split;
         split.worker = worker;
-        split.royaltyRecipient = registry.royaltyRecipientOf(req.modelId);
+        split.royaltyRecipient = terms.royaltyRecipient;
         split.royalty = (modelFee * terms.royaltyBps) / BPS;
         split.verifiers = paid;
         uint256 verifierPay;
@@ -568,15 +629,15 @@ contract InferenceHub is IInferenceHub, Ownable {
         split.workerPay = modelFee - split.royalty - verifierPay;
         split.treasuryPay = uint256(terms.protocolFee) + verifierPay - split.perVerifier * paid.length;
         settlement.payFee(requestId, split);
-        emit RequestFinalized(requestId, worker, req.resultHash, req.isError);
+        emit RequestFinalized(requestId, worker, _resultHashes[requestId], req.flags & IS_ERROR != 0);
     }
 
     /// @dev The assigned worker missed its deadline: its job collateral is released and `livenessPenaltyBps` of it
     ///      slashed to the treasury, it is jailed, and the request goes to another worker or expires.
     function _timeOut(uint256 requestId, RequestRecord storage req) internal {
-        address late = req.worker;
+        address late = _workerAddresses[req.workerId];
         uint256 collateral = _collateral(req.termsId);
-        req.worker = address(0);
+        req.workerId = 0;
         uint256 penalty = staking.slash(late, (collateral * _params.livenessPenaltyBps) / BPS, collateral, true);
         if (penalty > 0) _creditTreasury(requestId, penalty);
         emit WorkerTimedOut(requestId, late, penalty);
@@ -589,7 +650,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         address previous,
         uint256 collateral
     ) internal {
-        if (req.attempts >= _params.maxAttempts || !_assign(requestId, req, previous, collateral)) {
+        if (_attempts(req) >= _params.maxAttempts || !_assign(requestId, req, previous, collateral)) {
             _expire(requestId, req);
         }
     }
@@ -602,21 +663,22 @@ contract InferenceHub is IInferenceHub, Ownable {
         address previous,
         uint256 collateral
     ) internal returns (bool) {
-        uint8 attempt = req.attempts + 1;
+        uint8 attempt = _attempts(req) + 1;
         uint256 seed = randomness.instantSeed(keccak256(abi.encode(requestId, attempt, "worker")));
         address worker = staking.assignWorker(seed, req.requester, previous, collateral);
         if (worker == address(0)) return false;
-        uint40 deadline = uint40(block.timestamp + _params.responseTimeout);
-        req.worker = worker;
+        // Timestamps fit 32 bits until 2106 (and the timeout is at most a day).
+        uint32 deadline = uint32(block.timestamp + _params.responseTimeout);
+        req.workerId = _workerIdOf(worker);
         req.deadline = deadline;
-        req.attempts = attempt;
+        req.flags = (req.flags & ~ATTEMPTS_MASK) | (attempt << ATTEMPTS_SHIFT);
         emit WorkerAssigned(requestId, worker, attempt, deadline, collateral);
         return true;
     }
 
     function _expire(uint256 requestId, RequestRecord storage req) internal {
-        req.status = Status.Expired;
-        req.callbackPending = req.callbackGasLimit > 0;
+        _setStatus(req, Status.Expired);
+        if (req.flags & HAS_CALLBACK != 0) _callbacks[requestId].pending = true;
         Terms storage terms = _terms[req.termsId];
         uint256 refund = uint256(terms.modelFee) + terms.protocolFee;
         settlement.refundFee(requestId, req.requester, refund);
@@ -626,7 +688,7 @@ contract InferenceHub is IInferenceHub, Ownable {
     /// @dev Counts `worker` once per model epoch; suspends the model at the threshold.
     /// @return unavailable Whether the model now takes no requests (suspended or inactive): the request expires.
     function _recordDecline(uint256 modelId, address worker) internal returns (bool unavailable) {
-        (, , , bool available, uint32 epoch) = registry.requestTerms(modelId);
+        (, , , bool available, uint32 epoch, ) = registry.requestTerms(modelId);
         DeclineTally storage tally = _declines[modelId];
         if (tally.epoch != epoch) {
             tally.epoch = epoch;
@@ -661,20 +723,57 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     function _requireStatus(uint256 requestId, Status status) internal view returns (RequestRecord storage req) {
         req = _requests[requestId];
-        if (req.status == Status.None) revert HubUnknownRequest(requestId);
-        if (req.status != status) revert HubInvalidStatus(requestId, req.status);
+        Status current = _status(req);
+        if (current == Status.None) revert HubUnknownRequest(requestId);
+        if (current != status) revert HubInvalidStatus(requestId, current);
     }
 
-    function _job(RequestRecord storage req) internal view returns (IVerificationModule.Job memory) {
+    /// @dev Reverts unless the caller is the request's assigned worker.
+    function _requireAssignedWorker(uint256 requestId, RequestRecord storage req) internal view {
+        uint24 workerId = req.workerId;
+        if (workerId == 0 || _workerIds[msg.sender] != workerId) {
+            revert HubNotAssignedWorker(requestId, msg.sender, _workerAddresses[workerId]);
+        }
+    }
+
+    /// @dev The worker's hub-local id; a worker assigned for the first time gets the next one.
+    function _workerIdOf(address worker) internal returns (uint24 workerId) {
+        workerId = _workerIds[worker];
+        if (workerId != 0) return workerId;
+        uint256 next = uint256(_counters.workerIds) + 1;
+        if (next > type(uint24).max) revert HubWorkerIdsExhausted();
+        workerId = uint24(next);
+        _counters.workerIds = workerId;
+        _workerIds[worker] = workerId;
+        _workerAddresses[workerId] = worker;
+    }
+
+    function _status(RequestRecord storage req) internal view returns (Status) {
+        return Status(req.flags & STATUS_MASK);
+    }
+
+    function _setStatus(RequestRecord storage req, Status status) internal {
+        req.flags = (req.flags & ~STATUS_MASK) | uint8(status);
+    }
+
+    function _attempts(RequestRecord storage req) internal view returns (uint8) {
+        return (req.flags & ATTEMPTS_MASK) >> ATTEMPTS_SHIFT;
+    }
+
+    function _job(
+        uint256 requestId,
+        RequestRecord storage req,
+        address worker
+    ) internal view returns (IVerificationModule.Job memory) {
         Terms storage terms = _terms[req.termsId];
         uint256 fee = uint256(terms.modelFee) + terms.protocolFee;
         return
             IVerificationModule.Job({
-                worker: req.worker,
+                worker: worker,
                 requester: req.requester,
-                modelId: req.modelId,
-                resultHash: req.resultHash,
-                isError: req.isError,
+                modelId: terms.modelId,
+                resultHash: _resultHashes[requestId],
+                isError: req.flags & IS_ERROR != 0,
                 collateral: fee * terms.stakeToFeeRatio,
                 fee: fee
             });
@@ -690,29 +789,40 @@ contract InferenceHub is IInferenceHub, Ownable {
         uint256 modelId,
         uint96 modelFee,
         uint96 protocolFee,
-        uint16 royaltyBps
+        uint8 mode,
+        uint16 royaltyBps,
+        address royaltyRecipient
     ) internal returns (uint32 termsId) {
         InferenceParams storage p = _params;
+        (uint16 stakeToFeeRatio, uint16 verifierShareBps) = (p.stakeToFeeRatio, p.verifierShareBps);
+        bytes28 digest = bytes28(
+            keccak256(
+                abi.encode(
+                    modelFee,
+                    p.protocolFeeBps,
+                    stakeToFeeRatio,
+                    verifierShareBps,
+                    royaltyBps,
+                    mode,
+                    royaltyRecipient
+                )
+            )
+        );
         LatestTerms storage latest = _latestTerms[modelId];
         termsId = latest.termsId;
-        if (
-            termsId != 0 &&
-            latest.modelFee == modelFee &&
-            latest.protocolFeeBps == p.protocolFeeBps &&
-            latest.royaltyBps == royaltyBps &&
-            latest.stakeToFeeRatio == p.stakeToFeeRatio &&
-            latest.verifierShareBps == p.verifierShareBps
-        ) return termsId;
-        termsId = ++_termsCount;
-        _terms[termsId] = Terms(modelFee, protocolFee, p.stakeToFeeRatio, p.verifierShareBps, royaltyBps);
-        _latestTerms[modelId] = LatestTerms(
-            termsId,
+        if (termsId != 0 && latest.digest == digest) return termsId;
+        termsId = ++_counters.terms;
+        _terms[termsId] = Terms(
             modelFee,
-            p.protocolFeeBps,
-            p.stakeToFeeRatio,
-            p.verifierShareBps,
-            royaltyBps
+            protocolFee,
+            stakeToFeeRatio,
+            verifierShareBps,
+            royaltyBps,
+            mode,
+            royaltyRecipient,
+            uint64(modelId) // an existing model's id: the registry reverted otherwise
         );
+        _latestTerms[modelId] = LatestTerms(termsId, digest);
     }
 
     function _setParams(InferenceParams memory p) internal {

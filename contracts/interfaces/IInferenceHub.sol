@@ -152,6 +152,8 @@ interface IInferenceHub {
     error HubParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice The longest lifecycle would not be shorter than the staking unbonding delay.
     error HubLifecycleTooLong(uint256 maxLifecycle, uint256 unbondingDelay);
+    /// @notice Every hub-local worker id (2^24 - 1) is taken: no new worker can be assigned.
+    error HubWorkerIdsExhausted();
 
     // ------------------------------------------------------------------------------------------------- requests
 

@@ -155,7 +155,10 @@ interface IModelRegistry {
     /// @dev `available`: active and not suspended.
     function requestTerms(
         uint256 modelId
-    ) external view returns (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch);
+    )
+        external
+        view
+        returns (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch, address royaltyRecipient);
 
     function royaltyRecipientOf(uint256 modelId) external view returns (address);
 

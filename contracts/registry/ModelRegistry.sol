@@ -218,10 +218,21 @@ contract ModelRegistry is IModelRegistry, Ownable {
     /// @inheritdoc IModelRegistry
     function requestTerms(
         uint256 modelId
-    ) external view returns (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch) {
+    )
+        external
+        view
+        returns (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch, address royaltyRecipient)
+    {
         Model storage model = _models[modelId];
         if (model.owner == address(0)) revert RegistryUnknownModel(modelId);
-        return (model.fee, model.mode, model.royaltyBps, model.active && !model.suspended, model.epoch);
+        return (
+            model.fee,
+            model.mode,
+            model.royaltyBps,
+            model.active && !model.suspended,
+            model.epoch,
+            model.royaltyRecipient
+        );
     }
 
     /// @inheritdoc IModelRegistry

@@ -45,7 +45,9 @@ contract OptimisticModule is IOptimisticModule, Ownable {
 
     uint32 internal _challengeWindow;
     /// @dev Requests for which {challenge} opened a court case.
-    mapping(uint256 requestId => bool) internal _caseOpened;
+    /// @dev One bit per request id, 256 ids per word: finalizing a batch of nearby ids reads one cold word, not one
+    ///      per request.
+    mapping(uint256 word => uint256 bits) internal _casesOpened;
 
     // ------------------------------------------------------------------------------------------------- modifiers
 
@@ -91,7 +93,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         Job calldata,
         uint64 deadline
     ) external view onlyHub returns (Verdict verdict, address[] memory paid) {
-        if (!_caseOpened[requestId]) return (block.timestamp > deadline ? Verdict.Accepted : Verdict.Pending, paid);
+        if (!_caseOpened(requestId)) return (block.timestamp > deadline ? Verdict.Accepted : Verdict.Pending, paid);
         (IDisputeCourt.Outcome outcome, address[] memory majority) = court.outcomeOf(requestId);
         if (outcome == IDisputeCourt.Outcome.Upheld) return (Verdict.Accepted, majority);
         if (outcome == IDisputeCourt.Outcome.Rejected) return (Verdict.Rejected, paid);
@@ -115,7 +117,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         }
         if (!staking.isEligible(msg.sender, _roleVerifier)) revert OptimisticNotEligible(msg.sender);
 
-        bool caseOpen = _caseOpened[requestId];
+        bool caseOpen = _caseOpened(requestId);
         if (!caseOpen && block.timestamp > deadline) revert OptimisticWindowClosed(requestId, deadline);
 
         uint96 bond = court.params().challengeBond;
@@ -123,7 +125,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         if (caseOpen) {
             court.join(requestId, msg.sender, bond);
         } else {
-            _caseOpened[requestId] = true;
+            _casesOpened[requestId >> 8] |= 1 << (requestId & 0xff);
             IDisputeCourt.Parties memory parties = IDisputeCourt.Parties({
                 worker: job.worker,
                 requester: job.requester,
@@ -154,7 +156,7 @@ contract OptimisticModule is IOptimisticModule, Ownable {
 
     /// @inheritdoc IVerificationModule
     function isDisputed(uint256 requestId) external view returns (bool) {
-        if (!_caseOpened[requestId]) return false;
+        if (!_caseOpened(requestId)) return false;
         (IDisputeCourt.Outcome outcome, ) = court.outcomeOf(requestId);
         return outcome == IDisputeCourt.Outcome.Pending;
     }
@@ -178,5 +180,9 @@ contract OptimisticModule is IOptimisticModule, Ownable {
         }
         _challengeWindow = challengeWindow_;
         emit ChallengeWindowSet(challengeWindow_);
+    }
+
+    function _caseOpened(uint256 requestId) internal view returns (bool) {
+        return (_casesOpened[requestId >> 8] >> (requestId & 0xff)) & 1 == 1;
     }
 }

@@ -196,7 +196,10 @@ export interface Assumptions {
   attackerShare: number;
   /** Eligible verifier tickets (whole OPG of verifier stake) N. Only the hypergeometric sampling uses it. */
   totalTickets: number;
-  /** Share of N held by each honest party (challenger, committee member, round-1 juror) excluded from a jury. */
+  /**
+   * Share of N held by each honest party (challenger, committee member) excluded from a jury. The appeal also removes
+   * the honest round-1 jurors, which the court does not (conservative: it only raises the attacker's share).
+   */
   honestPartyShare: number;
   /** Stake of each attacker verifier address, OPG (penalties and defender slashes are shares of it). Default: the
    *  minimum verifier stake (the attacker's cheapest split). */

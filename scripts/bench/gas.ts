@@ -5,9 +5,12 @@
  *
  *   npm run bench:gas                      (table)
  *   OPG_BENCH_JSON=1 npm run bench:gas     (machine-readable; `hardhat run` takes no script arguments)
+ *   OPG_BENCH_PROFILE=1 npm run bench:gas  (also: where the gas of each NONE and OPTIMISTIC step goes, per contract
+ *                                           and per kind of cost, from debug_traceTransaction)
  *
  * Sortition alone (a draw and a stake change at 1k, 10k and 100k operators) is `scripts/bench/sortition.ts`.
  */
+import type { ContractTransactionReceipt } from "ethers";
 import { network } from "hardhat";
 
 import {
@@ -34,6 +37,15 @@ import {
   advanceSnapshot,
   stakeAs,
 } from "../../offchain/devnet/protocol.js";
+import {
+  CATEGORIES,
+  type GasProfile,
+  type StructLog,
+  mergeProfiles,
+  profileTrace,
+  scaleProfile,
+  totalBreakdown,
+} from "./traceGas.js";
 
 /** Targets of issue 7 (gas per verified inference). */
 const TARGETS = {
@@ -45,6 +57,7 @@ const TARGETS = {
 const SAMPLES = 4;
 const BATCH = 20;
 const json = process.argv.includes("--json") || process.env.OPG_BENCH_JSON === "1";
+const profile = process.env.OPG_BENCH_PROFILE === "1";
 const log = (line: string) => {
   if (!json) console.log(line);
 };
@@ -79,11 +92,20 @@ const models = {
 const maxFee = 10n * OPG;
 
 const samples = new Map<string, bigint[]>();
-function record(step: string, gasUsed: bigint, measure: boolean): void {
+/** The transactions of the last sample of each profiled step, and how many inferences they served. */
+const lastSample = new Map<string, { receipts: readonly ContractTransactionReceipt[]; inferences: number }>();
+function record(
+  step: string,
+  gasUsed: bigint,
+  measure: boolean,
+  receipts: readonly ContractTransactionReceipt[] = [],
+  inferences = 1,
+): void {
   if (!measure) return;
   const list = samples.get(step) ?? [];
   list.push(gasUsed);
   samples.set(step, list);
+  if (receipts.length > 0) lastSample.set(step, { receipts, inferences });
 }
 function average(step: string): bigint {
   const list = samples.get(step);
@@ -93,24 +115,27 @@ function average(step: string): bigint {
 
 async function none(measure: boolean): Promise<void> {
   const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.NONE], INPUT, { maxFee });
-  record("none.request", receipt.gasUsed, measure);
-  record("none.submitResult (final)", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
+  record("none.request", receipt.gasUsed, measure, [receipt]);
+  const submitted = await submitAsWorker(protocol, book, requestId, OUTPUT);
+  record("none.submitResult (final)", submitted.gasUsed, measure, [submitted]);
 }
 
 async function optimistic(measure: boolean): Promise<void> {
   const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.OPTIMISTIC], INPUT, {
     maxFee,
   });
-  record("optimistic.request", receipt.gasUsed, measure);
-  record("optimistic.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
+  record("optimistic.request", receipt.gasUsed, measure, [receipt]);
+  const submitted = await submitAsWorker(protocol, book, requestId, OUTPUT);
+  record("optimistic.submitResult", submitted.gasUsed, measure, [submitted]);
   await passTime(protocol, (await protocol.hub.getRequest(requestId)).deadline);
-  record("optimistic.finalize", (await mined(protocol.hub.finalize(requestId))).gasUsed, measure);
+  const finalized = await mined(protocol.hub.finalize(requestId));
+  record("optimistic.finalize", finalized.gasUsed, measure, [finalized]);
 }
 
 async function optimisticBatched(measure: boolean): Promise<void> {
   const batch = Array.from({ length: BATCH }, () => inlineRequest(models[Mode.OPTIMISTIC], INPUT, { maxFee }));
   const requested = await mined(protocol.hub.connect(requester!).requestBatch(batch));
-  record("batched.requestBatch (per request)", requested.gasUsed / BigInt(BATCH), measure);
+  record("batched.requestBatch (per request)", requested.gasUsed / BigInt(BATCH), measure, [requested], BATCH);
   const byWorker = new Map<string, bigint[]>();
   for (const log of requested.logs) {
     const parsed = protocol.hub.interface.parseLog(log);
@@ -119,6 +144,7 @@ async function optimisticBatched(measure: boolean): Promise<void> {
     byWorker.set(worker, [...(byWorker.get(worker) ?? []), parsed.args.requestId as bigint]);
   }
   let submitGas = 0n;
+  const submits: ContractTransactionReceipt[] = [];
   for (const [worker, ids] of byWorker) {
     const receipt = await mined(
       protocol.hub.connect(book.get(worker)).submitResultBatch(
@@ -128,13 +154,14 @@ async function optimisticBatched(measure: boolean): Promise<void> {
       ),
     );
     submitGas += receipt.gasUsed;
+    submits.push(receipt);
   }
-  record("batched.submitResultBatch (per result)", submitGas / BigInt(BATCH), measure);
+  record("batched.submitResultBatch (per result)", submitGas / BigInt(BATCH), measure, submits, BATCH);
   const ids = [...byWorker.values()].flat();
   const last = await protocol.hub.getRequest(ids[ids.length - 1]!);
   await passTime(protocol, last.deadline);
   const processed = await mined(protocol.hub.processBatch(ids));
-  record("batched.processBatch (per finalization)", processed.gasUsed / BigInt(BATCH), measure);
+  record("batched.processBatch (per finalization)", processed.gasUsed / BigInt(BATCH), measure, [processed], BATCH);
 }
 
 async function committee(measure: boolean): Promise<void> {
@@ -197,9 +224,11 @@ const totals = {
 };
 
 if (json) {
+  const profiles = profile ? await traceProfiles() : undefined;
   console.log(
     JSON.stringify(
       {
+        ...(profiles === undefined ? {} : { profiles }),
         steps: Object.fromEntries([...samples.keys()].map((k) => [k, Number(average(k))])),
         totals: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number(v)])),
         targets: Object.fromEntries(Object.entries(TARGETS).map(([k, v]) => [k, Number(v)])),
@@ -218,5 +247,53 @@ if (json) {
     const verdict = target === undefined ? "" : total <= target ? `  ≤ target ${target}` : `  ABOVE target ${target}`;
     log(`  ${mode.padEnd(20)} ${total.toLocaleString("en-US").padStart(10)}${verdict}`);
   }
+  if (profile) await traceProfiles();
 }
 await connection.close();
+
+/** Traces the last sample of each profiled step, prints where its gas goes and returns the figures. */
+async function traceProfiles(): Promise<Record<string, unknown>> {
+  const names = new Map<string, string>();
+  for (const [name, contract] of Object.entries(protocol)) {
+    const getAddress = (contract as { getAddress?: () => Promise<string> }).getAddress;
+    if (typeof getAddress === "function") names.set((await getAddress.call(contract)).toLowerCase(), name);
+  }
+  const nameOf = (address: string) => names.get(address) ?? address.slice(0, 10);
+  const k = (gas: number) => `${(gas / 1000).toFixed(1)}k`.padStart(8);
+  const profiles: Record<string, unknown> = {};
+  log("");
+  log("Where the gas goes (last sample; batched steps per inference). Columns: intrinsic + calldata, then opcodes:");
+  log(
+    `  ${"step".padEnd(40)} ${"total".padStart(8)} ${"intrins".padStart(8)} ${CATEGORIES.map((c) => c.slice(0, 8).padStart(8)).join(" ")}`,
+  );
+  for (const [step, { receipts, inferences }] of lastSample) {
+    const traced: GasProfile[] = [];
+    for (const receipt of receipts) {
+      const trace = (await connection.provider.request({
+        method: "debug_traceTransaction",
+        params: [receipt.hash, { disableMemory: true, disableStorage: true }],
+      })) as { structLogs: StructLog[] };
+      const tx = await ethers.provider.getTransaction(receipt.hash);
+      if (tx === null || receipt.to === null) throw new Error(`no transaction ${receipt.hash}`);
+      traced.push(profileTrace(trace.structLogs, receipt.to, tx.data, Number(receipt.gasUsed), nameOf));
+    }
+    const p = scaleProfile(mergeProfiles(traced), inferences);
+    const sum = totalBreakdown(p);
+    log(`  ${step.padEnd(40)} ${k(p.gasUsed)} ${k(p.intrinsic)} ${CATEGORIES.map((c) => k(sum[c])).join(" ")}`);
+    const byContract = [...p.byContract].sort(
+      ([, a], [, b]) => CATEGORIES.reduce((t, c) => t + b[c], 0) - CATEGORIES.reduce((t, c) => t + a[c], 0),
+    );
+    for (const [who, entry] of byContract) {
+      const own = CATEGORIES.reduce((t, c) => t + entry[c], 0);
+      log(`    ${who.padEnd(38)} ${k(own)} ${"".padStart(8)} ${CATEGORIES.map((c) => k(entry[c])).join(" ")}`);
+    }
+    if (Math.abs(p.unaccounted) >= 1) log(`    ${"(refunds, unaccounted)".padEnd(38)} ${k(p.unaccounted)}`);
+    profiles[step] = {
+      gasUsed: p.gasUsed,
+      intrinsic: p.intrinsic,
+      unaccounted: p.unaccounted,
+      byContract: Object.fromEntries(p.byContract),
+    };
+  }
+  return profiles;
+}

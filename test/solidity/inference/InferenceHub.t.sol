@@ -25,6 +25,7 @@ contract RecordingConsumer {
     uint256 public lastRequestId;
     bool public lastFinalized;
     bytes32 public lastResultHash;
+    bool public lastIsError;
     bool public burn;
     bool public reenter;
     bytes public reentryError;
@@ -37,7 +38,7 @@ contract RecordingConsumer {
         reenter = reenter_;
     }
 
-    function onInferenceSettled(uint256 requestId, bool finalized, bytes32 resultHash, bool) external {
+    function onInferenceSettled(uint256 requestId, bool finalized, bytes32 resultHash, bool isError) external {
         if (burn) while (true) {} // solhint-disable-line no-empty-blocks
         if (reenter) {
             try IInferenceHub(msg.sender).deliverCallback(requestId) {} catch (bytes memory reason) {
@@ -48,6 +49,7 @@ contract RecordingConsumer {
         lastRequestId = requestId;
         lastFinalized = finalized;
         lastResultHash = resultHash;
+        lastIsError = isError;
     }
 }
 
@@ -278,7 +280,7 @@ contract InferenceHubTest is BaseTest {
         hub.setParams(p);
         p = _params();
         p.maxAttempts = 0;
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, "maxAttempts", 0, 1, 10));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, "maxAttempts", 0, 1, 7));
         hub.setParams(p);
         p = _params();
         p.responseTimeout = 9;
@@ -286,6 +288,57 @@ contract InferenceHubTest is BaseTest {
             abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, "responseTimeout", 9, 10, 1 days)
         );
         hub.setParams(p);
+    }
+
+    /// @dev `_params()` with parameter `i` (in `_bounds` order) set to `value`.
+    function _withParam(uint256 i, uint256 value) internal pure returns (IInferenceHub.InferenceParams memory p) {
+        p = _params();
+        if (i == 0) p.protocolFeeBps = uint16(value);
+        else if (i == 1) p.verifierShareBps = uint16(value);
+        else if (i == 2) p.stakeToFeeRatio = uint16(value);
+        else if (i == 3) p.livenessPenaltyBps = uint16(value);
+        else if (i == 4) p.maxAttempts = uint8(value);
+        else if (i == 5) p.declineThreshold = uint8(value);
+        else if (i == 6) p.responseTimeout = uint32(value);
+        else if (i == 7) p.maxCallbackGas = uint32(value);
+        else if (i == 8) p.maxInputBytes = uint32(value);
+        else if (i == 9) p.maxOutputBytes = uint32(value);
+        else p.callbackFeePerGas = uint96(value);
+    }
+
+    function _bounds() internal pure returns (string[11] memory names, uint256[11] memory min, uint256[11] memory max) {
+        names = [
+            "protocolFeeBps",
+            "verifierShareBps",
+            "stakeToFeeRatio",
+            "livenessPenaltyBps",
+            "maxAttempts",
+            "declineThreshold",
+            "responseTimeout",
+            "maxCallbackGas",
+            "maxInputBytes",
+            "maxOutputBytes",
+            "callbackFeePerGas"
+        ];
+        min = [uint256(0), 0, 1, 0, 1, 1, 10, 0, 32, 32, 0];
+        max = [uint256(2_000), 5_000, 1_000, 5_000, 7, 20, 1 days, 2_000_000, 128 * 1024, 128 * 1024, 1e15];
+    }
+
+    function test_setParams_everyBoundIsInclusiveAndExact() public {
+        (string[11] memory names, uint256[11] memory min, uint256[11] memory max) = _bounds();
+        for (uint256 i; i < names.length; ++i) {
+            hub.setParams(_withParam(i, max[i]));
+            hub.setParams(_withParam(i, min[i]));
+            vm.expectRevert(
+                abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, names[i], max[i] + 1, min[i], max[i])
+            );
+            hub.setParams(_withParam(i, max[i] + 1));
+            if (min[i] == 0) continue;
+            vm.expectRevert(
+                abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, names[i], min[i] - 1, min[i], max[i])
+            );
+            hub.setParams(_withParam(i, min[i] - 1));
+        }
     }
 
     function test_revert_setParams_notOwner() public {
@@ -796,6 +849,20 @@ contract InferenceHubTest is BaseTest {
         hub.deliverCallback(id);
     }
 
+    function test_callback_reportsAnErrorResultAsSuch() public {
+        (RecordingConsumer consumer, uint256 id) = _consumerRequest(200_000);
+        vm.prank(_worker(id));
+        hub.submitResult(id, OUTPUT, true);
+        hub.deliverCallback{gas: 400_000}(id);
+        assertTrue(consumer.lastFinalized(), "finalized");
+        assertTrue(consumer.lastIsError(), "an error result");
+        (RecordingConsumer plain, uint256 other) = _consumerRequest(200_000);
+        _submit(other, OUTPUT);
+        hub.deliverCallback{gas: 400_000}(other);
+        assertTrue(plain.lastFinalized(), "finalized");
+        assertTrue(!plain.lastIsError(), "not an error result");
+    }
+
     function test_callback_gasHungryConsumerCannotBlock() public {
         (RecordingConsumer consumer, uint256 id) = _consumerRequest(100_000);
         consumer.setBurn(true);
@@ -850,6 +917,103 @@ contract InferenceHubTest is BaseTest {
         assertEq(consumer.calls(), 1, "notified");
         assertTrue(!consumer.lastFinalized(), "not finalized");
         assertEq(consumer.lastResultHash(), bytes32(0), "no hash");
+    }
+
+    // ----------------------------------------------------------------------------------------------- storage record
+
+    function test_royalty_goesToTheRecipientOfTheRequestsTerms() public {
+        address bob = address(0xB0B);
+        uint256 before = _request(modelLater);
+        vm.prank(modelOwner);
+        registry.setRoyalty(modelLater, bob, 1_000);
+        uint256 afterChange = _request(modelLater);
+        _submit(before, OUTPUT);
+        _submit(afterChange, OUTPUT);
+        moduleLater.setSettle(IVerificationModule.Verdict.Accepted, new address[](0));
+        uint256 royalty = (FEE * 1_000) / 10_000;
+        hub.finalize(before);
+        assertEq(settlement.creditsOf(modelOwner), royalty, "the recipient when the request was made");
+        assertEq(settlement.creditsOf(bob), 0, "not the new one");
+        hub.finalize(afterChange);
+        assertEq(settlement.creditsOf(bob), royalty, "a request made after the change pays the new recipient");
+        assertEq(settlement.creditsOf(modelOwner), royalty, "unchanged");
+    }
+
+    function test_record_attemptsReachTheMaximumBound() public {
+        IInferenceHub.InferenceParams memory p = _params();
+        p.maxAttempts = 7;
+        p.declineThreshold = 20;
+        hub.setParams(p);
+        uint256 id = _request(modelLater);
+        for (uint256 attempt = 1; attempt < 7; ++attempt) {
+            IInferenceHub.Request memory r = hub.getRequest(id);
+            assertEq(r.attempts, attempt, "attempts");
+            assertEq(uint256(r.status), uint256(IInferenceHub.Status.Requested), "still requested");
+            vm.prank(r.worker);
+            hub.decline(id, "unreachable");
+        }
+        assertEq(hub.getRequest(id).attempts, 7, "seventh attempt");
+        vm.prank(_worker(id));
+        hub.decline(id, "unreachable");
+        IInferenceHub.Request memory last = hub.getRequest(id);
+        assertEq(uint256(last.status), uint256(IInferenceHub.Status.Expired), "expired after the last attempt");
+        assertEq(last.attempts, 7, "attempts kept");
+        assertEq(last.worker, address(0), "no worker");
+        assertEq(last.requester, requester, "requester kept");
+        assertEq(last.modelId, modelLater, "model kept");
+        p.maxAttempts = 8;
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubParamOutOfBounds.selector, "maxAttempts", 8, 1, 7));
+        hub.setParams(p);
+    }
+
+    function test_record_workerIdsAreStablePerWorker() public {
+        uint256[] memory ids = new uint256[](12);
+        for (uint256 i; i < ids.length; ++i) ids[i] = _request(modelLater);
+        for (uint256 i; i < ids.length; ++i) {
+            address worker = _worker(ids[i]);
+            assertTrue(worker == workers[0] || worker == workers[1] || worker == workers[2], "a staked worker");
+            (IVerificationModule.Job memory job, , , ) = hub.jobOf(ids[i]);
+            assertEq(job.worker, worker, "jobOf names the same worker");
+            // Only that worker can post, whatever id it was given.
+            for (uint256 w; w < workers.length; ++w) {
+                if (workers[w] == worker) continue;
+                vm.prank(workers[w]);
+                vm.expectRevert(
+                    abi.encodeWithSelector(IInferenceHub.HubNotAssignedWorker.selector, ids[i], workers[w], worker)
+                );
+                hub.submitResult(ids[i], OUTPUT, false);
+            }
+            _submit(ids[i], OUTPUT);
+            assertEq(hub.getRequest(ids[i]).worker, worker, "kept after submission");
+        }
+    }
+
+    function test_revert_record_workerIdsExhausted() public {
+        uint256 first = _request(modelLater);
+        address known = _worker(first);
+        // Find the counters slot (requests 1, terms 1, worker ids 1) and mark every worker id as taken.
+        uint256 packed = 1 | (1 << 64) | (1 << 96);
+        uint256 slot = type(uint256).max;
+        for (uint256 i; i < 16; ++i) {
+            if (uint256(vm.load(address(hub), bytes32(i))) == packed) slot = i;
+        }
+        assertTrue(slot != type(uint256).max, "counters slot found");
+        vm.store(address(hub), bytes32(slot), bytes32(uint256(1 | (1 << 64) | (uint256(type(uint24).max) << 96))));
+        bool exhausted;
+        for (uint256 i; i < 24 && !exhausted; ++i) {
+            vm.prank(requester);
+            try hub.request(_rp(modelLater)) returns (uint256 id) {
+                assertEq(_worker(id), known, "only the worker with an id can still be assigned");
+            } catch (bytes memory reason) {
+                assertEq(
+                    keccak256(reason),
+                    keccak256(abi.encodeWithSelector(IInferenceHub.HubWorkerIdsExhausted.selector)),
+                    "error"
+                );
+                exhausted = true;
+            }
+        }
+        assertTrue(exhausted, "a new worker was drawn and refused");
     }
 
     // ----------------------------------------------------------------------------------------------- views

@@ -524,7 +524,7 @@ contract ModelRegistryTest is BaseTest {
         IModelRegistry.Model memory m = registry.getModel(id);
         assertTrue(!m.suspended, "suspension lifted");
         assertEq(m.epoch, 1, "new epoch");
-        (, , , bool available, uint32 epoch) = registry.requestTerms(id);
+        (, , , bool available, uint32 epoch, ) = registry.requestTerms(id);
         assertTrue(available, "available again");
         assertEq(epoch, 1, "terms epoch");
     }
@@ -605,7 +605,7 @@ contract ModelRegistryTest is BaseTest {
         vm.prank(alice);
         registry.setActive(id, false);
         assertTrue(!registry.getModel(id).active, "inactive");
-        (, , , bool available, ) = registry.requestTerms(id);
+        (, , , bool available, , ) = registry.requestTerms(id);
         assertTrue(!available, "inactive: unavailable");
         vm.prank(alice);
         registry.setActive(id, true);
@@ -617,7 +617,7 @@ contract ModelRegistryTest is BaseTest {
         _suspend(id);
         vm.prank(alice);
         registry.setActive(id, true);
-        (, , , bool available, uint32 epoch) = registry.requestTerms(id);
+        (, , , bool available, uint32 epoch, ) = registry.requestTerms(id);
         assertTrue(!available, "still suspended");
         assertEq(epoch, 0, "same epoch");
     }
@@ -644,7 +644,7 @@ contract ModelRegistryTest is BaseTest {
         IModelRegistry.Model memory m = registry.getModel(id);
         assertTrue(m.suspended, "suspended");
         assertTrue(m.active, "active flag untouched");
-        (, , , bool available, ) = registry.requestTerms(id);
+        (, , , bool available, , ) = registry.requestTerms(id);
         assertTrue(!available, "unavailable");
     }
 
@@ -786,7 +786,7 @@ contract ModelRegistryTest is BaseTest {
         uint256 id = _register(); // fee 10 OPG
         vm.prank(gov);
         registry.setMinFee(100e18);
-        (uint96 fee, , , bool available, ) = registry.requestTerms(id);
+        (uint96 fee, , , bool available, , ) = registry.requestTerms(id);
         assertEq(fee, 10e18, "fee unchanged");
         assertTrue(available, "still available (the hub compares with minFee)");
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.RegistryFeeTooLow.selector, 10e18, 100e18));
@@ -882,7 +882,9 @@ contract ModelRegistryTest is BaseTest {
 
     function test_requestTerms_returnsHubFields() public {
         uint256 id = _registerLm();
-        (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch) = registry.requestTerms(id);
+        (uint96 fee, uint8 mode, uint16 royaltyBps, bool available, uint32 epoch, address recipient) = registry
+            .requestTerms(id);
+        assertEq(recipient, royaltyTo, "royalty recipient");
         assertEq(fee, 10e18, "fee");
         assertEq(mode, 1, "mode");
         assertEq(royaltyBps, 1_000, "royalty");
@@ -951,7 +953,7 @@ contract ModelRegistryTest is BaseTest {
                 ++expected;
             }
         }
-        (, , , , uint32 epoch) = registry.requestTerms(id);
+        (, , , , uint32 epoch, ) = registry.requestTerms(id);
         assertEq(epoch, expected, "epoch == number of setUri + resume");
     }
 }

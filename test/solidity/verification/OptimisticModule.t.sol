@@ -178,6 +178,31 @@ contract OptimisticModuleTest is ModuleTestBase {
         assertEq(uint256(verdict), uint256(IVerificationModule.Verdict.Pending), "verdict");
     }
 
+    function test_caseBits_aChallengeMarksOnlyItsOwnRequest() public {
+        // Ids around the edges of a 256-id word and of the next word: 255, 256, 257, 511, 512.
+        uint256[5] memory ids = [uint256(255), 256, 257, 511, 512];
+        uint64 deadline;
+        for (uint256 i; i < ids.length; ++i) (, deadline) = hub.submit(ids[i], address(module), _job());
+        vm.prank(alice);
+        module.challenge(256);
+        vm.prank(bob);
+        module.challenge(511);
+        for (uint256 i; i < ids.length; ++i) {
+            bool challenged = ids[i] == 256 || ids[i] == 511;
+            assertEq(module.isDisputed(ids[i]) ? 1 : 0, challenged ? 1 : 0, "disputed iff challenged");
+        }
+        vm.warp(uint256(deadline) + 1);
+        for (uint256 i; i < ids.length; ++i) {
+            (IVerificationModule.Verdict verdict, ) = hub.settle(ids[i]);
+            bool challenged = ids[i] == 256 || ids[i] == 511;
+            assertEq(
+                uint256(verdict),
+                uint256(challenged ? IVerificationModule.Verdict.Pending : IVerificationModule.Verdict.Accepted),
+                "an open case holds only its own request"
+            );
+        }
+    }
+
     function test_settle_upheldAcceptsAndPaysMajoritySeats() public {
         _submit();
         _challenge(alice);
