@@ -458,7 +458,8 @@ contract InferenceHub is IInferenceHub, Ownable {
     function _request(RequestParams calldata rp, ModelTerms memory terms) internal returns (uint256 requestId) {
         if (terms.termsId == 0 || terms.modelId != rp.modelId) _loadTerms(rp.modelId, terms);
         bytes32 inputHash = _checkInput(rp);
-        uint96 callbackFee = _callbackFee(rp.callbackGasLimit, uint256(terms.modelFee) + terms.protocolFee, rp.maxFee);
+        uint256 fee = uint256(terms.modelFee) + terms.protocolFee;
+        uint96 callbackFee = _callbackFee(rp.callbackGasLimit, fee, rp.maxFee);
 
         requestId = ++_counters.requests;
         RequestRecord storage req = _requests[requestId];
@@ -471,7 +472,6 @@ contract InferenceHub is IInferenceHub, Ownable {
         }
         req.flags = flags;
 
-        uint256 fee = uint256(terms.modelFee) + terms.protocolFee;
         settlement.lockFee(requestId, msg.sender, fee + callbackFee);
         _emitRequested(requestId, rp, inputHash, terms.modelFee, terms.protocolFee);
         // The terms match the current parameters, so this is `_collateral(req.termsId)` without reading it.

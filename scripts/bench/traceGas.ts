@@ -68,11 +68,20 @@ export function profileTrace(
     entry[cat] += gas;
     byContract.set(who, entry);
   };
-  // `frames[d]` is the contract running at depth d + 1; `opened` the index of the call that opened each frame.
+  // `frames[d]` is the contract running at depth d + 1. Each call still open waits for its return to learn its cost:
+  // the caller's gas across the call minus what the callee's opcodes used (summed while they run).
   const frames: string[] = [nameOf(to.toLowerCase())];
+  const open: { depth: number; who: string; gasBefore: number; callee: number }[] = [];
   let total = 0;
   for (let i = 0; i < logs.length; i++) {
     const log = logs[i]!;
+    while (open.length > 0 && open[open.length - 1]!.depth >= log.depth) {
+      const call = open.pop()!;
+      const overhead = Math.max(0, call.gasBefore - log.gas - call.callee);
+      add(call.who, "calls", overhead);
+      total += overhead;
+      if (open.length > 0) open[open.length - 1]!.callee += call.callee + overhead;
+    }
     const who = frames[log.depth - 1] ?? "?";
     const next = logs[i + 1];
     if (CALLS.has(log.op) && next !== undefined && next.depth === log.depth + 1) {
@@ -81,23 +90,13 @@ export function profileTrace(
         .toString(16)
         .padStart(40, "0")}`;
       frames[log.depth] = nameOf(target);
-      // The caller's gas across the call, minus the callee's own opcodes (summed as they come).
-      let j = i + 1;
-      let callee = 0;
-      while (j < logs.length && logs[j]!.depth > log.depth) {
-        callee += logs[j]!.gasCost;
-        j++;
-      }
-      const after = logs[j];
-      const spent = after === undefined ? 0 : log.gas - after.gas;
-      const overhead = Math.max(0, spent - callee);
-      add(who, "calls", overhead);
-      total += overhead;
+      open.push({ depth: log.depth, who, gasBefore: log.gas, callee: 0 });
       continue;
     }
     const cat = CALLS.has(log.op) ? "calls" : category(log.op, log.gasCost);
     add(who, cat, log.gasCost);
     total += log.gasCost;
+    if (open.length > 0) open[open.length - 1]!.callee += log.gasCost;
   }
   const intrinsic = intrinsicGas(input);
   return { gasUsed, intrinsic, byContract, unaccounted: gasUsed - intrinsic - total };

@@ -14,12 +14,11 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 
-import { LOCAL_BROWSER_ACCOUNT, LOCAL_MNEMONIC, launchApp } from "../../offchain/app/launch.js";
+import { LOCAL_BROWSER_ACCOUNT, LOCAL_MNEMONIC } from "../../offchain/app/launch.js";
 import type { AppServer } from "../../offchain/app/server.js";
 import type { MultiProcessNetwork } from "../../offchain/devnet/multiprocess.js";
 import { Mode } from "../../offchain/devnet/protocol.js";
-import { memoryLogger } from "../../offchain/node/logger.js";
-import { REPOSITORY_ROOT, startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
+import { launchAppOn, REPOSITORY_ROOT, startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
 
 const root = REPOSITORY_ROOT;
 const STATIC_DIR = path.join(root, "app", "dist");
@@ -51,14 +50,7 @@ describe("Web app in headless Chromium: chat, explorer, observatory", function (
     small = await startSmallNetwork("browser", { workers: 1, verifiers: 3 });
     net = small.net;
     dir = small.dir;
-    app = await launchApp({
-      root: dir,
-      rpcUrl: net.url,
-      port: 0,
-      deployment: net.deploymentFile,
-      staticDir: STATIC_DIR,
-      logger: memoryLogger(),
-    });
+    app = await launchAppOn(small, STATIC_DIR);
     browser = await chromium.launch({ executablePath: BROWSER, args: HEADLESS_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await mkdir(SCREENSHOTS, { recursive: true });

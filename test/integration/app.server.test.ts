@@ -8,12 +8,11 @@ import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "ethers";
 
-import { LOCAL_API_ACCOUNT, LOCAL_BROWSER_ACCOUNT, launchApp } from "../../offchain/app/launch.js";
+import { LOCAL_API_ACCOUNT, LOCAL_BROWSER_ACCOUNT } from "../../offchain/app/launch.js";
 import type { AppServer } from "../../offchain/app/server.js";
 import type { MultiProcessNetwork } from "../../offchain/devnet/multiprocess.js";
 import { Mode } from "../../offchain/devnet/protocol.js";
-import { memoryLogger } from "../../offchain/node/logger.js";
-import { startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
+import { launchAppOn, startSmallNetwork, type SmallNetwork } from "./helpers/smallNetwork.js";
 
 describe("App server: API, RPC proxy and the OpenAI-style chat API on a running network", function () {
   this.timeout(300_000);
@@ -26,14 +25,7 @@ describe("App server: API, RPC proxy and the OpenAI-style chat API on a running 
     small = await startSmallNetwork("app", { workers: 1, verifiers: 0 });
     net = small.net;
     dir = small.dir;
-    app = await launchApp({
-      root: dir,
-      rpcUrl: net.url,
-      port: 0,
-      deployment: net.deploymentFile,
-      staticDir: path.join(dir, "no-app-built"),
-      logger: memoryLogger(),
-    });
+    app = await launchAppOn(small, path.join(dir, "no-app-built"));
   });
 
   after(async function () {

@@ -15,6 +15,9 @@ import {
   type MultiProcessNetwork,
 } from "../../../offchain/devnet/multiprocess.js";
 import { loadIgnitionParameters } from "../../../offchain/devnet/protocol.js";
+import { launchApp } from "../../../offchain/app/launch.js";
+import type { AppServer } from "../../../offchain/app/server.js";
+import { memoryLogger } from "../../../offchain/node/logger.js";
 
 export const REPOSITORY_ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
 
@@ -52,4 +55,16 @@ export async function startSmallNetwork(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The app server on `small`'s chain and deployment, on a free port, serving the web app from `staticDir`. */
+export function launchAppOn(small: SmallNetwork, staticDir: string): Promise<AppServer> {
+  return launchApp({
+    root: small.dir,
+    rpcUrl: small.net.url,
+    port: 0,
+    deployment: small.net.deploymentFile,
+    staticDir,
+    logger: memoryLogger(),
+  });
 }
