@@ -6,7 +6,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, IModelTermsListener} from "../interfaces/IModelRegistry.sol";
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
@@ -22,7 +22,7 @@ import {IVerificationModule} from "../interfaces/IVerificationModule.sol";
 ///      Accepted risks (docs/THREAT_MODEL.md): worker assignment uses an instant seed, so a requester can choose
 ///      the block in which it requests and with it its worker (it only affects its own request); a worker may
 ///      decline any job (it earns nothing and costs its attempt).
-contract InferenceHub is IInferenceHub, Ownable {
+contract InferenceHub is IInferenceHub, IModelTermsListener, Ownable {
     // ------------------------------------------------------------------------------------------------- constants
 
     uint256 public constant BPS = 10_000;
@@ -97,25 +97,28 @@ contract InferenceHub is IInferenceHub, Ownable {
         bool pending;
     }
 
-    /// @dev The hub's counters in one slot: a request reads and writes it anyway, so a new terms record or a new
-    ///      worker id costs no extra slot access.
+    /// @dev The hub's counters in one slot: a request reads and writes it anyway, so a new terms record, a new
+    ///      worker id, the check that the model's mode is enabled or that its kept terms are current costs no extra
+    ///      slot access.
     struct Counters {
         uint64 requests;
         uint32 terms;
         uint24 workerIds;
+        uint8 enabledModes; // bit `mode` set: the mode's module takes new requests
+        uint32 termsEpoch; // bumped when every kept model's terms become stale (parameter change, suspender change)
+        bool listening; // the registry reports model changes to this hub (see `LatestTerms`)
     }
 
-    struct ModuleSlot {
-        address module;
-        bool enabled;
-    }
-
-    /// @dev A model's latest terms record and a digest of the inputs it was made from (`_termsDigest`), so a request
-    ///      compares them in one slot. The protocol fee is a function of the model fee and `protocolFeeBps`, so equal
-    ///      inputs mean equal terms.
+    /// @dev A model's latest terms record, and what a request needs of it, in one slot. It is current while the hub
+    ///      listens to the registry and `epoch` is `Counters.termsEpoch`: the registry reports every change of the
+    ///      model ({onModelTermsChanged} sets `epoch` to 0), a parameter change or a suspender change bumps the
+    ///      counter. A request then reads this slot instead of calling the registry; the protocol fee follows from
+    ///      `modelFee` and the current parameters, which the terms were made with.
     struct LatestTerms {
         uint32 termsId;
-        bytes28 digest;
+        uint32 epoch;
+        uint96 modelFee;
+        uint8 mode;
     }
 
     /// @dev What a request takes from the registry and the terms records. The items of one batch share it: nothing
@@ -145,7 +148,8 @@ contract InferenceHub is IInferenceHub, Ownable {
     /// @dev Hub-local worker ids, given the first time a worker is assigned and never reused.
     mapping(address worker => uint24 id) internal _workerIds;
     mapping(uint24 id => address worker) internal _workerAddresses;
-    mapping(uint8 mode => ModuleSlot) internal _modules;
+    /// @dev The module of each mode, fixed once set; whether it takes requests is `Counters.enabledModes`.
+    mapping(uint8 mode => address module) internal _modules;
     mapping(uint256 modelId => DeclineTally) internal _declines;
     /// @dev epoch + 1 of the worker's last decline of the model (0: never).
     mapping(uint256 modelId => mapping(address worker => uint32)) internal _declinedIn;
@@ -340,20 +344,40 @@ contract InferenceHub is IInferenceHub, Ownable {
     function enableModule(uint8 mode, address module) external onlyOwner {
         if (mode >= MAX_MODES) revert HubInvalidMode(mode);
         if (module == address(0)) revert HubZeroAddress();
-        ModuleSlot storage slot = _modules[mode];
-        if (slot.module != address(0)) revert HubModeTaken(mode, slot.module);
-        slot.module = module;
-        slot.enabled = true;
+        address current = _modules[mode];
+        if (current != address(0)) revert HubModeTaken(mode, current);
+        _modules[mode] = module;
+        _counters.enabledModes |= uint8(1 << mode); // mode < MAX_MODES = 8
         emit ModuleEnabled(mode, module);
         checkLifecycle();
     }
 
     /// @inheritdoc IInferenceHub
     function disableModule(uint8 mode) external onlyOwner {
-        ModuleSlot storage slot = _modules[mode];
-        if (!slot.enabled) revert HubModeDisabled(mode);
-        slot.enabled = false;
-        emit ModuleDisabled(mode, slot.module);
+        if (!_modeEnabled(mode)) revert HubModeDisabled(mode);
+        _counters.enabledModes &= ~uint8(1 << mode); // an enabled mode is below MAX_MODES = 8
+        emit ModuleDisabled(mode, _modules[mode]);
+    }
+
+    // ------------------------------------------------------------------------------------------------- registry
+
+    /// @inheritdoc IModelTermsListener
+    /// @dev Marks the model's kept terms stale; the registry's own event records the change. Not guarded against
+    ///      reentrancy: the registry calls it while the hub suspends a model from {decline}.
+    function onModelTermsChanged(uint256 modelId) external {
+        if (msg.sender != address(registry)) revert HubNotRegistry(msg.sender);
+        _latestTerms[modelId].epoch = 0;
+    }
+
+    /// @inheritdoc IModelTermsListener
+    /// @dev Whatever was kept before is stale: while another address was the suspender, no change was reported.
+    function onSuspenderChanged(address suspender) external {
+        if (msg.sender != address(registry)) revert HubNotRegistry(msg.sender);
+        Counters storage counters = _counters;
+        bool listening = suspender == address(this);
+        counters.listening = listening;
+        ++counters.termsEpoch;
+        emit RegistryListening(listening);
     }
 
     /// @inheritdoc IInferenceHub
@@ -376,7 +400,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         Status status = _status(req);
         if (status == Status.None) revert HubUnknownRequest(requestId);
         Terms storage terms = _terms[req.termsId];
-        address module = _modules[terms.mode].module;
+        address module = _modules[terms.mode];
         if (status == Status.Submitted && IVerificationModule(module).isDisputed(requestId)) status = Status.Disputed;
         Callback storage callback = _callbacks[requestId];
         r = Request({
@@ -410,7 +434,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         if (status == Status.None) revert HubUnknownRequest(requestId);
         job = _job(requestId, req, _workerAddresses[req.workerId]);
         deadline = req.deadline;
-        module = _modules[_terms[req.termsId].mode].module;
+        module = _modules[_terms[req.termsId].mode];
     }
 
     /// @inheritdoc IInferenceHub
@@ -436,15 +460,19 @@ contract InferenceHub is IInferenceHub, Ownable {
 
     /// @inheritdoc IInferenceHub
     function moduleOf(uint8 mode) external view returns (address module, bool enabled) {
-        ModuleSlot storage slot = _modules[mode];
-        return (slot.module, slot.enabled);
+        return (_modules[mode], _modeEnabled(mode));
+    }
+
+    /// @inheritdoc IInferenceHub
+    function listensToRegistry() external view returns (bool) {
+        return _counters.listening;
     }
 
     /// @inheritdoc IInferenceHub
     function maxLifecycleDuration() public view returns (uint256) {
         uint256 longest;
         for (uint8 mode; mode < MAX_MODES; ++mode) {
-            address module = _modules[mode].module;
+            address module = _modules[mode];
             if (module == address(0)) continue;
             uint256 duration = IVerificationModule(module).maxVerificationDuration();
             if (duration > longest) longest = duration;
@@ -480,17 +508,56 @@ contract InferenceHub is IInferenceHub, Ownable {
         }
     }
 
-    /// @dev Checks that `modelId` takes requests and fills `terms` with its price and terms record.
+    /// @dev Checks that `modelId` takes requests and fills `terms` with its price and terms record: from the model's
+    ///      kept terms while they are current (see `LatestTerms`), else from the registry, keeping them.
     function _loadTerms(uint256 modelId, ModelTerms memory terms) internal {
-        (uint96 modelFee, uint8 mode, uint16 royaltyBps, bool available, , address royaltyRecipient) = registry
-            .requestTerms(modelId);
-        if (!available) revert HubModelUnavailable(modelId);
-        if (!_modules[mode].enabled) revert HubModeDisabled(mode);
-        uint96 protocolFee = uint96((uint256(modelFee) * _params.protocolFeeBps) / BPS);
+        Counters storage counters = _counters;
+        LatestTerms storage latest = _latestTerms[modelId];
+        uint32 termsId = latest.termsId;
+        uint96 modelFee;
+        uint8 mode;
+        uint16 protocolFeeBps = _params.protocolFeeBps;
+        // `termsEpoch` starts at 1, so a model whose terms were never kept (epoch 0) is never current.
+        if (counters.listening && latest.epoch == counters.termsEpoch) {
+            (modelFee, mode) = (latest.modelFee, latest.mode);
+        } else {
+            (termsId, modelFee, mode) = _refreshTerms(modelId, protocolFeeBps, counters.termsEpoch);
+        }
+        if (!_modeEnabled(mode)) revert HubModeDisabled(mode);
         terms.modelId = modelId;
         terms.modelFee = modelFee;
-        terms.protocolFee = protocolFee;
-        terms.termsId = _termsFor(modelId, modelFee, protocolFee, mode, royaltyBps, royaltyRecipient);
+        terms.protocolFee = uint96((uint256(modelFee) * protocolFeeBps) / BPS);
+        terms.termsId = termsId;
+    }
+
+    /// @dev Reads the model's terms from the registry (reverting unless it takes requests), finds or records the
+    ///      matching terms record and keeps it as the model's latest.
+    function _refreshTerms(
+        uint256 modelId,
+        uint16 protocolFeeBps,
+        uint32 termsEpoch
+    ) internal returns (uint32 termsId, uint96 modelFee, uint8 mode) {
+        InferenceParams storage p = _params;
+        (uint96 fee, uint8 mode_, uint16 royaltyBps, bool available, , address royaltyRecipient) = registry
+            .requestTerms(modelId);
+        if (!available) revert HubModelUnavailable(modelId);
+        (modelFee, mode) = (fee, mode_);
+        Terms memory fresh = Terms({
+            modelFee: fee,
+            protocolFee: uint96((uint256(fee) * protocolFeeBps) / BPS),
+            stakeToFeeRatio: p.stakeToFeeRatio,
+            verifierShareBps: p.verifierShareBps,
+            royaltyBps: royaltyBps,
+            mode: mode_,
+            royaltyRecipient: royaltyRecipient,
+            modelId: uint64(modelId) // an existing model's id: the registry reverted otherwise
+        });
+        termsId = _latestTerms[modelId].termsId;
+        if (termsId == 0 || keccak256(abi.encode(_terms[termsId])) != keccak256(abi.encode(fresh))) {
+            termsId = ++_counters.terms;
+            _terms[termsId] = fresh;
+        }
+        _latestTerms[modelId] = LatestTerms(termsId, termsEpoch, fee, mode_);
     }
 
     function _emitRequested(
@@ -552,9 +619,8 @@ contract InferenceHub is IInferenceHub, Ownable {
         uint8 flags = (req.flags & ~(STATUS_MASK | IS_ERROR)) | uint8(Status.Submitted);
         if (isError) flags |= IS_ERROR;
         req.flags = flags;
-        (IVerificationModule.Verdict verdict, uint64 deadline) = IVerificationModule(
-            _modules[_terms[req.termsId].mode].module
-        ).onResult(requestId, _job(requestId, req, msg.sender));
+        (IVerificationModule.Verdict verdict, uint64 deadline) = IVerificationModule(_modules[_terms[req.termsId].mode])
+            .onResult(requestId, _job(requestId, req, msg.sender));
         req.deadline = SafeCast.toUint32(deadline);
         emit ResultSubmitted(requestId, msg.sender, resultHash, isError, output, deadline);
         if (verdict != IVerificationModule.Verdict.Pending) {
@@ -566,7 +632,7 @@ contract InferenceHub is IInferenceHub, Ownable {
     function _settle(uint256 requestId, RequestRecord storage req) internal returns (bool) {
         address worker = _workerAddresses[req.workerId];
         (IVerificationModule.Verdict verdict, address[] memory paid) = IVerificationModule(
-            _modules[_terms[req.termsId].mode].module
+            _modules[_terms[req.termsId].mode]
         ).settle(requestId, _job(requestId, req, worker), req.deadline);
         if (verdict == IVerificationModule.Verdict.Pending) return false;
         _apply(requestId, req, worker, verdict, paid);
@@ -748,6 +814,11 @@ contract InferenceHub is IInferenceHub, Ownable {
         _workerAddresses[workerId] = worker;
     }
 
+    /// @dev Whether `mode`'s module takes new requests (false for any mode from MAX_MODES on).
+    function _modeEnabled(uint8 mode) internal view returns (bool) {
+        return (uint256(_counters.enabledModes) >> mode) & 1 != 0;
+    }
+
     function _status(RequestRecord storage req) internal view returns (Status) {
         return Status(req.flags & STATUS_MASK);
     }
@@ -784,47 +855,6 @@ contract InferenceHub is IInferenceHub, Ownable {
         return (uint256(terms.modelFee) + terms.protocolFee) * terms.stakeToFeeRatio;
     }
 
-    /// @dev Reuses the model's latest terms record when nothing changed; otherwise records the new terms.
-    function _termsFor(
-        uint256 modelId,
-        uint96 modelFee,
-        uint96 protocolFee,
-        uint8 mode,
-        uint16 royaltyBps,
-        address royaltyRecipient
-    ) internal returns (uint32 termsId) {
-        InferenceParams storage p = _params;
-        (uint16 stakeToFeeRatio, uint16 verifierShareBps) = (p.stakeToFeeRatio, p.verifierShareBps);
-        bytes28 digest = bytes28(
-            keccak256(
-                abi.encode(
-                    modelFee,
-                    p.protocolFeeBps,
-                    stakeToFeeRatio,
-                    verifierShareBps,
-                    royaltyBps,
-                    mode,
-                    royaltyRecipient
-                )
-            )
-        );
-        LatestTerms storage latest = _latestTerms[modelId];
-        termsId = latest.termsId;
-        if (termsId != 0 && latest.digest == digest) return termsId;
-        termsId = ++_counters.terms;
-        _terms[termsId] = Terms(
-            modelFee,
-            protocolFee,
-            stakeToFeeRatio,
-            verifierShareBps,
-            royaltyBps,
-            mode,
-            royaltyRecipient,
-            uint64(modelId) // an existing model's id: the registry reverted otherwise
-        );
-        _latestTerms[modelId] = LatestTerms(termsId, digest);
-    }
-
     function _setParams(InferenceParams memory p) internal {
         _check("protocolFeeBps", p.protocolFeeBps, 0, MAX_PROTOCOL_FEE_BPS);
         _check("verifierShareBps", p.verifierShareBps, 0, MAX_VERIFIER_SHARE_BPS);
@@ -838,6 +868,7 @@ contract InferenceHub is IInferenceHub, Ownable {
         _check("maxOutputBytes", p.maxOutputBytes, MIN_IO_BYTES, MAX_IO_BYTES);
         _check("callbackFeePerGas", p.callbackFeePerGas, 0, MAX_CALLBACK_FEE_PER_GAS);
         _params = p;
+        ++_counters.termsEpoch; // every kept model's terms were made with the previous parameters
         emit ParamsUpdated(p);
     }
 

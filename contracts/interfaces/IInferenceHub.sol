@@ -120,6 +120,9 @@ interface IInferenceHub {
     event ModuleEnabled(uint8 indexed mode, address module);
     event ModuleDisabled(uint8 indexed mode, address module);
     event ParamsUpdated(InferenceParams params);
+    /// @notice The registry made this hub its suspender (`listening`), or another address (`!listening`). Only while
+    ///         listening does the hub keep models' request terms between requests; otherwise every request reads them.
+    event RegistryListening(bool listening);
 
     // ------------------------------------------------------------------------------------------------- errors
 
@@ -154,6 +157,8 @@ interface IInferenceHub {
     error HubLifecycleTooLong(uint256 maxLifecycle, uint256 unbondingDelay);
     /// @notice Every hub-local worker id (2^24 - 1) is taken: no new worker can be assigned.
     error HubWorkerIdsExhausted();
+    /// @notice Only the model registry reports changes of models' request terms.
+    error HubNotRegistry(address caller);
 
     // ------------------------------------------------------------------------------------------------- requests
 
@@ -247,6 +252,10 @@ interface IInferenceHub {
 
     /// @notice The module of mode id `mode` and whether it takes new requests.
     function moduleOf(uint8 mode) external view returns (address module, bool enabled);
+
+    /// @notice Whether the registry reports model changes to this hub (it is the registry's suspender), so that a
+    ///         request reuses the model's terms without reading the registry.
+    function listensToRegistry() external view returns (bool);
 
     /// @notice maxAttempts × responseTimeout + the longest verification of any module (disputes and appeals
     ///         included). The staking unbonding delay must exceed it.

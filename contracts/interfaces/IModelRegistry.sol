@@ -168,3 +168,17 @@ interface IModelRegistry {
 
     function suspender() external view returns (address);
 }
+
+/// @title IModelTermsListener
+/// @notice Implemented by the registry's suspender (the inference hub), which keeps each model's request terms so that
+///         a request does not have to read the registry.
+/// @dev The registry calls these only on a suspender that is a contract (an account has nothing to keep), and reverts
+///      with the listener: a change the listener did not hear of never takes effect.
+interface IModelTermsListener {
+    /// @notice The request terms of `modelId` (fee, royalty, active, suspended, decline epoch) may have changed.
+    function onModelTermsChanged(uint256 modelId) external;
+
+    /// @notice The registry's suspender is now `suspender`: a listener that is not it hears of no further change and
+    ///         must forget what it kept.
+    function onSuspenderChanged(address suspender) external;
+}

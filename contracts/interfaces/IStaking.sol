@@ -123,7 +123,7 @@ interface IStaking {
     // -------------------------------------------------------------------------------------------- protocol
 
     /// @notice Draws a worker by stake among eligible workers other than `excludeA` and `excludeB` whose free stake
-    ///         covers `collateral`, and locks the collateral. Tries at most `MAX_WORKER_DRAWS` tickets.
+    ///         covers `collateral`, and locks the collateral. Rejects at most `MAX_WORKER_DRAWS` other candidates.
     /// @dev LOCKER only.
     /// @return worker The assigned worker, or address(0) when none was found (nothing changes then).
     function assignWorker(

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, IModelTermsListener} from "../interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
 /// @notice Content-addressed registry of the models served by the OPG network: tensor models and causal language
@@ -14,6 +14,9 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 ///      model. Governance (the contract owner) sets only the minimum fee, within hard bounds, and the suspender (the
 ///      inference hub), which may suspend a model that distinct workers could not obtain; the model's owner lifts the
 ///      suspension with {setUri} or {resume}, each of which starts a new decline epoch.
+///      The suspender, when it is a contract, is also told of every change of a model's request terms and of every
+///      suspender change ({IModelTermsListener}), so the hub can keep models' terms between requests; its failure
+///      reverts the change.
 ///      Storage: {IModelRegistry.Model} is stored as declared; its first two slots hold (owner, fee) and
 ///      (royaltyRecipient, royaltyBps, mode, outputDecimals, active, suspended, kind, epoch), so {requestTerms} reads
 ///      exactly two slots (existence is `owner != 0`: no model can have a zero owner).
@@ -123,6 +126,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
         uint96 oldFee = model.fee;
         model.fee = fee;
         emit ModelFeeUpdated(modelId, oldFee, fee);
+        _notifyTermsChanged(modelId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -132,6 +136,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
         model.royaltyRecipient = recipient;
         model.royaltyBps = royaltyBps;
         emit ModelRoyaltyUpdated(modelId, recipient, royaltyBps);
+        _notifyTermsChanged(modelId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -155,12 +160,14 @@ contract ModelRegistry is IModelRegistry, Ownable {
         uint32 epoch = _newEpoch(model);
         emit ModelUriUpdated(modelId, uri, tokenizerUri, epoch);
         if (wasSuspended) emit ModelResumed(modelId, epoch);
+        _notifyTermsChanged(modelId);
     }
 
     /// @inheritdoc IModelRegistry
     function setActive(uint256 modelId, bool active) external onlyModelOwner(modelId) {
         _models[modelId].active = active;
         emit ModelActiveSet(modelId, active);
+        _notifyTermsChanged(modelId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -168,6 +175,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
         Model storage model = _models[modelId];
         if (!model.suspended) revert RegistryNotSuspended(modelId);
         emit ModelResumed(modelId, _newEpoch(model));
+        _notifyTermsChanged(modelId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -191,6 +199,7 @@ contract ModelRegistry is IModelRegistry, Ownable {
         if (model.suspended) return;
         model.suspended = true;
         emit ModelSuspended(modelId, model.epoch);
+        _notifyTermsChanged(modelId);
     }
 
     // ----------------------------------------------------------------------------------------------- governance
@@ -201,10 +210,16 @@ contract ModelRegistry is IModelRegistry, Ownable {
     }
 
     /// @inheritdoc IModelRegistry
-    /// @dev The zero address disables suspension (no caller is the zero address).
+    /// @dev The zero address disables suspension (no caller is the zero address). The previous and the new suspender
+    ///      hear of the change when they are contracts ({IModelTermsListener.onSuspenderChanged}).
     function setSuspender(address suspender_) external onlyOwner {
+        address previous = _suspender;
         _suspender = suspender_;
         emit SuspenderSet(suspender_);
+        if (previous.code.length != 0) IModelTermsListener(previous).onSuspenderChanged(suspender_);
+        if (suspender_ != previous && suspender_.code.length != 0) {
+            IModelTermsListener(suspender_).onSuspenderChanged(suspender_);
+        }
     }
 
     // ----------------------------------------------------------------------------------------------- views
@@ -257,6 +272,13 @@ contract ModelRegistry is IModelRegistry, Ownable {
     }
 
     // ----------------------------------------------------------------------------------------------- internal
+
+    /// @dev Tells the suspender, if it is a contract, that `modelId`'s request terms may have changed. Its failure
+    ///      reverts the change, so a listener never keeps terms the registry no longer has.
+    function _notifyTermsChanged(uint256 modelId) private {
+        address listener = _suspender;
+        if (listener.code.length != 0) IModelTermsListener(listener).onModelTermsChanged(modelId);
+    }
 
     /// @dev Clears the suspension and starts a new decline epoch; returns the new epoch.
     function _newEpoch(Model storage model) private returns (uint32 epoch) {

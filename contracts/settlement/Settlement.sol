@@ -23,9 +23,11 @@ import {ISettlement} from "../interfaces/ISettlement.sol";
 ///      reach free balances or credits.
 ///      Stored are `totalLocked`, `totalCredits`, `totalBonded` and `totalHeld`, the sum of all four accounted
 ///      buckets; `totalBalances` is derived (`totalHeld - totalLocked - totalBonded - totalCredits`), so moving
-///      funds between buckets never writes `totalHeld`. They are packed in two slots as `uint128`: the fee path
-///      (lock, split, refund, callback pay) touches one slot, locked and credits. Every sum is bounded by the token's
-///      supply; an amount that does not fit 128 bits reverts.
+///      funds between buckets never writes `totalHeld`. They are `uint96`, packed so that the fee path (lock, split,
+///      refund, callback pay) touches one slot: it holds locked, credits and the treasury's fee-split shares not yet
+///      moved into its credits (`uint64`), so a split writes no treasury slot; held and bonded share another.
+///      `totalHeld` bounds the other three and is bounded by the token's supply (10^9 OPG = 10^27 wei < 2^96); every
+///      increase of it is narrowed with SafeCast, so a sum beyond 96 bits reverts and the other casts cannot truncate.
 ///      Reentrancy: the five functions that move tokens ({deposit}, {depositFor}, {depositWithPermit}, {withdraw},
 ///      {claim}) are `nonReentrant` (a lock in transient storage) and move them after the state change
 ///      (checks-effects-interactions), only with the immutable `token`. The protocol functions make no external call
@@ -54,21 +56,26 @@ contract Settlement is ISettlement, Ownable {
 
     // ------------------------------------------------------------------------------------------------- state
 
-    /// @dev Slot read and written by the fee path ({payFee}, {payLocked}, {claim}).
-    uint128 private _totalLocked;
-    uint128 private _totalCredits;
-    /// @dev Slot of everything held and the bonds ({deposit}, {withdraw}, {claim}, {lockBond}).
-    uint128 private _totalHeld;
-    uint128 private _totalBonded;
-
-    /// @dev The treasury and its fee-split shares not yet moved into `_credits` (one slot: a split reads the
-    ///      treasury's address anyway). Counted in `_totalCredits` and in {creditsOf}; moved into `_credits` when the
-    ///      treasury claims or changes, or before the sum would exceed 96 bits.
-    address private _treasury;
-    uint96 private _treasuryAccrued;
+    // The mappings come first: each takes a whole slot, so the totals below start a fresh slot instead of packing
+    // into the 12 bytes that Ownable's `_owner` leaves free in slot 0 (which would split the fee path's fields over
+    // two slots).
     mapping(address account => uint256) private _balances;
     mapping(address account => uint256) private _credits;
     mapping(address account => uint8) private _permissions;
+
+    /// @dev The fee path's slot, read and written once by each of {lockFee}, {payFee}, {refundFee}, {payLocked}.
+    ///      `_treasuryAccrued` is the treasury's fee-split shares not yet moved into `_credits` (kept here so that a
+    ///      split touches neither `_treasury` nor the treasury's credits): counted in `_totalCredits` and in
+    ///      {creditsOf}; moved into `_credits` when the treasury claims or changes, or with the share that would take
+    ///      it beyond 64 bits (at most once per ~18.4 OPG of treasury income).
+    uint96 private _totalLocked;
+    uint96 private _totalCredits;
+    uint64 private _treasuryAccrued;
+    /// @dev Everything held and the bonds, one slot ({deposit}, {withdraw}, {claim}, {lockBond}, {credit}).
+    uint96 private _totalHeld;
+    uint96 private _totalBonded;
+    /// @dev Own slot: read only to flush or claim the accrued shares, to change the treasury, and by the views.
+    address private _treasury;
     /// @dev Reentrancy lock in transient storage (EIP-1153), set and cleared around every guarded call.
     bool private transient _entered;
 
@@ -118,7 +125,7 @@ contract Settlement is ISettlement, Ownable {
         uint256 balance = _balances[msg.sender];
         if (balance < amount) revert SettlementInsufficientBalance(msg.sender, balance, amount);
         _balances[msg.sender] = balance - amount;
-        _totalHeld -= uint128(amount); // amount <= balance <= totalHeld < 2^128
+        _totalHeld -= uint96(amount); // amount <= balance <= totalHeld < 2^96
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -129,8 +136,8 @@ contract Settlement is ISettlement, Ownable {
         amount = _credits[msg.sender];
         if (amount == 0) revert SettlementNoCredits(msg.sender);
         _credits[msg.sender] = 0;
-        _totalCredits -= uint128(amount); // amount <= totalCredits <= totalHeld < 2^128
-        _totalHeld -= uint128(amount);
+        _totalCredits -= uint96(amount); // amount <= totalCredits <= totalHeld < 2^96
+        _totalHeld -= uint96(amount);
         emit CreditsClaimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -159,7 +166,7 @@ contract Settlement is ISettlement, Ownable {
         uint256 balance = _balances[payer];
         if (balance < amount) revert SettlementInsufficientBalance(payer, balance, amount);
         _balances[payer] = balance - amount;
-        _totalLocked += uint128(amount); // amount <= balance <= totalHeld < 2^128
+        _totalLocked += uint96(amount); // amount <= balance <= totalHeld < 2^96
         emit FeeLocked(requestId, payer, amount);
     }
 
@@ -173,12 +180,22 @@ contract Settlement is ISettlement, Ownable {
         uint256 perVerifier = split.perVerifier;
         uint256 verifierPay = perVerifier * seats;
         uint256 total = split.workerPay + split.royalty + verifierPay + split.treasuryPay;
-        uint256 locked = _totalLocked;
-        if (total > locked) revert SettlementInsufficientLocked(locked, total);
-
+        // The fee path's slot is read and written once, before the mapping writes: the optimizer cannot tell a
+        // mapping slot from it, so a field read or written after one would cost a second access.
+        {
+            // Scoped: the stack of the legacy pipeline (the test builds) has no room for these beside the event's.
+            uint256 locked = _totalLocked;
+            if (total > locked) revert SettlementInsufficientLocked(locked, total);
+            uint256 credits = _totalCredits;
+            (uint256 accrued, uint256 flushed) = _accrueTreasury(_treasuryAccrued, split.treasuryPay);
+            // total <= locked, and credits + total <= totalHeld < 2^96; accrued < 2^64 (_accrueTreasury).
+            _totalLocked = uint96(locked - total);
+            _totalCredits = uint96(credits + total);
+            _treasuryAccrued = uint64(accrued);
+            if (flushed != 0) _credits[_treasury] += flushed;
+        }
         _creditNonZero(split.worker, split.workerPay);
         _creditNonZero(split.royaltyRecipient, split.royalty);
-        _accrueTreasury(split.treasuryPay);
         if (perVerifier != 0) {
             for (uint256 i; i < seats; ++i) {
                 address verifier = split.verifiers[i];
@@ -186,9 +203,6 @@ contract Settlement is ISettlement, Ownable {
                 _credits[verifier] += perVerifier;
             }
         }
-        // total <= locked < 2^128; one slot written for both totals.
-        _totalLocked = uint128(locked - total);
-        _totalCredits += uint128(total);
         emit FeeSplitPaid(
             requestId,
             split.worker,
@@ -205,7 +219,7 @@ contract Settlement is ISettlement, Ownable {
         if (payer == address(0)) revert SettlementZeroAddress();
         uint256 locked = _totalLocked;
         if (amount > locked) revert SettlementInsufficientLocked(locked, amount);
-        _totalLocked = uint128(locked - amount);
+        _totalLocked = uint96(locked - amount); // <= locked
         _balances[payer] += amount;
         emit FeeRefunded(requestId, payer, amount);
     }
@@ -213,11 +227,14 @@ contract Settlement is ISettlement, Ownable {
     /// @inheritdoc ISettlement
     function payLocked(uint256 requestId, address account, uint256 amount) external onlyPermitted(FEES) {
         if (account == address(0)) revert SettlementZeroAddress();
+        // Both totals read and written together, before the mapping write: one access of the fee path's slot.
         uint256 locked = _totalLocked;
+        uint256 credits = _totalCredits;
         if (amount > locked) revert SettlementInsufficientLocked(locked, amount);
-        _totalLocked = uint128(locked - amount);
+        // amount <= locked, and credits + amount <= totalHeld < 2^96.
+        _totalLocked = uint96(locked - amount);
+        _totalCredits = uint96(credits + amount);
         _credits[account] += amount;
-        _totalCredits += uint128(amount);
         emit FeeCredited(requestId, account, amount);
     }
 
@@ -226,7 +243,7 @@ contract Settlement is ISettlement, Ownable {
         uint256 balance = _balances[account];
         if (balance < amount) revert SettlementInsufficientBalance(account, balance, amount);
         _balances[account] = balance - amount;
-        _totalBonded += uint128(amount); // amount <= balance <= totalHeld < 2^128
+        _totalBonded += uint96(amount); // amount <= balance <= totalHeld < 2^96
         emit BondLocked(requestId, account, amount);
     }
 
@@ -257,11 +274,12 @@ contract Settlement is ISettlement, Ownable {
             emit Credited(requestId, account, amount, reason);
         }
         if (source == Source.Bonds) {
-            _totalBonded -= uint128(total); // total <= totalBonded
+            _totalBonded -= uint96(total); // total <= totalBonded
         } else {
-            _totalHeld += total.toUint128(); // the surplus becomes accounted; it can exceed 2^128 in theory
+            // The surplus becomes accounted: the token's balance, and so the sum, can exceed 96 bits in theory.
+            _totalHeld = (_totalHeld + total).toUint96();
         }
-        _totalCredits += uint128(total); // <= totalHeld
+        _totalCredits += uint96(total); // total <= totalBonded or the held increase, and credits + total <= totalHeld
     }
 
     // ------------------------------------------------------------------------------------------------- governance
@@ -289,8 +307,8 @@ contract Settlement is ISettlement, Ownable {
         if (amount == 0) revert SettlementZeroAmount();
         address treasury_ = _treasury;
         _credits[treasury_] += amount;
-        _totalHeld += amount.toUint128();
-        _totalCredits += uint128(amount); // <= totalHeld
+        _totalHeld = (_totalHeld + amount).toUint96(); // as in {credit}: the sum can exceed 96 bits in theory
+        _totalCredits += uint96(amount); // amount <= the held increase, and credits + amount <= totalHeld
         emit SurplusRecovered(amount);
     }
 
@@ -348,7 +366,7 @@ contract Settlement is ISettlement, Ownable {
     function _deposit(address account, address from, uint256 amount) private {
         if (amount == 0) revert SettlementZeroAmount();
         _balances[account] += amount;
-        _totalHeld += amount.toUint128();
+        _totalHeld = (_totalHeld + amount).toUint96(); // the bound of every other total
         emit Deposited(account, from, amount);
         token.safeTransferFrom(from, address(this), amount);
     }
@@ -360,16 +378,13 @@ contract Settlement is ISettlement, Ownable {
         _credits[account] += amount;
     }
 
-    /// @dev Adds a fee-split share to the treasury's accrued credits (the caller updates `_totalCredits`).
-    function _accrueTreasury(uint256 amount) private {
-        if (amount == 0) return;
-        uint256 accrued = _treasuryAccrued + amount;
-        if (accrued <= type(uint96).max) {
-            _treasuryAccrued = uint96(accrued);
-        } else {
-            _credits[_treasury] += accrued;
-            _treasuryAccrued = 0;
-        }
+    /// @dev The treasury's accrued shares once the fee-split share `amount` is added to `accrued`, and what moves
+    ///      into its `_credits` instead: the whole sum when it does not fit the 64 bits of `_treasuryAccrued` (both
+    ///      stay counted in `_totalCredits`, which the caller updates).
+    function _accrueTreasury(uint256 accrued, uint256 amount) private pure returns (uint256 kept, uint256 flushed) {
+        uint256 sum = accrued + amount;
+        if (sum <= type(uint64).max) return (sum, 0);
+        return (0, sum);
     }
 
     /// @dev Moves the treasury's accrued shares into its `_credits`.

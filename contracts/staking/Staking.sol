@@ -38,7 +38,8 @@ import {SortitionTree} from "../libraries/SortitionTree.sol";
 ///        and {slash} (its `releasedCollateral`) subtract it, and a slash takes only from free active stake
 ///        (`active - locked`) and unbonding stake. Hence `locked <= active` always.
 ///      - The token is assumed to be OPG: a standard ERC-20 without transfer fees or rebasing. The OPG supply (1e27)
-///        fits uint128, so stake amounts are stored as uint128 (user input is narrowed with SafeCast).
+///        fits 96 bits (2^96 is about 7.9e28), so stake amounts are stored as uint96 (user input is narrowed with
+///        SafeCast).
 contract Staking is IStaking, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SortitionTree for SortitionTree.Tree;
@@ -62,7 +63,8 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @notice All valid permission bits.
     uint8 public constant ALL_PERMISSIONS = LOCKER | SLASHER;
 
-    /// @notice Most tickets {assignWorker} draws before it gives up.
+    /// @notice Most candidates {assignWorker} rejects before it gives up (drawing one of its two excluded members
+    ///         does not count).
     uint256 public constant MAX_WORKER_DRAWS = 8;
     /// @notice Largest panel {drawPanel} draws.
     uint256 public constant MAX_PANEL_SEATS = 31;
@@ -93,6 +95,20 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @inheritdoc IStaking
     uint256 public immutable snapshotPeriod;
 
+    // ------------------------------------------------------------------------------------------------- types
+
+    /// @dev Storage form of an operator ({getOperator} returns it as {IStaking.Operator}). The first slot holds all a
+    ///      draw reads of a candidate (stake, collateral, jail, roles), so eligibility and the collateral lock cost one
+    ///      slot access; unbonding, which draws never read, is in the second.
+    struct OperatorRecord {
+        uint96 active;
+        uint96 locked;
+        uint40 jailedUntil;
+        uint8 roles;
+        uint96 unbonding;
+        uint64 unbondingReleaseAt;
+    }
+
     // ------------------------------------------------------------------------------------------------- state
 
     StakingParams private _params;
@@ -100,7 +116,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     address private _lifecycleSource;
     uint256 private _totalStaked;
     mapping(address account => uint8 permissions) private _permissions;
-    mapping(address operator => Operator) private _operators;
+    mapping(address operator => OperatorRecord) private _operators;
     SortitionTree.Tree private _workerTree;
     SortitionTree.Tree private _verifierTree;
 
@@ -139,8 +155,8 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         if (amount == 0) revert StakingZeroAmount();
         if (roles == 0 || roles & ~ALL_ROLES != 0) revert StakingInvalidRoles(roles);
 
-        Operator storage op = _operators[msg.sender];
-        op.active = SafeCast.toUint128(uint256(op.active) + amount);
+        OperatorRecord storage op = _operators[msg.sender];
+        op.active = SafeCast.toUint96(uint256(op.active) + amount);
         op.roles = roles;
         _totalStaked += amount;
         emit Staked(msg.sender, amount, roles);
@@ -152,7 +168,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     /// @inheritdoc IStaking
     function setRoles(uint8 roles) external {
         if (roles & ~ALL_ROLES != 0) revert StakingInvalidRoles(roles);
-        Operator storage op = _operators[msg.sender];
+        OperatorRecord storage op = _operators[msg.sender];
         op.roles = roles;
         emit RolesUpdated(msg.sender, roles);
         _refreshWeights(msg.sender, op);
@@ -163,12 +179,12 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     ///      `now + unbondingDelay`. Operators who want staggered releases withdraw before unstaking again.
     function unstake(uint256 amount) external {
         if (amount == 0) revert StakingZeroAmount();
-        Operator storage op = _operators[msg.sender];
+        OperatorRecord storage op = _operators[msg.sender];
         uint256 available = uint256(op.active) - op.locked;
         if (amount > available) revert StakingInsufficientFreeStake(amount, available);
 
-        op.active -= uint128(amount); // amount <= active - locked
-        op.unbonding = SafeCast.toUint128(uint256(op.unbonding) + amount);
+        op.active -= uint96(amount); // amount <= active - locked
+        op.unbonding = SafeCast.toUint96(uint256(op.unbonding) + amount);
         uint256 releaseAt = block.timestamp + _params.unbondingDelay;
         op.unbondingReleaseAt = SafeCast.toUint64(releaseAt);
         emit UnbondingStarted(msg.sender, amount, releaseAt);
@@ -177,7 +193,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IStaking
     function withdraw() external nonReentrant returns (uint256 amount) {
-        Operator storage op = _operators[msg.sender];
+        OperatorRecord storage op = _operators[msg.sender];
         amount = op.unbonding;
         uint256 releaseAt = op.unbondingReleaseAt;
         if (amount == 0 || block.timestamp < releaseAt) revert StakingNothingToWithdraw(releaseAt);
@@ -197,11 +213,14 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     // -------------------------------------------------------------------------------------------- protocol
 
     /// @inheritdoc IStaking
-    /// @dev Draws tickets of the worker tree without replacement: the tickets of `excludeA` and `excludeB` (zero
-    ///      addresses and non-members are ignored) and of every rejected candidate are excluded from later draws, so
-    ///      each of the `MAX_WORKER_DRAWS` attempts looks at a new operator. Attempt `i` uses
-    ///      `keccak256(abi.encode(seed, i))`. A candidate is rejected when it is not eligible (stale weight) or its
-    ///      free stake is below `collateral`. Locking zero collateral is allowed (and emitted).
+    /// @dev Draws tickets of the worker tree without replacement: the tickets of every rejected candidate are excluded
+    ///      from later draws, so each attempt looks at a new operator. Attempt `i` uses `keccak256(abi.encode(seed,
+    ///      i))`. A candidate is rejected when it is `excludeA` or `excludeB` (zero addresses and non-members never
+    ///      match), when it is not eligible (stale weight) or when its free stake is below `collateral`; after
+    ///      `MAX_WORKER_DRAWS` rejections of candidates other than `excludeA` and `excludeB` the draw gives up.
+    ///      Rejecting the two excluded members when they are drawn, instead of excluding them up front, gives every
+    ///      other operator the same probability (a redraw conditioned on missing them) and saves their two storage
+    ///      lookups in the usual case, where neither is drawn. Locking zero collateral is allowed (and emitted).
     function assignWorker(
         uint256 seed,
         address excludeA,
@@ -210,23 +229,19 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     ) external onlyPermission(LOCKER) returns (address worker) {
         SortitionTree.Tree storage tree = _workerTree;
         SortitionTree.Exclusions memory ex = SortitionTree.newExclusions(2 + MAX_WORKER_DRAWS);
-        tree.excludeMember(ex, excludeA);
-        tree.excludeMember(ex, excludeB);
         uint256 total_ = tree.total();
         uint256 minStake = _params.minWorkerStake;
+        uint256 rejected;
 
-        for (uint256 i = 0; i < MAX_WORKER_DRAWS; ++i) {
+        // Each excluded member is drawn at most once (its tickets are excluded after), hence the two extra draws.
+        for (uint256 i = 0; i < MAX_WORKER_DRAWS + 2; ++i) {
             uint256 remaining = total_ - ex.tickets;
             if (remaining == 0) break;
             uint256 ticket = ex.ticketAt(uint256(keccak256(abi.encode(seed, i))) % remaining);
             (address candidate, uint256 start) = tree.drawTicket(ticket);
-            Operator storage op = _operators[candidate];
-            uint256 locked = op.locked;
-            if (_eligible(op, ROLE_WORKER, minStake) && op.active - locked >= collateral) {
-                locked += collateral; // <= active
-                op.locked = uint128(locked);
-                emit CollateralLocked(candidate, collateral, locked);
-                return candidate;
+            if (candidate != excludeA && candidate != excludeB) {
+                if (_lockIfAble(candidate, minStake, collateral)) return candidate;
+                if (++rejected == MAX_WORKER_DRAWS) break;
             }
             ex.excludeRange(start, tree.weightOf(candidate));
         }
@@ -239,11 +254,11 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     ///      Releasing zero is a no-op.
     function unlockCollateral(address operator, uint256 amount) external onlyPermission(LOCKER) {
         if (amount == 0) return;
-        Operator storage op = _operators[operator];
+        OperatorRecord storage op = _operators[operator];
         uint256 locked = op.locked;
         if (amount > locked) revert StakingCollateralUnderflow(operator, amount, locked);
         locked -= amount;
-        op.locked = uint128(locked);
+        op.locked = uint96(locked);
         emit CollateralUnlocked(operator, amount, locked);
     }
 
@@ -258,7 +273,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         uint256 releasedCollateral,
         bool jail
     ) external onlyPermission(SLASHER) nonReentrant returns (uint256 slashed) {
-        Operator storage op = _operators[operator];
+        OperatorRecord storage op = _operators[operator];
         slashed = _take(operator, op, amount, releasedCollateral);
         if (jail) _jail(operator, op);
         _refreshWeights(operator, op);
@@ -371,13 +386,14 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IStaking
     function getOperator(address operator) external view returns (Operator memory) {
-        return _operators[operator];
+        OperatorRecord storage op = _operators[operator];
+        return Operator(op.active, op.locked, op.unbonding, op.unbondingReleaseAt, op.jailedUntil, op.roles);
     }
 
     /// @inheritdoc IStaking
     /// @dev `releasedCollateral` is capped at the operator's locked stake, as in {slash}.
     function slashableStake(address operator, uint256 releasedCollateral) external view returns (uint256) {
-        Operator storage op = _operators[operator];
+        OperatorRecord storage op = _operators[operator];
         uint256 locked = op.locked;
         uint256 released = releasedCollateral < locked ? releasedCollateral : locked;
         return uint256(op.active) - locked + released + op.unbonding;
@@ -385,7 +401,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IStaking
     function freeStake(address operator) external view returns (uint256) {
-        Operator storage op = _operators[operator];
+        OperatorRecord storage op = _operators[operator];
         return uint256(op.active) - op.locked;
     }
 
@@ -452,7 +468,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     ///      and unbonding stake second. Never reverts.
     function _take(
         address operator,
-        Operator storage op,
+        OperatorRecord storage op,
         uint256 amount,
         uint256 releasedCollateral
     ) internal returns (uint256 slashed) {
@@ -463,7 +479,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         uint256 released = releasedCollateral < locked ? releasedCollateral : locked;
         if (released > 0) {
             locked -= released;
-            op.locked = uint128(locked);
+            op.locked = uint96(locked);
             emit CollateralUnlocked(operator, released, locked);
         }
 
@@ -473,30 +489,41 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
         uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
         slashed = fromActive + fromUnbonding;
 
-        op.active = uint128(active - fromActive);
-        op.unbonding = uint128(unbonding - fromUnbonding);
+        op.active = uint96(active - fromActive);
+        op.unbonding = uint96(unbonding - fromUnbonding);
         _totalStaked -= slashed;
         emit Slashed(operator, msg.sender, fromActive, fromUnbonding);
     }
 
+    /// @dev Locks `collateral` of `candidate` if it is an eligible worker whose free stake covers it.
+    function _lockIfAble(address candidate, uint256 minStake, uint256 collateral) internal returns (bool) {
+        OperatorRecord storage op = _operators[candidate];
+        uint256 locked = op.locked;
+        if (!_eligible(op, ROLE_WORKER, minStake) || op.active - locked < collateral) return false;
+        locked += collateral; // <= active
+        op.locked = uint96(locked);
+        emit CollateralLocked(candidate, collateral, locked);
+        return true;
+    }
+
     /// @dev Jails until `now + jailDuration`, or keeps a later end.
-    function _jail(address operator, Operator storage op) internal {
+    function _jail(address operator, OperatorRecord storage op) internal {
         uint256 until = block.timestamp + _params.jailDuration;
         uint256 current = op.jailedUntil;
         if (until < current) until = current;
-        op.jailedUntil = uint64(until); // a timestamp plus a bounded duration fits uint64
+        op.jailedUntil = uint40(until); // a timestamp plus a bounded duration fits 40 bits (until the year 36812)
         emit Jailed(operator, until);
     }
 
     /// @dev Recomputes the operator's weight in both roles and writes the ones that changed.
-    function _refreshWeights(address operator, Operator storage op) internal {
+    function _refreshWeights(address operator, OperatorRecord storage op) internal {
         _refreshWeight(operator, op, ROLE_WORKER, _workerTree, _params.minWorkerStake);
         _refreshWeight(operator, op, ROLE_VERIFIER, _verifierTree, _params.minVerifierStake);
     }
 
     function _refreshWeight(
         address operator,
-        Operator storage op,
+        OperatorRecord storage op,
         uint8 role,
         SortitionTree.Tree storage tree,
         uint256 minStake
@@ -509,7 +536,7 @@ contract Staking is IStaking, Ownable, ReentrancyGuard {
     }
 
     /// @dev Holds `role`, is out of jail and has at least `minStake` active.
-    function _eligible(Operator storage op, uint8 role, uint256 minStake) internal view returns (bool) {
+    function _eligible(OperatorRecord storage op, uint8 role, uint256 minStake) internal view returns (bool) {
         return op.roles & role != 0 && block.timestamp >= op.jailedUntil && op.active >= minStake;
     }
 

@@ -164,20 +164,34 @@ async function optimisticBatched(measure: boolean): Promise<void> {
   record("batched.processBatch (per finalization)", processed.gasUsed / BigInt(BATCH), measure, [processed], BATCH);
 }
 
+/** The COMMITTEE target is for three distinct members: a member holding several seats makes a committee cheaper. */
+const COMMITTEE_MEMBERS = 3;
+
 async function committee(measure: boolean): Promise<void> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const sample = await committeeSample();
+    if (sample.members !== COMMITTEE_MEMBERS) continue;
+    for (const [step, gasUsed] of sample.steps) record(step, gasUsed, measure);
+    return;
+  }
+  throw new Error(`no committee with ${COMMITTEE_MEMBERS} distinct members in 8 requests`);
+}
+
+async function committeeSample(): Promise<{ members: number; steps: [string, bigint][] }> {
   const { requestId, receipt } = await requestInference(protocol, requester!, models[Mode.COMMITTEE], INPUT, {
     maxFee,
   });
-  record("committee.request", receipt.gasUsed, measure);
-  record("committee.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed, measure);
+  const recorded: [string, bigint][] = [["committee.request", receipt.gasUsed]];
+  recorded.push(["committee.submitResult", (await submitAsWorker(protocol, book, requestId, OUTPUT)).gasUsed]);
   const steps = await runCommittee(protocol, book, requestId, () => true);
   const members = uniqueMembers(await protocol.committee.committeeOf(requestId)).length;
-  record("committee.members (unique)", BigInt(members), measure);
+  recorded.push(["committee.members (unique)", BigInt(members)]);
   for (const name of ["drawCommittee", "commitAttestation", "revealAttestation"]) {
     const total = steps.filter((s) => s.step === name).reduce((a, s) => a + s.gasUsed, 0n);
-    record(`committee.${name} (all members)`, total, measure);
+    recorded.push([`committee.${name} (all members)`, total]);
   }
-  record("committee.finalize", (await mined(protocol.hub.finalize(requestId))).gasUsed, measure);
+  recorded.push(["committee.finalize", (await mined(protocol.hub.finalize(requestId))).gasUsed]);
+  return { members, steps: recorded };
 }
 
 async function disputed(measure: boolean): Promise<void> {

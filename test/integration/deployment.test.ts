@@ -275,6 +275,7 @@ describe("Deployment parameters (v2 Ignition modules, ignition/defaults.ts, igni
       expect(await protocol.settlement.permissionsOf(protocol.deployer.address)).to.equal(0n);
       expect(await protocol.settlement.treasury()).to.equal(a.timelock);
       expect(await protocol.registry.suspender()).to.equal(a.hub);
+      expect(await protocol.hub.listensToRegistry()).to.equal(true); // keeps models' terms between requests
       expect(await protocol.court.hub()).to.equal(a.hub);
       expect(await protocol.court.isModule(a.modules.optimistic)).to.equal(true);
       expect(await protocol.court.isModule(a.modules.committee)).to.equal(true);

@@ -395,6 +395,24 @@ contract InferenceHubTest is BaseTest {
         hub.disableModule(MODE_LATER);
     }
 
+    /// Each mode has its own enabled bit: enabling or disabling one leaves every other mode as it was.
+    function test_modeBits_eachModeIsEnabledAndDisabledAlone() public {
+        MockVerificationModule other = new MockVerificationModule();
+        bool[8] memory before;
+        for (uint8 mode; mode < 8; ++mode) (, before[mode]) = hub.moduleOf(mode);
+        hub.enableModule(7, address(other));
+        hub.disableModule(MODE_LATER);
+        for (uint8 mode; mode < 8; ++mode) {
+            (, bool enabled) = hub.moduleOf(mode);
+            bool expected = mode == 7 ? true : (mode == MODE_LATER ? false : before[mode]);
+            assertTrue(enabled == expected, "mode bit");
+        }
+        (, bool beyond) = hub.moduleOf(8);
+        assertFalse(beyond, "no mode from MAX_MODES on is enabled");
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModeDisabled.selector, uint8(8)));
+        hub.disableModule(8);
+    }
+
     function test_revert_enableModule_lifecycleTooLong() public {
         MockVerificationModule slow = new MockVerificationModule();
         slow.setDuration(8 days);
@@ -991,14 +1009,19 @@ contract InferenceHubTest is BaseTest {
     function test_revert_record_workerIdsExhausted() public {
         uint256 first = _request(modelLater);
         address known = _worker(first);
-        // Find the counters slot (requests 1, terms 1, worker ids 1) and mark every worker id as taken.
+        // Find the counters slot (requests 1, terms 1, worker ids 1 in its low 120 bits; the enabled-mode bits above)
+        // and mark every worker id as taken.
         uint256 packed = 1 | (1 << 64) | (1 << 96);
+        uint256 low = (1 << 120) - 1;
         uint256 slot = type(uint256).max;
+        uint256 value;
         for (uint256 i; i < 16; ++i) {
-            if (uint256(vm.load(address(hub), bytes32(i))) == packed) slot = i;
+            uint256 word = uint256(vm.load(address(hub), bytes32(i)));
+            if (word & low == packed && word >> 120 != 0) (slot, value) = (i, word);
         }
         assertTrue(slot != type(uint256).max, "counters slot found");
-        vm.store(address(hub), bytes32(slot), bytes32(uint256(1 | (1 << 64) | (uint256(type(uint24).max) << 96))));
+        value = (value & ~(uint256(type(uint24).max) << 96)) | (uint256(type(uint24).max) << 96);
+        vm.store(address(hub), bytes32(slot), bytes32(value));
         bool exhausted;
         for (uint256 i; i < 24 && !exhausted; ++i) {
             vm.prank(requester);
@@ -1029,6 +1052,96 @@ contract InferenceHubTest is BaseTest {
     function test_maxLifecycleDuration_addsTheLongestModule() public {
         moduleLater.setDuration(3_600);
         assertEq(hub.maxLifecycleDuration(), 3 * 300 + 3_600, "lifecycle");
+    }
+
+    // ----------------------------------------------------------------------------------------------- kept terms
+
+    /// The hub keeps a model's terms only while it is the registry's suspender, which tells it of every change.
+    function test_keptTerms_listeningFollowsTheRegistrysSuspender() public {
+        assertTrue(hub.listensToRegistry(), "listening after setUp");
+        vm.expectEmit(address(hub));
+        emit IInferenceHub.RegistryListening(false);
+        registry.setSuspender(stranger);
+        assertFalse(hub.listensToRegistry(), "another suspender");
+        vm.expectEmit(address(hub));
+        emit IInferenceHub.RegistryListening(true);
+        registry.setSuspender(address(hub));
+        assertTrue(hub.listensToRegistry(), "listening again");
+    }
+
+    /// Every registry change a request depends on reaches the next request: fee, royalty, active flag, suspension.
+    function test_keptTerms_everyRegistryChangeReachesTheNextRequest() public {
+        _request(modelLater);
+        vm.prank(modelOwner);
+        registry.setFee(modelLater, uint96(2 * FEE));
+        assertEq(hub.getRequest(_request(modelLater)).modelFee, 2 * FEE, "new fee");
+        vm.prank(modelOwner);
+        registry.setRoyalty(modelLater, stranger, 0);
+        assertEq(hub.getRequest(_request(modelLater)).royaltyBps, 0, "new royalty");
+        vm.prank(modelOwner);
+        registry.setActive(modelLater, false);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
+        hub.request(_rp(modelLater));
+        vm.prank(modelOwner);
+        registry.setActive(modelLater, true);
+        _request(modelLater);
+        vm.prank(address(hub));
+        registry.suspend(modelLater);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
+        hub.request(_rp(modelLater));
+        vm.prank(modelOwner);
+        registry.resume(modelLater);
+        assertEq(hub.getRequest(_request(modelLater)).modelFee, 2 * FEE, "serves again");
+    }
+
+    /// A hub that is not the suspender hears of no change, so it reads the registry on every request.
+    function test_keptTerms_aHubThatDoesNotListenReadsTheRegistryEveryTime() public {
+        _request(modelLater);
+        registry.setSuspender(stranger);
+        vm.prank(modelOwner);
+        registry.setFee(modelLater, uint96(3 * FEE));
+        assertEq(hub.getRequest(_request(modelLater)).modelFee, 3 * FEE, "fee read from the registry");
+        vm.prank(modelOwner);
+        registry.setActive(modelLater, false);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
+        hub.request(_rp(modelLater));
+    }
+
+    /// Terms kept before the hub stopped listening are not trusted when it listens again.
+    function test_keptTerms_areForgottenWhenTheSuspenderChanges() public {
+        _request(modelLater);
+        registry.setSuspender(stranger);
+        vm.prank(modelOwner);
+        registry.setFee(modelLater, uint96(4 * FEE)); // not reported to the hub
+        registry.setSuspender(address(hub));
+        assertEq(hub.getRequest(_request(modelLater)).modelFee, 4 * FEE, "not the fee kept before");
+    }
+
+    /// A parameter change makes every kept model's terms stale: the next request has the new protocol fee.
+    function test_keptTerms_aParameterChangeRenewsThem() public {
+        _request(modelLater);
+        IInferenceHub.InferenceParams memory p = _params();
+        p.protocolFeeBps = 1_000;
+        hub.setParams(p);
+        IInferenceHub.Request memory r = hub.getRequest(_request(modelLater));
+        assertEq(r.protocolFee, FEE / 10, "new protocol fee");
+        assertEq(r.modelFee, FEE, "same model fee");
+    }
+
+    function test_revert_onModelTermsChanged_notRegistry() public {
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubNotRegistry.selector, stranger));
+        hub.onModelTermsChanged(modelLater);
+    }
+
+    function test_revert_onSuspenderChanged_notRegistry() public {
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubNotRegistry.selector, stranger));
+        hub.onSuspenderChanged(address(hub));
+        assertTrue(hub.listensToRegistry(), "unchanged");
     }
 
     // ----------------------------------------------------------------------------------------------- fuzz

@@ -4,7 +4,36 @@ pragma solidity ^0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {BaseTest} from "../utils/BaseTest.sol";
 import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
-import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {IModelRegistry, IModelTermsListener} from "../../../contracts/interfaces/IModelRegistry.sol";
+
+/// @dev A suspender contract that records what the registry tells it, and can be made to fail.
+contract RecordingListener is IModelTermsListener {
+    uint256[] internal _changed;
+    address[] internal _suspenders;
+    bool internal _failing;
+
+    function setFailing(bool failing) external {
+        _failing = failing;
+    }
+
+    function onModelTermsChanged(uint256 modelId) external {
+        require(!_failing, "listener failed");
+        _changed.push(modelId);
+    }
+
+    function onSuspenderChanged(address suspender) external {
+        require(!_failing, "listener failed");
+        _suspenders.push(suspender);
+    }
+
+    function changed() external view returns (uint256[] memory) {
+        return _changed;
+    }
+
+    function suspenders() external view returns (address[] memory) {
+        return _suspenders;
+    }
+}
 
 contract ModelRegistryTest is BaseTest {
     ModelRegistry internal registry;
@@ -955,5 +984,71 @@ contract ModelRegistryTest is BaseTest {
         }
         (, , , , uint32 epoch, ) = registry.requestTerms(id);
         assertEq(epoch, expected, "epoch == number of setUri + resume");
+    }
+
+    // ------------------------------------------------------------------------------------------ terms listener
+
+    /// The suspender, when it is a contract, hears of every change of a model's request terms and of nothing else.
+    function test_listener_hearsOfEveryChangeOfRequestTerms() public {
+        RecordingListener listener = new RecordingListener();
+        vm.prank(gov);
+        registry.setSuspender(address(listener));
+        uint256 id = _register();
+        assertEq(listener.changed().length, 0, "a registration is no change");
+        vm.startPrank(alice);
+        registry.setFee(id, 11e18);
+        registry.setRoyalty(id, bob, 500);
+        registry.setUri(id, "ipfs://bafy-moved", "");
+        registry.setActive(id, false);
+        registry.setActive(id, true);
+        registry.transferModelOwnership(id, bob); // not a request term
+        vm.stopPrank();
+        vm.prank(address(listener));
+        registry.suspend(id);
+        vm.prank(address(listener));
+        registry.suspend(id); // already suspended: nothing changes
+        vm.prank(bob);
+        registry.resume(id);
+        uint256[] memory changed = listener.changed();
+        assertEq(changed.length, 7, "fee, royalty, uri, active twice, suspend, resume");
+        for (uint256 i; i < changed.length; ++i) assertEq(changed[i], id, "model id");
+    }
+
+    /// A suspender change is told to the previous suspender and to the new one, each once.
+    function test_listener_setSuspenderTellsThePreviousAndTheNew() public {
+        RecordingListener first = new RecordingListener();
+        RecordingListener second = new RecordingListener();
+        vm.startPrank(gov);
+        registry.setSuspender(address(first));
+        registry.setSuspender(address(first));
+        registry.setSuspender(address(second));
+        registry.setSuspender(address(0));
+        vm.stopPrank();
+        address[] memory toFirst = first.suspenders();
+        assertEq(toFirst.length, 3, "first: set, set again, replaced");
+        assertEq(toFirst[0], address(first), "set");
+        assertEq(toFirst[1], address(first), "set again");
+        assertEq(toFirst[2], address(second), "replaced");
+        address[] memory toSecond = second.suspenders();
+        assertEq(toSecond.length, 2, "second: set, removed");
+        assertEq(toSecond[0], address(second), "set");
+        assertEq(toSecond[1], address(0), "removed");
+    }
+
+    /// A listener that fails reverts the change: the registry never holds terms its listener did not hear of.
+    function test_revert_listener_failureRevertsTheChange() public {
+        RecordingListener listener = new RecordingListener();
+        vm.prank(gov);
+        registry.setSuspender(address(listener));
+        uint256 id = _register();
+        listener.setFailing(true);
+        vm.prank(alice);
+        vm.expectRevert(bytes("listener failed"));
+        registry.setFee(id, 11e18);
+        assertEq(registry.getModel(id).fee, 10e18, "unchanged");
+        vm.prank(gov);
+        vm.expectRevert(bytes("listener failed"));
+        registry.setSuspender(address(0));
+        assertEq(registry.suspender(), address(listener), "suspender unchanged");
     }
 }

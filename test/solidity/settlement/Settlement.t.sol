@@ -90,16 +90,31 @@ contract SettlementTest is SettlementTestBase {
         _deposit(carol, 1e18);
     }
 
-    function test_revert_deposit_aboveUint128() public {
+    function test_revert_deposit_aboveUint96() public {
         MockERC20 big = new MockERC20("Big", "BIG");
         Settlement s = new Settlement(big, treasury, gov);
-        uint256 amount = uint256(type(uint128).max) + 1;
+        uint256 amount = uint256(type(uint96).max) + 1;
         big.mint(alice, amount);
         vm.prank(alice);
         big.approve(address(s), amount);
-        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 128, amount));
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, amount));
         vm.prank(alice);
         s.deposit(amount);
+    }
+
+    /// @notice The bound is on the sum held, not on one deposit: exactly 2^96 - 1 is accepted, one wei more reverts
+    ///         with the SafeCast error (not an arithmetic panic).
+    function test_deposit_heldAtUint96MaxThenOneWeiMoreReverts() public {
+        uint256 max96 = type(uint96).max;
+        _redeployWithSupply(max96 + 1);
+        settlement.deposit(max96 - 1);
+        settlement.deposit(1);
+        assertEq(settlement.balanceOf(address(this)), max96, "balance");
+        assertEq(settlement.totalBalances(), max96, "held at its 96-bit maximum");
+        assertEq(uint256(vm.load(address(settlement), bytes32(HELD_SLOT))), max96, "stored held, no bonds");
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, max96 + 1));
+        settlement.deposit(1);
+        _assertSolvent(0);
     }
 
     // ------------------------------------------------------------------------------------------ depositFor
@@ -325,27 +340,151 @@ contract SettlementTest is SettlementTestBase {
         _assertSolvent(0);
     }
 
-    function test_payFee_treasuryShareBeyond96BitsStaysExact() public {
-        uint256 big = type(uint96).max;
-        token = new OPGToken(address(this), 4 * big);
-        settlement = new Settlement(token, treasury, gov);
-        uint8 fees = settlement.FEES();
-        vm.prank(gov);
-        settlement.setPermissions(hub, fees);
-        token.approve(address(settlement), type(uint256).max);
-        settlement.deposit(3 * big);
+    function test_payFee_treasuryShareBeyond64BitsStaysExact() public {
+        uint256 max64 = type(uint64).max;
+        _deposit(alice, 100e18);
+        _lockFee(REQUEST, alice, 100e18);
         vm.startPrank(hub);
-        settlement.lockFee(REQUEST, address(this), 3 * big);
-        settlement.payFee(REQUEST, _split(0, 0, 0, 0, big)); // the accrued share is now at its 96-bit maximum
+        settlement.payFee(REQUEST, _split(0, 0, 0, 0, max64)); // the accrued share is now at its 64-bit maximum
         settlement.payFee(REQUEST + 1, _split(0, 0, 0, 0, 2)); // beyond it: moved into the treasury's credits
         settlement.payFee(REQUEST + 2, _split(0, 0, 0, 0, 5)); // accrues again
         vm.stopPrank();
-        assertEq(settlement.creditsOf(treasury), big + 7, "every share counted");
-        assertEq(settlement.totalCredits(), big + 7, "total credits");
+        assertEq(settlement.creditsOf(treasury), max64 + 7, "every share counted");
+        assertEq(settlement.totalCredits(), max64 + 7, "total credits");
         vm.prank(treasury);
-        assertEq(settlement.claim(), big + 7, "claims everything");
+        assertEq(settlement.claim(), max64 + 7, "claims everything");
         assertEq(settlement.creditsOf(treasury), 0, "nothing left");
+        assertEq(_rawAccrued(), 0, "accrual cleared by the claim");
         _assertSolvent(0);
+    }
+
+    /// @notice An accrual of exactly 2^64 - 1 stays in the fee path's slot: nothing moves into the treasury's
+    ///         credits, and every total is exact.
+    function test_payFee_treasuryAccrualAtUint64MaxStaysAccrued() public {
+        uint256 max64 = _accrueToUint64Max();
+        assertEq(_rawAccrued(), max64, "accrued at its 64-bit maximum");
+        assertEq(_rawCredits(treasury), 0, "nothing moved into the treasury's credits");
+        assertEq(settlement.creditsOf(treasury), max64, "treasury");
+        assertEq(settlement.totalCredits(), max64 + 12e18, "total credits");
+        assertEq(settlement.totalLocked(), 100e18 - max64 - 12e18, "locked");
+        assertEq(settlement.totalBalances(), 0, "balances");
+        _assertSolvent(0);
+    }
+
+    /// @notice One wei beyond 2^64 - 1 moves the whole sum (accrued and the new share) into the treasury's credits;
+    ///         the sums stay exact to the wei across the move, and later shares accrue again.
+    function test_payFee_oneWeiBeyondUint64MovesTheWholeSum() public {
+        uint256 max64 = _accrueToUint64Max();
+        vm.prank(hub);
+        settlement.payFee(3, _split(1, 0, 0, 0, 1));
+        assertEq(_rawAccrued(), 0, "accrual moved");
+        assertEq(_rawCredits(treasury), max64 + 1, "the whole sum in the treasury's credits");
+        assertEq(settlement.creditsOf(treasury), max64 + 1, "treasury");
+        assertEq(settlement.creditsOf(worker), 10e18 + 1, "worker");
+        assertEq(settlement.totalCredits(), max64 + 12e18 + 2, "total credits");
+        assertEq(settlement.totalLocked(), 100e18 - max64 - 12e18 - 2, "locked");
+        assertEq(settlement.totalBalances(), 0, "balances");
+        _assertSolvent(0);
+
+        vm.prank(hub);
+        settlement.payFee(4, _split(0, 0, 0, 0, 7));
+        assertEq(_rawAccrued(), 7, "accrues again");
+        assertEq(_rawCredits(treasury), max64 + 1, "credits unchanged");
+        assertEq(settlement.creditsOf(treasury), max64 + 8, "treasury");
+        vm.prank(treasury);
+        assertEq(settlement.claim(), max64 + 8, "claims credits and accrual");
+        assertEq(token.balanceOf(treasury), max64 + 8, "treasury paid");
+        assertEq(_rawAccrued(), 0, "accrual cleared");
+        assertEq(_rawCredits(treasury), 0, "credits cleared");
+        assertEq(settlement.totalCredits(), 12e18 + 1, "the others' credits");
+        _assertSolvent(0);
+    }
+
+    /// @notice The moved sum is the accrual plus the share, also when the share alone exceeds 64 bits.
+    function test_payFee_shareBeyondUint64MovesWithTheAccrual() public {
+        uint256 max64 = type(uint64).max;
+        _deposit(alice, 100e18);
+        _lockFee(1, alice, 100e18);
+        vm.startPrank(hub);
+        settlement.payFee(1, _split(0, 0, 0, 0, 10));
+        settlement.payFee(2, _split(0, 0, 0, 0, max64 + 3));
+        vm.stopPrank();
+        assertEq(_rawAccrued(), 0, "accrual moved");
+        assertEq(_rawCredits(treasury), max64 + 13, "accrual and share");
+        assertEq(settlement.creditsOf(treasury), max64 + 13, "treasury");
+        assertEq(settlement.totalCredits(), max64 + 13, "total credits");
+        assertEq(settlement.totalLocked(), 100e18 - max64 - 13, "locked");
+        _assertSolvent(0);
+    }
+
+    /// @notice The whole supply of a 96-bit token through the fee path: every cast at its bound is exact.
+    function test_feePath_atUint96MaxStaysExact() public {
+        uint256 max96 = type(uint96).max;
+        uint256 max64 = type(uint64).max;
+        _redeployWithSupply(max96);
+        settlement.deposit(max96);
+        uint256 workerPay = max96 - 5 - 3 - 6 - (max64 + 1);
+        vm.startPrank(hub);
+        settlement.lockFee(1, address(this), max96);
+        assertEq(settlement.totalLocked(), max96, "locked at its 96-bit maximum");
+        settlement.payLocked(1, carol, 5);
+        settlement.payFee(1, _split(workerPay, 3, 3, 2, max64 + 1));
+        vm.stopPrank();
+        assertEq(settlement.totalLocked(), 0, "all paid");
+        assertEq(settlement.totalCredits(), max96, "credits at the 96-bit maximum");
+        assertEq(settlement.totalBalances(), 0, "balances");
+        assertEq(settlement.creditsOf(worker), workerPay, "worker");
+        assertEq(settlement.creditsOf(treasury), max64 + 1, "treasury");
+        assertEq(_rawCredits(treasury), max64 + 1, "moved into the treasury's credits");
+        assertEq(uint256(vm.load(address(settlement), bytes32(FEE_SLOT))), max96 << 96, "credits only, stored");
+        _assertSolvent(0);
+        vm.prank(worker);
+        assertEq(settlement.claim(), workerPay, "worker claims");
+        assertEq(settlement.totalCredits(), max96 - workerPay, "credits left");
+        _assertSolvent(0);
+    }
+
+    /// @notice A split touches no slot of the treasury's (neither `_treasury` nor its credits): its share accrues in
+    ///         the fee path's slot. (That this slot is read and written once is the IR pipeline's work, checked by
+    ///         scripts/bench/gas.ts: these tests compile Settlement with the legacy pipeline.)
+    function test_payFee_touchesNoTreasurySlot() public {
+        _deposit(alice, 100e18);
+        _lockFee(1, alice, 100e18);
+        vm.prank(hub);
+        settlement.payFee(1, _split(5e18, 1e18, 3, 1e18, 1e18)); // credits exist: the steady state
+        ISettlement.FeeSplit memory split = _split(5e18, 1e18, 3, 1e18, 1e18);
+        vm.record();
+        vm.prank(hub);
+        settlement.payFee(2, split);
+        (bytes32[] memory reads, bytes32[] memory writes) = vm.accesses(address(settlement));
+        bytes32 treasuryCredits = keccak256(abi.encode(treasury, CREDITS_SLOT));
+        bool feeSlotWritten;
+        for (uint256 i; i < reads.length; ++i) {
+            assertTrue(reads[i] != bytes32(TREASURY_SLOT), "treasury address read");
+            assertTrue(reads[i] != treasuryCredits, "treasury credits read");
+        }
+        for (uint256 i; i < writes.length; ++i) {
+            assertTrue(writes[i] != treasuryCredits, "treasury credits written");
+            if (writes[i] == bytes32(FEE_SLOT)) feeSlotWritten = true;
+        }
+        assertTrue(feeSlotWritten, "fee slot written");
+        assertEq(_rawAccrued(), 2e18, "treasury shares accrued");
+    }
+
+    /// @notice The fee path's fields share one slot: locked (low 96 bits), credits (next 96), the treasury's
+    ///         accrual (top 64); held and bonded share the next one, and the treasury has its own.
+    function test_storage_layoutOfTheTotals() public {
+        _deposit(alice, 100e18);
+        _lockFee(1, alice, 60e18);
+        _lockBond(1, alice, 30e18);
+        vm.prank(hub);
+        settlement.payFee(1, _split(5e18, 1e18, 3, 1e18, 2e18)); // 11e18: 2e18 accrued, 9e18 to credits
+        uint256 fees = uint256(vm.load(address(settlement), bytes32(FEE_SLOT)));
+        assertEq(fees, 49e18 | (11e18 << 96) | (2e18 << 192), "locked | credits | accrued");
+        uint256 held = uint256(vm.load(address(settlement), bytes32(HELD_SLOT)));
+        assertEq(held, 100e18 | (30e18 << 96), "held | bonded");
+        bytes32 treasurySlot = vm.load(address(settlement), bytes32(TREASURY_SLOT));
+        assertEq(treasurySlot, bytes32(uint256(uint160(treasury))), "treasury alone");
     }
 
     function test_payFee_workerIsAlsoVerifierAndTreasury() public {
@@ -801,6 +940,35 @@ contract SettlementTest is SettlementTestBase {
         _assertSolvent(0);
     }
 
+    /// @notice A treasury change moves the accrual into the old treasury's credits; the new one starts from zero.
+    function test_setTreasury_flushesTheAccrualToTheOldTreasury() public {
+        _deposit(alice, 10e18);
+        _lockFee(1, alice, 10e18);
+        vm.prank(hub);
+        settlement.payFee(1, _split(1e18, 0, 0, 0, 3e18));
+        assertEq(_rawAccrued(), 3e18, "accrued");
+        assertEq(_rawCredits(treasury), 0, "not yet in credits");
+        vm.prank(gov);
+        settlement.setTreasury(carol);
+        assertEq(_rawAccrued(), 0, "accrual moved");
+        assertEq(_rawCredits(treasury), 3e18, "into the old treasury's credits");
+        assertEq(settlement.creditsOf(treasury), 3e18, "old treasury");
+        assertEq(settlement.creditsOf(carol), 0, "new treasury");
+        assertEq(settlement.totalCredits(), 4e18, "total credits unchanged");
+        _assertSolvent(0);
+        vm.prank(hub);
+        settlement.payFee(2, _split(0, 0, 0, 0, 2e18));
+        assertEq(settlement.creditsOf(carol), 2e18, "new treasury accrues");
+        assertEq(settlement.creditsOf(treasury), 3e18, "old treasury gets none of it");
+        vm.prank(treasury);
+        assertEq(settlement.claim(), 3e18, "old treasury claims");
+        assertEq(_rawAccrued(), 2e18, "the new treasury's accrual is not the old one's");
+        vm.prank(carol);
+        assertEq(settlement.claim(), 2e18, "new treasury claims");
+        assertEq(settlement.totalCredits(), 1e18, "worker's credits");
+        _assertSolvent(0);
+    }
+
     function test_revert_setTreasury_notOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, hub));
         vm.prank(hub);
@@ -867,6 +1035,34 @@ contract SettlementTest is SettlementTestBase {
         _assertSolvent(0);
     }
 
+    function test_recoverSurplus_upToUint96Max() public {
+        uint256 max96 = type(uint96).max;
+        _redeployWithSupply(max96);
+        settlement.deposit(max96 - 1);
+        _donate(1);
+        vm.prank(gov);
+        assertEq(settlement.recoverSurplus(), 1, "recovered");
+        assertEq(settlement.creditsOf(treasury), 1, "treasury");
+        assertEq(settlement.totalCredits(), 1, "total credits");
+        assertEq(uint256(vm.load(address(settlement), bytes32(HELD_SLOT))), max96, "held at its 96-bit maximum");
+        _assertSolvent(0);
+    }
+
+    /// @notice A surplus that would take the sum held beyond 96 bits can be neither recovered nor credited.
+    function test_revert_surplusBeyondUint96() public {
+        uint256 max96 = type(uint96).max;
+        _redeployWithSupply(max96 + 1);
+        settlement.deposit(max96);
+        _donate(1);
+        bytes memory overflow = abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, max96 + 1);
+        vm.expectRevert(overflow);
+        vm.prank(gov);
+        settlement.recoverSurplus();
+        vm.expectRevert(overflow);
+        vm.prank(court);
+        settlement.credit(REQUEST, ISettlement.Source.Surplus, _one(bob), _one(1), "slash");
+    }
+
     function test_revert_recoverSurplus_nothingToRecover() public {
         _deposit(alice, 10e18);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.SettlementZeroAmount.selector));
@@ -898,5 +1094,32 @@ contract SettlementTest is SettlementTestBase {
         assertEq(settlement.balanceOf(alice), 89e18, "payer debited exactly once");
         assertEq(settlement.totalCredits(), 11e18, "credits == request 1 fee");
         _assertSolvent(0);
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /// @dev Accrues exactly 2^64 - 1 for the treasury over two splits that also pay every other party (12 OPG in
+    ///      all: worker 10, royalty 1, one seat 1), out of 100 OPG locked by alice; returns 2^64 - 1.
+    function _accrueToUint64Max() internal returns (uint256 max64) {
+        max64 = type(uint64).max;
+        _deposit(alice, 100e18);
+        _lockFee(1, alice, 100e18);
+        vm.startPrank(hub);
+        settlement.payFee(1, _split(10e18, 0, 0, 0, max64 - 5));
+        settlement.payFee(2, _split(0, 1e18, 1, 1e18, 5));
+        vm.stopPrank();
+    }
+
+    /// @dev A fresh token of `supply` (held by this contract, approved) and Settlement with the same permissions.
+    function _redeployWithSupply(uint256 supply) internal {
+        token = new OPGToken(address(this), supply);
+        settlement = new Settlement(token, treasury, gov);
+        uint8 fees = settlement.FEES();
+        uint8 bonds = settlement.BONDS();
+        vm.startPrank(gov);
+        settlement.setPermissions(hub, fees);
+        settlement.setPermissions(court, bonds);
+        vm.stopPrank();
+        token.approve(address(settlement), type(uint256).max);
     }
 }

@@ -101,6 +101,44 @@ contract SettlementFuzzTest is SettlementTestBase {
         _assertSolvent(0);
     }
 
+    /// @notice The treasury's shares across the 64-bit accrual bound: {creditsOf} and `totalCredits` are always their
+    ///         sum, and the stored accrual and credits follow the rule (the whole sum moves into the credits once it
+    ///         would exceed 2^64 - 1). A third of the shares land the sum on 2^64 - 1, 2^64 or 2^64 + 1 exactly.
+    function testFuzz_treasuryAccrual_exactAcrossTheUint64Bound(uint256 seed) public {
+        uint256 max64 = type(uint64).max;
+        _deposit(alice, 1_000_000e18);
+        _lockFee(1, alice, 1_000_000e18);
+        uint256 accrued;
+        uint256 moved;
+        uint256 paid;
+        for (uint256 i; i < 8; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 share;
+            if (r % 3 == 0) share = max64 - accrued + ((r >> 8) % 3);
+            else if (r % 3 == 1) share = (r >> 8) % (max64 + 2);
+            else share = (r >> 8) % 1e18;
+            vm.prank(hub);
+            settlement.payFee(i, _split(0, 0, 0, 0, share));
+            uint256 sum = accrued + share;
+            if (sum <= max64) {
+                accrued = sum;
+            } else {
+                moved += sum;
+                accrued = 0;
+            }
+            paid += share;
+            assertEq(_rawAccrued(), accrued, "stored accrual");
+            assertEq(_rawCredits(treasury), moved, "stored credits");
+            assertEq(settlement.creditsOf(treasury), paid, "treasury");
+            assertEq(settlement.totalCredits(), paid, "total credits");
+            _assertSolvent(0);
+        }
+        vm.prank(treasury);
+        assertEq(settlement.claim(), paid, "claims every share");
+        assertEq(settlement.totalCredits(), 0, "nothing left");
+        _assertSolvent(0);
+    }
+
     /// @notice A split above the locked pool is refused with the exact figures and moves nothing.
     function testFuzz_revert_payFeeAboveLocked(uint256 locked, uint256 excess) public {
         locked = bound(locked, 0, 1_000_000e18);

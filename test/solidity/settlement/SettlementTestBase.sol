@@ -14,6 +14,14 @@ abstract contract SettlementTestBase is BaseTest {
         "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
     );
 
+    /// @dev Settlement's storage layout, read raw by the tests of the packed fields: Ownable's `_owner` (slot 0),
+    ///      `_balances`, `_credits`, `_permissions`, then the fee path's slot (`_totalLocked`, `_totalCredits`,
+    ///      `_treasuryAccrued`: 96, 96 and 64 bits), `_totalHeld` and `_totalBonded`, and `_treasury`.
+    uint256 internal constant CREDITS_SLOT = 2;
+    uint256 internal constant FEE_SLOT = 4;
+    uint256 internal constant HELD_SLOT = 5;
+    uint256 internal constant TREASURY_SLOT = 6;
+
     OPGToken internal token;
     Settlement internal settlement;
 
@@ -115,6 +123,16 @@ abstract contract SettlementTestBase is BaseTest {
     ) internal view returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, holder, spender, value, nonce, deadline));
         return keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+    }
+
+    /// @dev The stored `_credits[account]`, without the treasury's accrued shares that {creditsOf} adds.
+    function _rawCredits(address account) internal view returns (uint256) {
+        return uint256(vm.load(address(settlement), keccak256(abi.encode(account, CREDITS_SLOT))));
+    }
+
+    /// @dev The stored `_treasuryAccrued` (the top 64 bits of the fee path's slot).
+    function _rawAccrued() internal view returns (uint256) {
+        return uint256(vm.load(address(settlement), bytes32(FEE_SLOT))) >> 192;
     }
 
     /// @dev token.balanceOf(settlement) == Σ totals + surplus, and the surplus is what nobody accounted for.

@@ -375,6 +375,17 @@ contract StakingTest is StakingBase {
         staking.stake(1e18, 4);
     }
 
+    /// Stake is stored in 96 bits (the OPG supply is below 2^96): one wei beyond reverts, nothing is truncated.
+    function test_revert_stake_aboveUint96() public {
+        uint256 amount = uint256(type(uint96).max) + 1;
+        token.mint(alice, amount);
+        vm.startPrank(alice);
+        token.approve(address(staking), amount);
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, amount));
+        staking.stake(amount, W);
+        vm.stopPrank();
+    }
+
     function test_revert_stake_withoutAllowance() public {
         token.mint(alice, 1e18);
         vm.prank(alice);
@@ -629,6 +640,50 @@ contract StakingTest is StakingBase {
         vm.recordLogs();
         assertEq(_assign(1, 1_001e18), address(0), "nobody covers the collateral");
         assertEq(vm.getRecordedLogs().length, 0, "nothing changes");
+    }
+
+    /// Drawing one of the two excluded members costs a redraw, not one of the MAX_WORKER_DRAWS rejections: with both
+    /// excluded members holding almost all tickets and seven workers that cannot cover the collateral, the one
+    /// worker that can is still found, whatever the seed (2 excluded + 7 rejected + 1 = 10 draws at most).
+    function test_assignWorker_excludedMembersDoNotCountAsDraws() public {
+        _stake(bob, 1_000_000e18, W);
+        _stake(carol, 1_000_000e18, W);
+        for (uint256 i = 0; i < 7; i++) _stake(_operatorAt(i), 1_000e18, W);
+        _stake(alice, 2_000e18, W);
+        assertEq(staking.MAX_WORKER_DRAWS(), 8, "bound");
+        for (uint256 k = 0; k < 40; k++) {
+            vm.prank(locker);
+            assertEq(staking.assignWorker(uint256(keccak256(abi.encode(k))), bob, carol, 1_001e18), alice, "found");
+            vm.prank(locker);
+            staking.unlockCollateral(alice, 1_001e18);
+        }
+    }
+
+    /// Eight rejections of other candidates end the draw even when the excluded members were drawn as well.
+    function test_assignWorker_givesUpAfterMaxRejectionsBesidesExcluded() public {
+        _stake(bob, 1_000_000e18, W);
+        for (uint256 i = 0; i < 12; i++) _stake(_operatorAt(i), 1_000e18, W);
+        vm.recordLogs();
+        vm.prank(locker);
+        assertEq(staking.assignWorker(1, bob, address(0), 1_001e18), address(0), "nobody covers the collateral");
+        assertEq(vm.getRecordedLogs().length, 0, "nothing changes");
+    }
+
+    /// The one-slot operator record keeps every field exactly, the 40-bit jail end included.
+    function test_operatorRecord_keepsEveryField() public {
+        _stake(alice, 5_000e18, W | V);
+        vm.prank(locker);
+        staking.assignWorker(1, address(0), address(0), 1_234e18);
+        _slash(alice, 0, 0, true);
+        vm.prank(alice);
+        staking.unstake(1_000e18);
+        IStaking.Operator memory op = _op(alice);
+        assertEq(op.active, 4_000e18, "active");
+        assertEq(op.locked, 1_234e18, "locked");
+        assertEq(op.unbonding, 1_000e18, "unbonding");
+        assertEq(op.unbondingReleaseAt, block.timestamp + staking.params().unbondingDelay, "release");
+        assertEq(op.jailedUntil, block.timestamp + staking.params().jailDuration, "jail");
+        assertEq(op.roles, W | V, "roles");
     }
 
     function test_assignWorker_verifierOnlyNeverDrawn() public {
