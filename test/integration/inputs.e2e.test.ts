@@ -14,6 +14,7 @@ import { ethers } from "ethers";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 
+import { loadRequest } from "../../app/src/lib/explorer.js";
 import { InputNeedsStoreError, OpgClient } from "../../offchain/client/client.js";
 import { DType, encodeTensors } from "../../offchain/codec/tensor.js";
 import { settleAll, startLocalNetwork, type LocalNetwork } from "../../offchain/devnet/network.js";
@@ -100,6 +101,38 @@ describe("Inputs through the input store (end to end on the devnet)", function (
     expect(record.status).to.equal("Finalized");
     expect(record.output?.isError).to.equal(false);
     expect(record.output!.tensors![0]!.data).to.deep.equal(LARGE_INPUT_MEANS);
+  });
+
+  it("the explorer fetches an input passed by URI from the store, checks it against the committed hash and decodes it", async function () {
+    const c = client();
+    const { requestId, inputUri } = await c.request(rowMean, LARGE_INPUT);
+    await settleAll(net, connection, [requestId]);
+    const data = await loadRequest(c, requestId);
+    expect(data.input?.uri).to.equal(inputUri);
+    expect(data.input?.hash).to.equal(ethers.keccak256(LARGE_INPUT));
+    expect(data.input?.bytes).to.equal(null); // not in calldata
+    expect(data.input?.uriCheck).to.deep.equal({ fetched: true, matches: true, problem: null });
+    const view = data.input?.view;
+    expect(view?.kind).to.equal("tensors");
+    if (view?.kind !== "tensors") throw new Error("unreachable");
+    expect(view.tensors[0]!.shape).to.deep.equal([BATCH, WIDTH]);
+    expect(view.tensors[0]!.data.slice(0, 3)).to.deep.equal([0, 1 / WIDTH, 2 / WIDTH]);
+    expect(data.hashCheck?.matches).to.equal(true);
+  });
+
+  it("the explorer says when the bytes at an input's URI do not hash to the committed inputHash, and decodes nothing", async function () {
+    const c = client();
+    const { uri } = await c.storeInput(LARGE_INPUT);
+    const { requestId } = await c.request(rowMean, { uri, hash: ethers.keccak256(Uint8Array.from([1, 2, 3])) });
+    await settleAll(net, connection, [requestId]);
+    const data = await loadRequest(c, requestId);
+    expect(data.input?.uriCheck).to.deep.equal({
+      fetched: true,
+      matches: false,
+      problem: "the fetched bytes do not hash to the committed inputHash",
+    });
+    expect(data.input?.view).to.equal(null);
+    expect(data.output?.kind).to.equal("error"); // the worker's verified INPUT_FETCH error result
   });
 
   it("with viaStore, passes an input that would fit inline by the store's URI as well", async function () {

@@ -686,6 +686,16 @@ contract StakingTest is StakingBase {
         assertEq(op.roles, W | V, "roles");
     }
 
+    /// Free stake equal to the collateral is enough (the bound is inclusive); one wei more is not.
+    function test_assignWorker_freeStakeExactlyTheCollateralSuffices() public {
+        _stake(alice, 1_000e18, W);
+        assertEq(_assign(1, 1_000e18), alice, "exactly the free stake");
+        assertEq(_op(alice).locked, 1_000e18, "all of it locked");
+        assertEq(_assign(2, 1), address(0), "nothing left");
+        _stake(bob, 1_000e18, W);
+        assertEq(_assign(3, 1_000e18 + 1), address(0), "one wei above the free stake");
+    }
+
     function test_assignWorker_verifierOnlyNeverDrawn() public {
         _stake(alice, 100_000e18, V);
         assertEq(_assign(1, 0), address(0), "not a worker");
