@@ -521,7 +521,7 @@ contract InferenceHub is IInferenceHub, IModelTermsListener, Ownable {
         if (counters.listening && latest.epoch == counters.termsEpoch) {
             (modelFee, mode) = (latest.modelFee, latest.mode);
         } else {
-            (termsId, modelFee, mode) = _refreshTerms(modelId, protocolFeeBps, counters.termsEpoch);
+            (termsId, modelFee, mode) = _refreshTerms(modelId, termsId, protocolFeeBps, counters.termsEpoch);
         }
         if (!_modeEnabled(mode)) revert HubModeDisabled(mode);
         terms.modelId = modelId;
@@ -530,34 +530,37 @@ contract InferenceHub is IInferenceHub, IModelTermsListener, Ownable {
         terms.termsId = termsId;
     }
 
-    /// @dev Reads the model's terms from the registry (reverting unless it takes requests), finds or records the
-    ///      matching terms record and keeps it as the model's latest.
+    /// @dev Reads the model's terms from the registry (reverting unless it takes requests), reuses the model's
+    ///      previous terms record `termsId` if it matches them exactly (else records new terms) and keeps the result
+    ///      as the model's latest terms.
     function _refreshTerms(
         uint256 modelId,
+        uint32 termsId,
         uint16 protocolFeeBps,
         uint32 termsEpoch
-    ) internal returns (uint32 termsId, uint96 modelFee, uint8 mode) {
+    ) internal returns (uint32, uint96 modelFee, uint8 mode) {
         InferenceParams storage p = _params;
-        (uint96 fee, uint8 mode_, uint16 royaltyBps, bool available, , address royaltyRecipient) = registry
-            .requestTerms(modelId);
+        uint16 royaltyBps;
+        bool available;
+        address royaltyRecipient;
+        (modelFee, mode, royaltyBps, available, , royaltyRecipient) = registry.requestTerms(modelId);
         if (!available) revert HubModelUnavailable(modelId);
-        (modelFee, mode) = (fee, mode_);
         Terms memory fresh = Terms({
-            modelFee: fee,
-            protocolFee: uint96((uint256(fee) * protocolFeeBps) / BPS),
+            modelFee: modelFee,
+            protocolFee: uint96((uint256(modelFee) * protocolFeeBps) / BPS),
             stakeToFeeRatio: p.stakeToFeeRatio,
             verifierShareBps: p.verifierShareBps,
             royaltyBps: royaltyBps,
-            mode: mode_,
+            mode: mode,
             royaltyRecipient: royaltyRecipient,
             modelId: uint64(modelId) // an existing model's id: the registry reverted otherwise
         });
-        termsId = _latestTerms[modelId].termsId;
         if (termsId == 0 || keccak256(abi.encode(_terms[termsId])) != keccak256(abi.encode(fresh))) {
             termsId = ++_counters.terms;
             _terms[termsId] = fresh;
         }
-        _latestTerms[modelId] = LatestTerms(termsId, termsEpoch, fee, mode_);
+        _latestTerms[modelId] = LatestTerms(termsId, termsEpoch, modelFee, mode);
+        return (termsId, modelFee, mode);
     }
 
     function _emitRequested(

@@ -202,6 +202,13 @@ contract InferenceHubTest is BaseTest {
         hub.submitResult(id, output, false);
     }
 
+    /// @dev A request for `modelId` now reverts with HubModelUnavailable.
+    function _expectUnavailable(uint256 modelId) internal {
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelId));
+        hub.request(_rp(modelId));
+    }
+
     function _price() internal pure returns (uint256) {
         return FEE + (FEE * 500) / 10_000;
     }
@@ -494,9 +501,7 @@ contract InferenceHubTest is BaseTest {
     function test_revert_request_modelUnavailable() public {
         vm.prank(modelOwner);
         registry.setActive(modelLater, false);
-        vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
-        hub.request(_rp(modelLater));
+        _expectUnavailable(modelLater);
     }
 
     function test_revert_request_modeNotEnabled() public {
@@ -737,9 +742,7 @@ contract InferenceHubTest is BaseTest {
         assertTrue(registry.getModel(modelLater).suspended, "suspended at 2 distinct workers");
         assertEq(_status(id), uint256(IInferenceHub.Status.Expired), "expired at once");
         assertEq(settlement.balanceOf(requester) - balance, _price(), "refunded");
-        vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
-        hub.request(_rp(modelLater));
+        _expectUnavailable(modelLater);
         vm.prank(modelOwner);
         registry.resume(modelLater);
         _request(modelLater);
@@ -1080,17 +1083,13 @@ contract InferenceHubTest is BaseTest {
         assertEq(hub.getRequest(_request(modelLater)).royaltyBps, 0, "new royalty");
         vm.prank(modelOwner);
         registry.setActive(modelLater, false);
-        vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
-        hub.request(_rp(modelLater));
+        _expectUnavailable(modelLater);
         vm.prank(modelOwner);
         registry.setActive(modelLater, true);
         _request(modelLater);
         vm.prank(address(hub));
         registry.suspend(modelLater);
-        vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
-        hub.request(_rp(modelLater));
+        _expectUnavailable(modelLater);
         vm.prank(modelOwner);
         registry.resume(modelLater);
         assertEq(hub.getRequest(_request(modelLater)).modelFee, 2 * FEE, "serves again");
@@ -1105,9 +1104,7 @@ contract InferenceHubTest is BaseTest {
         assertEq(hub.getRequest(_request(modelLater)).modelFee, 3 * FEE, "fee read from the registry");
         vm.prank(modelOwner);
         registry.setActive(modelLater, false);
-        vm.prank(requester);
-        vm.expectRevert(abi.encodeWithSelector(IInferenceHub.HubModelUnavailable.selector, modelLater));
-        hub.request(_rp(modelLater));
+        _expectUnavailable(modelLater);
     }
 
     /// Terms kept before the hub stopped listening are not trusted when it listens again.
